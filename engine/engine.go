@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"fmt"
+	"hash/fnv"
+	"sync/atomic"
+	"time"
+
+	"benchtop/engine/model"
+	"benchtop/kernels"
+)
+
+// Engine runs requests on a model and a backend. See the package doc for
+// which goroutine owns what.
+type Engine struct {
+	be          kernels.Backend
+	model       *model.Loaded
+	cfg         Config
+	maxModelLen int
+	plan        MemoryPlan
+	kv          *model.KVCache
+	ws          *model.Workspace
+	blocks      *BlockManager
+	sched       *Scheduler
+	obs         []Observer
+	waiters     map[*Sequence]chan<- Result
+	nextOrder   uint64
+	stepIndex   int64
+	paused      bool
+	cmds        chan func()
+	status      atomic.Pointer[Status]
+	now         func() time.Time
+}
+
+// Status is an immutable view of the engine's settings, published on change.
+type Status struct {
+	Config    Config
+	Plan      MemoryPlan
+	Device    kernels.DeviceInfo
+	Model     string
+	Synthetic bool
+	Params    int64
+	State     string // running, paused, switching, stopped
+	Err       string
+}
+
+// New builds an engine: it sizes the workspace and the KV pool from the
+// backend's memory and cfg.
+func New(be kernels.Backend, m *model.Loaded, cfg Config, obs ...Observer) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{be: be, model: m, obs: obs, waiters: map[*Sequence]chan<- Result{}, cmds: make(chan func(), 64), now: time.Now}
+	if err := e.build(cfg); err != nil {
+		return nil, err
+	}
+	e.publish("running", "")
+	return e, nil
+}
+
+// build (re)allocates the workspace and the KV pool for cfg. Every running
+// sequence must have been preempted first.
+func (e *Engine) build(cfg Config) error {
+	if e.kv != nil {
+		e.kv.Free(e.be)
+		e.kv = nil
+	}
+	if e.ws != nil {
+		e.ws.Free(e.be)
+		e.ws = nil
+	}
+	mc := &e.model.Cfg
+	e.maxModelLen = mc.MaxPositions
+	if cfg.MaxModelLen > 0 && cfg.MaxModelLen < e.maxModelLen {
+		e.maxModelLen = cfg.MaxModelLen
+	}
+	dt := e.be.Info().ComputeDType
+	weights := e.be.MemoryInUse()
+	ws, err := model.NewWorkspace(e.be, mc, cfg.MaxNumBatchedTokens, cfg.MaxNumSeqs, dt)
+	if err != nil {
+		return err
+	}
+	activation := e.be.MemoryInUse() - weights
+	plan, err := planKV(e.be, mc, &cfg, weights, activation)
+	if err != nil {
+		ws.Free(e.be)
+		return err
+	}
+	kv, err := model.NewKVCache(e.be, mc, plan.NumBlocks, cfg.BlockSize, dt)
+	if err != nil {
+		ws.Free(e.be)
+		return err
+	}
+	e.cfg, e.plan, e.ws, e.kv = cfg, plan, ws, kv
+	e.blocks = NewBlockManager(plan.NumBlocks, cfg.BlockSize)
+	if e.sched == nil {
+		e.sched = NewScheduler(&e.cfg, e.blocks)
+	} else {
+		e.sched.blocks = e.blocks
+	}
+	return nil
+}
+
+func (e *Engine) publish(state, errMsg string) {
+	e.status.Store(&Status{
+		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
+		Synthetic: e.model.Synthetic, Params: e.model.Cfg.ParamCount(), State: state, Err: errMsg,
+	})
+}
+
+// Status returns the latest published status; safe from any goroutine.
+func (e *Engine) Status() *Status { return e.status.Load() }
+
+// Model is the loaded model (read-only).
+func (e *Engine) Model() *model.Loaded { return e.model }
+
+// Config is the current configuration (engine goroutine only; others use Status).
+func (e *Engine) Config() Config { return e.cfg }
+
+// Plan is the current memory plan (engine goroutine only; others use Status).
+func (e *Engine) Plan() MemoryPlan { return e.plan }
+
+// Blocks is the block manager (engine goroutine only).
+func (e *Engine) Blocks() *BlockManager { return e.blocks }
+
+// HasWork says whether sequences are waiting or running.
+func (e *Engine) HasWork() bool { return e.sched.HasWork() }
+
+// add validates and queues requests; done, when not nil, receives each
+// request's Result when it finishes.
+func (e *Engine) add(reqs []*Request, done chan<- Result) {
+	now := e.now()
+	for _, r := range reqs {
+		if r.Arrival.IsZero() {
+			r.Arrival = now
+		}
+		seq := &Sequence{Req: r, Tokens: append([]int32(nil), r.Prompt...), NumPrompt: len(r.Prompt), order: e.nextOrder}
+		e.nextOrder++
+		seq.seed = r.Params.Seed
+		if seq.seed == 0 {
+			h := fnv.New64a()
+			fmt.Fprintf(h, "%d/%s", e.cfg.Seed, r.ID)
+			seq.seed = h.Sum64()
+		}
+		e.emit(&RequestEvent{Kind: EvArrived, ID: r.ID, Time: r.Arrival, PromptTokens: len(r.Prompt), Arrival: r.Arrival})
+		if done != nil {
+			e.waiters[seq] = done
+		}
+		if msg := e.reject(seq); msg != "" {
+			seq.Err = msg
+			e.finish(seq, FinishRejected, now)
+			continue
+		}
+		e.sched.Add(seq)
+	}
+}
+
+func (e *Engine) reject(seq *Sequence) string {
+	r := seq.Req
+	if err := r.Params.Validate(); err != nil {
+		return err.Error()
+	}
+	if len(r.Prompt) == 0 {
+		return "empty prompt"
+	}
+	for _, t := range r.Prompt {
+		if t < 0 || int(t) >= e.model.Cfg.VocabSize {
+			return fmt.Sprintf("token %d outside the vocabulary of %d", t, e.model.Cfg.VocabSize)
+		}
+	}
+	if len(r.Prompt) >= e.maxModelLen {
+		return fmt.Sprintf("prompt of %d tokens does not fit the model length %d", len(r.Prompt), e.maxModelLen)
+	}
+	total := min(len(r.Prompt)+r.Params.MaxTokens, e.maxModelLen)
+	if need := e.blocks.BlocksFor(total); need > e.blocks.NumBlocks() {
+		return fmt.Sprintf("needs %d KV blocks (%d tokens); the pool has %d", need, total, e.blocks.NumBlocks())
+	}
+	return ""
+}
+
+func (e *Engine) emit(ev *RequestEvent) {
+	for _, o := range e.obs {
+		o.OnRequest(ev)
+	}
+}
+
+func (e *Engine) finish(seq *Sequence, why FinishReason, at time.Time) {
+	seq.Finish, seq.FinishedAt, seq.State = why, at, Finished
+	e.emit(&RequestEvent{Kind: EvFinished, ID: seq.Req.ID, Time: at, PromptTokens: seq.NumPrompt,
+		OutputTokens: seq.NumOutput(), Finish: why, Arrival: seq.Req.Arrival})
+	if ch, ok := e.waiters[seq]; ok {
+		delete(e.waiters, seq)
+		ch <- Result{ID: seq.Req.ID, Prompt: seq.Req.Prompt, Output: append([]int32(nil), seq.Output()...),
+			Finish: why, Err: seq.Err, Arrival: seq.Req.Arrival, FirstToken: seq.FirstToken,
+			FinishedAt: at, Preemptions: seq.Preemptions}
+	}
+}

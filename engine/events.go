@@ -1,0 +1,65 @@
+package engine
+
+import "time"
+
+// RequestEventKind names a moment in a request's life.
+type RequestEventKind int
+
+const (
+	EvArrived RequestEventKind = iota
+	EvScheduled
+	EvFirstToken
+	EvToken
+	EvFinished
+	EvPreempted
+)
+
+// RequestEvent is one moment of one request.
+type RequestEvent struct {
+	Kind         RequestEventKind
+	ID           string
+	Time         time.Time
+	PromptTokens int
+	OutputTokens int // after this event
+	Finish       FinishReason
+	Arrival      time.Time
+}
+
+// StepEvent describes one engine step.
+type StepEvent struct {
+	Index         int64
+	Start         time.Time
+	PrefillTokens int
+	DecodeTokens  int
+	NumSeqs       int // sequences in the step
+	MaxNumSeqs    int
+	KVBlocksUsed  int
+	KVBlocksTotal int
+	NumRunning    int
+	NumWaiting    int
+	Preemptions   int // in this step
+	ScheduleTime  time.Duration
+	ExecuteTime   time.Duration // host time of the forward pass
+	SampleTime    time.Duration
+	DeviceTime    time.Duration // device time of the step, where the backend measures it
+	Total         time.Duration
+}
+
+// Observer receives the engine's events on the engine goroutine. It must not
+// block: aggregate, or hand off without waiting.
+type Observer interface {
+	OnStep(ev *StepEvent)
+	OnRequest(ev *RequestEvent)
+}
+
+// ConfigEvent reports a configuration change, for markers on charts.
+type ConfigEvent struct {
+	Time   time.Time
+	Config Config
+	What   string
+}
+
+// ConfigObserver is an optional Observer extension told of config changes.
+type ConfigObserver interface {
+	OnConfig(ev *ConfigEvent)
+}

@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// ErrStopped is returned to commands sent after the engine stopped.
+var ErrStopped = errors.New("engine stopped")
+
+// Run is the engine goroutine: it applies commands between steps and steps
+// while there is work and it is not paused. It returns when ctx ends or Stop
+// is called (nil), or on a fatal step error; either way every unfinished
+// request is finished as aborted, so no waiter hangs.
+func (e *Engine) Run(ctx context.Context) (err error) {
+	defer func() {
+		state := "stopped"
+		msg := ""
+		if err != nil {
+			state, msg = "failed", err.Error()
+		}
+		e.abortAll(msg)
+		e.publish(state, msg)
+		e.drainCommands()
+	}()
+	for {
+		if e.paused || !e.sched.HasWork() {
+			select {
+			case <-ctx.Done():
+				return nil
+			case f := <-e.cmds:
+				if f == nil {
+					return nil
+				}
+				f()
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case f := <-e.cmds:
+			if f == nil {
+				return nil
+			}
+			f()
+			continue
+		default:
+		}
+		if _, err := e.Step(); err != nil {
+			return err
+		}
+	}
+}
+
+// drainCommands answers commands that raced with the loop's end.
+func (e *Engine) drainCommands() {
+	for {
+		select {
+		case f := <-e.cmds:
+			if f != nil {
+				f()
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (e *Engine) abortAll(msg string) {
+	now := e.now()
+	for _, seq := range e.sched.Drain() {
+		seq.Err = msg
+		e.finish(seq, FinishAborted, now)
+	}
+}
+
+// do runs f on the engine goroutine and waits for its error.
+func (e *Engine) do(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	select {
+	case e.cmds <- func() { done <- f() }:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Stop ends Run after the current step.
+func (e *Engine) Stop() {
+	select {
+	case e.cmds <- nil:
+	default:
+		go func() { e.cmds <- nil }()
+	}
+}
+
+// Submit queues requests without waiting for them (the TUI's way); their
+// progress is seen through observers.
+func (e *Engine) Submit(ctx context.Context, reqs []*Request) error {
+	return e.do(ctx, func() error { e.add(reqs, nil); return nil })
+}
+
+// Generate submits reqs to a running engine and waits for all of them.
+// Results come back in the order of reqs.
+func (e *Engine) Generate(ctx context.Context, reqs []*Request) ([]Result, error) {
+	ch := make(chan Result, len(reqs))
+	if err := e.do(ctx, func() error { e.add(reqs, ch); return nil }); err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Result, len(reqs))
+	for range reqs {
+		select {
+		case r := <-ch:
+			byID[r.ID] = r
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	out := make([]Result, len(reqs))
+	for i, r := range reqs {
+		out[i] = byID[r.ID]
+	}
+	return out, nil
+}
+
+// GenerateSync runs reqs to completion on the calling goroutine (no Run
+// loop): tests and one-shot tools use it.
+func (e *Engine) GenerateSync(reqs []*Request) ([]Result, error) {
+	ch := make(chan Result, len(reqs))
+	e.add(reqs, ch)
+	for e.sched.HasWork() {
+		if _, err := e.Step(); err != nil {
+			e.abortAll(err.Error())
+			return nil, err
+		}
+	}
+	byID := map[string]Result{}
+	for range reqs {
+		r := <-ch
+		byID[r.ID] = r
+	}
+	out := make([]Result, len(reqs))
+	for i, r := range reqs {
+		out[i] = byID[r.ID]
+	}
+	return out, nil
+}
+
+// SetPaused pauses or resumes stepping.
+func (e *Engine) SetPaused(ctx context.Context, paused bool) error {
+	return e.do(ctx, func() error {
+		e.paused = paused
+		state := "running"
+		if paused {
+			state = "paused"
+		}
+		e.publish(state, "")
+		return nil
+	})
+}
+
+// SetMaxNumSeqs changes the batch size between steps.
+func (e *Engine) SetMaxNumSeqs(ctx context.Context, n int) error {
+	return e.do(ctx, func() error {
+		c := e.cfg
+		c.MaxNumSeqs = n
+		if c.MaxNumBatchedTokens < n {
+			c.MaxNumBatchedTokens = n
+		}
+		return e.reconfigure(c, fmt.Sprintf("max_num_seqs=%d", n))
+	})
+}
+
+// Reconfigure applies a new configuration between steps. A change that
+// reshapes the KV pool or the workspace preempts every running sequence
+// (they are recomputed later, so no request is lost) and rebuilds both.
+func (e *Engine) Reconfigure(ctx context.Context, c Config, what string) error {
+	return e.do(ctx, func() error { return e.reconfigure(c, what) })
+}
+
+func (e *Engine) reconfigure(c Config, what string) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	old := e.cfg
+	rebuild := c.BlockSize != old.BlockSize || c.GPUMemoryUtilization != old.GPUMemoryUtilization ||
+		c.MaxNumBatchedTokens != old.MaxNumBatchedTokens || c.MaxNumSeqs > e.ws.MaxLogits ||
+		c.MaxModelLen != old.MaxModelLen
+	if rebuild {
+		e.publish("switching", "")
+		preempted, err := e.sched.PreemptAll()
+		if err != nil {
+			return err
+		}
+		now := e.now()
+		for _, seq := range preempted {
+			e.emit(&RequestEvent{Kind: EvPreempted, ID: seq.Req.ID, Time: now, PromptTokens: seq.NumPrompt, OutputTokens: seq.NumOutput(), Arrival: seq.Req.Arrival})
+		}
+		if err := e.build(c); err != nil {
+			// Go back to what worked; the change is refused.
+			if berr := e.build(old); berr != nil {
+				return fmt.Errorf("%w (and restoring the previous configuration failed: %v)", err, berr)
+			}
+			e.publish("running", "")
+			return err
+		}
+		// A sequence that no longer fits the smaller pool can never run.
+		for _, seq := range append([]*Sequence(nil), e.sched.waiting...) {
+			if msg := e.reject(seq); msg != "" {
+				e.sched.waiting = removeSeq(e.sched.waiting, seq)
+				seq.Err = msg
+				e.finish(seq, FinishRejected, now)
+			}
+		}
+	} else {
+		e.cfg = c
+	}
+	state := "running"
+	if e.paused {
+		state = "paused"
+	}
+	e.publish(state, "")
+	ev := &ConfigEvent{Time: e.now(), Config: e.cfg, What: what}
+	for _, o := range e.obs {
+		if co, ok := o.(ConfigObserver); ok {
+			co.OnConfig(ev)
+		}
+	}
+	return nil
+}
+
+func removeSeq(list []*Sequence, s *Sequence) []*Sequence {
+	for i, x := range list {
+		if x == s {
+			return append(list[:i], list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// Close frees the engine's device memory (not the model's weights).
+func (e *Engine) Close() {
+	if e.kv != nil {
+		e.kv.Free(e.be)
+		e.kv = nil
+	}
+	if e.ws != nil {
+		e.ws.Free(e.be)
+		e.ws = nil
+	}
+}

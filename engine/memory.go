@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"fmt"
+
+	"benchtop/engine/model"
+	"benchtop/kernels"
+)
+
+// MemoryPlan is how device memory is split, as measured on the backend.
+type MemoryPlan struct {
+	TotalBytes      int64   // device memory
+	Utilization     float64 // gpu_memory_utilization
+	WeightBytes     int64   // measured after loading
+	ActivationBytes int64   // the step workspace, measured after allocation
+	KVBytes         int64   // the KV pool
+	BytesPerBlock   int64
+	NumBlocks       int
+	BlockSize       int
+	KVDType         kernels.DType
+}
+
+// KVTokens is the token capacity of the pool.
+func (p MemoryPlan) KVTokens() int { return p.NumBlocks * p.BlockSize }
+
+// FreeBytes is the device memory left outside the budget.
+func (p MemoryPlan) FreeBytes() int64 {
+	return p.TotalBytes - p.WeightBytes - p.ActivationBytes - p.KVBytes
+}
+
+// planKV sizes the KV pool: utilization × total, less what is already in use
+// (weights and workspace), in whole blocks.
+func planKV(be kernels.Backend, cfg *model.Config, c *Config, weights, activation int64) (MemoryPlan, error) {
+	info := be.Info()
+	dt := info.ComputeDType
+	p := MemoryPlan{
+		TotalBytes: info.MemoryBytes, Utilization: c.GPUMemoryUtilization,
+		WeightBytes: weights, ActivationBytes: activation, BlockSize: c.BlockSize, KVDType: dt,
+		BytesPerBlock: model.KVBytesPerBlock(cfg, c.BlockSize, dt),
+	}
+	budget := int64(c.GPUMemoryUtilization*float64(info.MemoryBytes)) - be.MemoryInUse()
+	if info.Backend == "cpu" {
+		// The CPU backend stores every tensor as float32.
+		p.BytesPerBlock = model.KVBytesPerBlock(cfg, c.BlockSize, kernels.F32)
+	}
+	p.NumBlocks = int(budget / p.BytesPerBlock)
+	if p.NumBlocks < 1 {
+		return p, fmt.Errorf("no memory left for the KV cache: %.0f%% of %s is %s, weights take %s and activations %s (raise --gpu-memory-utilization or --cpu-memory)",
+			100*c.GPUMemoryUtilization, FormatBytes(info.MemoryBytes), FormatBytes(int64(c.GPUMemoryUtilization*float64(info.MemoryBytes))),
+			FormatBytes(weights), FormatBytes(activation))
+	}
+	p.KVBytes = int64(p.NumBlocks) * p.BytesPerBlock
+	return p, nil
+}
+
+// FormatBytes prints a byte count in GiB or MiB.
+func FormatBytes(n int64) string {
+	if n >= 1<<30 || n <= -(1<<30) {
+		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}

@@ -1,0 +1,155 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+)
+
+// DType is the element type of a device tensor.
+type DType int
+
+const (
+	F32 DType = iota
+	F16
+	BF16
+)
+
+// Size is the number of bytes one element takes.
+func (d DType) Size() int {
+	if d == F32 {
+		return 4
+	}
+	return 2
+}
+
+func (d DType) String() string {
+	switch d {
+	case F32:
+		return "fp32"
+	case F16:
+		return "fp16"
+	case BF16:
+		return "bf16"
+	}
+	return fmt.Sprintf("dtype(%d)", int(d))
+}
+
+// Tensor is a dense row-major buffer owned by a Backend.
+type Tensor interface {
+	Shape() []int
+	DType() DType
+}
+
+// Numel is the element count of a shape.
+func Numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// DeviceInfo describes what a backend runs on.
+type DeviceInfo struct {
+	Backend      string // "cpu" or "cuda"
+	Name         string // e.g. "NVIDIA H100 80GB HBM3" or "CPU (2 threads)"
+	MemoryBytes  int64  // total memory the KV pool is sized against
+	ComputeDType DType  // the dtype activations and the KV cache use
+	CUDAGraphs   bool   // whether decode can be replayed from captured graphs
+}
+
+// SeqSlice is one sequence's share of a step's flattened token batch.
+type SeqSlice struct {
+	QueryStart int     // index of the first scheduled token in Batch.Tokens
+	QueryLen   int     // scheduled tokens this step (1 for decode)
+	ContextLen int     // tokens in the KV cache after this step, including these
+	BlockTable []int32 // physical block of each logical block
+	NeedLogits bool    // the last scheduled token ends the known tokens: sample after it
+}
+
+// Batch is the per-step metadata every kernel of a step reads. Tokens of all
+// sequences are flattened; each token has an absolute position and a KV slot
+// (physical block × BlockSize + offset).
+type Batch struct {
+	Tokens    []int32
+	Positions []int32
+	Slots     []int32
+	Seqs      []SeqSlice
+	BlockSize int
+}
+
+// NumLogits is how many sequences need logits this step.
+func (b *Batch) NumLogits() int {
+	n := 0
+	for i := range b.Seqs {
+		if b.Seqs[i].NeedLogits {
+			n++
+		}
+	}
+	return n
+}
+
+// SampleParams are one sequence's sampling settings for one token.
+// Temperature 0 means greedy. TopK 0 and TopP 1 disable those filters.
+// Seed and Step make the draw reproducible: the same (Seed, Step) gives the
+// same uniform number on every backend.
+type SampleParams struct {
+	Temperature float32
+	TopK        int
+	TopP        float32
+	Seed        uint64
+	Step        uint64
+}
+
+// ErrOutOfMemory is returned when a backend cannot allocate a tensor.
+var ErrOutOfMemory = errors.New("out of device memory")
+
+// Backend is the device: memory and the kernels the model runner needs.
+// Weight matrices follow Hugging Face's Linear layout, [out, in].
+type Backend interface {
+	Info() DeviceInfo
+	// MemoryInUse is the bytes currently allocated by this backend.
+	MemoryInUse() int64
+
+	Alloc(dt DType, shape ...int) (Tensor, error)
+	Free(t Tensor)
+	// View is the first rows of t (over its first dimension), sharing its
+	// memory: workspaces are allocated once at their largest and viewed at
+	// each step's size.
+	View(t Tensor, rows int) (Tensor, error)
+	Upload(dst Tensor, src []float32) error
+	Download(src Tensor) ([]float32, error)
+
+	// SetBatch makes b the metadata of the next kernels (a device backend
+	// uploads it once per step).
+	SetBatch(b *Batch) error
+
+	// Embed writes out[i] = tok[Tokens[i]] + pos[Positions[i]+posOffset].
+	// A nil pos adds nothing.
+	Embed(out, tok, pos Tensor, posOffset int) error
+	// LayerNorm normalises each row of x into out with weight w and bias b.
+	LayerNorm(out, x, w, b Tensor, eps float32) error
+	// Linear computes out = x·wᵀ + bias (bias may be nil); x [n,in], w [out,in].
+	Linear(out, x, w, bias Tensor) error
+	// ReLU applies max(x, 0) in place.
+	ReLU(x Tensor) error
+	// Add computes out = a + b element-wise (out may alias a).
+	Add(out, a, b Tensor) error
+	// Scale multiplies x in place by s.
+	Scale(x Tensor, s float32) error
+	// WriteKV stores rows of k and v [n, hidden] at the batch's slots of
+	// the caches kc and vc [numSlots, hidden].
+	WriteKV(kc, vc, k, v Tensor) error
+	// Attention computes causal multi-head attention of q [n, heads*dim]
+	// over each sequence's cached keys and values (written before this call)
+	// into out [n, heads*dim]. q is already scaled.
+	Attention(out, q, kc, vc Tensor, numHeads int) error
+	// GatherLast copies the row of the last scheduled token of each sequence
+	// that needs logits into out [NumLogits, cols].
+	GatherLast(out, x Tensor) error
+	// Sample draws one token per row of logits [rows, vocab].
+	Sample(logits Tensor, params []SampleParams) ([]int32, error)
+	// Sync waits for queued device work and reports its error.
+	Sync() error
+	Close() error
+}

@@ -1,0 +1,78 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"benchtop/kernels"
+)
+
+// Attention is causal attention over the paged cache: query token j of a
+// sequence sits at position ContextLen−QueryLen+j and attends to cached
+// positions 0..that position, found through the sequence's block table.
+func (b *Backend) Attention(out, q, kc, vc kernels.Tensor, numHeads int) error {
+	o, qt := out.(*Tensor), q.(*Tensor)
+	kd, vd := kc.(*Tensor).Data, vc.(*Tensor).Data
+	d := qt.Cols()
+	if d%numHeads != 0 {
+		return fmt.Errorf("attention: width %d not divisible by %d heads", d, numHeads)
+	}
+	hd := d / numHeads
+	bs := b.batch.BlockSize
+	numSlots := kc.(*Tensor).Rows()
+	type job struct{ seq, tok int }
+	var jobs []job
+	for si, s := range b.batch.Seqs {
+		if s.ContextLen > len(s.BlockTable)*bs || s.QueryLen > s.ContextLen {
+			return fmt.Errorf("attention: sequence %d has context %d, query %d and %d blocks", si, s.ContextLen, s.QueryLen, len(s.BlockTable))
+		}
+		for _, blk := range s.BlockTable[:(s.ContextLen+bs-1)/bs] {
+			if int(blk)*bs+bs > numSlots || blk < 0 {
+				return fmt.Errorf("attention: block %d outside cache of %d slots", blk, numSlots)
+			}
+		}
+		for j := 0; j < s.QueryLen; j++ {
+			jobs = append(jobs, job{si, j})
+		}
+	}
+	b.parallel(len(jobs), func(lo, hi int) {
+		scores := make([]float32, 0, 256)
+		acc := make([]float32, hd)
+		for _, jb := range jobs[lo:hi] {
+			s := b.batch.Seqs[jb.seq]
+			row := s.QueryStart + jb.tok
+			n := s.ContextLen - s.QueryLen + jb.tok + 1 // keys visible to this token
+			for h := 0; h < numHeads; h++ {
+				qh := qt.Data[row*d+h*hd : row*d+(h+1)*hd]
+				scores = scores[:0]
+				maxs := float32(math.Inf(-1))
+				for p := 0; p < n; p++ {
+					slot := int(s.BlockTable[p/bs])*bs + p%bs
+					kh := kd[slot*d+h*hd : slot*d+(h+1)*hd]
+					var dot float32
+					for i, qv := range qh {
+						dot += qv * kh[i]
+					}
+					scores = append(scores, dot)
+					maxs = max(maxs, dot)
+				}
+				var sum float32
+				for p := range scores {
+					scores[p] = float32(math.Exp(float64(scores[p] - maxs)))
+					sum += scores[p]
+				}
+				clear(acc)
+				for p := 0; p < n; p++ {
+					slot := int(s.BlockTable[p/bs])*bs + p%bs
+					vh := vd[slot*d+h*hd : slot*d+(h+1)*hd]
+					w := scores[p] / sum
+					for i, vv := range vh {
+						acc[i] += w * vv
+					}
+				}
+				copy(o.Data[row*d+h*hd:row*d+(h+1)*hd], acc)
+			}
+		}
+	})
+	return nil
+}
