@@ -28,6 +28,7 @@ type Engine struct {
 	stepIndex   int64
 	paused      bool
 	cmds        chan func()
+	stopped     chan struct{} // closed when Run has returned
 	status      atomic.Pointer[Status]
 	now         func() time.Time
 }
@@ -50,7 +51,7 @@ func New(be kernels.Backend, m *model.Loaded, cfg Config, obs ...Observer) (*Eng
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{be: be, model: m, obs: obs, waiters: map[*Sequence]chan<- Result{}, cmds: make(chan func(), 64), now: time.Now}
+	e := &Engine{be: be, model: m, obs: obs, waiters: map[*Sequence]chan<- Result{}, cmds: make(chan func(), 64), stopped: make(chan struct{}), now: time.Now}
 	if err := e.build(cfg); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		e.abortAll(msg)
 		e.publish(state, msg)
 		e.drainCommands()
+		close(e.stopped)
 	}()
 	for {
 		if e.paused || !e.sched.HasWork() {
@@ -83,12 +84,21 @@ func (e *Engine) do(ctx context.Context, f func() error) error {
 	case e.cmds <- func() { done <- f() }:
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-e.stopped:
+		return ErrStopped
 	}
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-e.stopped:
+		select {
+		case err := <-done: // it ran while the loop drained
+			return err
+		default:
+			return ErrStopped
+		}
 	}
 }
 
@@ -96,8 +106,14 @@ func (e *Engine) do(ctx context.Context, f func() error) error {
 func (e *Engine) Stop() {
 	select {
 	case e.cmds <- nil:
+	case <-e.stopped:
 	default:
-		go func() { e.cmds <- nil }()
+		go func() {
+			select {
+			case e.cmds <- nil:
+			case <-e.stopped:
+			}
+		}()
 	}
 }
 
@@ -255,4 +271,11 @@ func (e *Engine) Close() {
 		e.ws.Free(e.be)
 		e.ws = nil
 	}
+}
+
+// Exec runs f on the engine goroutine between steps and waits for it:
+// the way other goroutines read state the engine goroutine owns (such as its
+// observers').
+func (e *Engine) Exec(ctx context.Context, f func()) error {
+	return e.do(ctx, func() error { f(); return nil })
 }

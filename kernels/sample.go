@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // Uniform is the reproducible random number in [0, 1) behind a seeded draw:
 // a splitmix64 hash of (seed, step). Every backend uses the same function so a
@@ -28,58 +25,131 @@ func Argmax(row []float32) int32 {
 	return int32(best)
 }
 
-// SampleRow is the reference sampler: greedy when Temperature is 0, else
-// temperature, then top-k, then top-p (nucleus) over the softmax, then one
-// draw of Uniform(Seed, Step) along the cumulative distribution, tokens taken
-// in descending probability (ties by lower index).
+// SampleRow is the reference sampler. Temperature 0 is greedy (Argmax).
+// Otherwise, with w_i = exp((x_i − max x)/T):
+//   - top-k keeps the tokens whose logit is at least the k-th largest (ties kept);
+//   - top-p keeps, of those, the tokens whose weight is at least τ, the
+//     smallest weight of the shortest descending prefix holding p of the mass;
+//   - u = Uniform(Seed, Step) × kept mass picks the token where the running
+//     sum of kept weights, in index order, first exceeds u.
+//
+// Thresholds are found by selection, not sorting, so a row costs O(vocab).
 func SampleRow(row []float32, p SampleParams) int32 {
 	if p.Temperature <= 0 {
 		return Argmax(row)
 	}
-	idx := make([]int32, len(row))
-	for i := range idx {
-		idx[i] = int32(i)
+	n := len(row)
+	kth := float32(math.Inf(-1))
+	if p.TopK > 0 && p.TopK < n {
+		kth = kthLargest(row, p.TopK)
 	}
-	sort.Slice(idx, func(a, b int) bool {
-		va, vb := row[idx[a]], row[idx[b]]
-		if va != vb {
-			return va > vb
-		}
-		return idx[a] < idx[b]
-	})
-	keep := len(idx)
-	if p.TopK > 0 && p.TopK < keep {
-		keep = p.TopK
-	}
+	maxv := row[Argmax(row)]
 	inv := 1 / float64(p.Temperature)
-	maxv := float64(row[idx[0]]) * inv
-	probs := make([]float64, keep)
-	var sum float64
-	for i := 0; i < keep; i++ {
-		probs[i] = math.Exp(float64(row[idx[i]])*inv - maxv)
-		sum += probs[i]
+	w := make([]float64, n)
+	var total float64
+	for i, x := range row {
+		if x >= kth {
+			w[i] = math.Exp(float64(x-maxv) * inv)
+			total += w[i]
+		}
 	}
+	tau := 0.0
 	if p.TopP > 0 && p.TopP < 1 {
-		var cum float64
-		for i := 0; i < keep; i++ {
-			cum += probs[i] / sum
-			if cum >= float64(p.TopP) {
-				keep = i + 1
-				break
+		kept := make([]float64, 0, n)
+		for _, v := range w {
+			if v > 0 {
+				kept = append(kept, v)
 			}
 		}
-		sum = 0
-		for i := 0; i < keep; i++ {
-			sum += probs[i]
+		tau = massThreshold(kept, float64(p.TopP)*total)
+		total = 0
+		for _, v := range w {
+			if v >= tau {
+				total += v
+			}
 		}
 	}
-	u := Uniform(p.Seed, p.Step) * sum
+	u := Uniform(p.Seed, p.Step) * total
 	var cum float64
-	for i := 0; i < keep; i++ {
-		cum += probs[i]
-		if u < cum {
-			return idx[i]
+	last := int32(0)
+	for i, v := range w {
+		if v > 0 && v >= tau {
+			cum += v
+			last = int32(i)
+			if u < cum {
+				return int32(i)
+			}
 		}
 	}
-	return idx[keep-1]
+	return last
+}
+
+// kthLargest is the k-th largest value of xs (1-based), by quickselect on a copy.
+func kthLargest(xs []float32, k int) float32 {
+	a := append([]float32(nil), xs...)
+	lo, hi := 0, len(a)
+	for {
+		pivot := a[lo+(hi-lo)/2]
+		// Three-way partition of a[lo:hi]: > pivot, == pivot, < pivot.
+		gt, i, lt := lo, lo, hi
+		for i < lt {
+			switch {
+			case a[i] > pivot:
+				a[gt], a[i] = a[i], a[gt]
+				gt++
+				i++
+			case a[i] < pivot:
+				lt--
+				a[lt], a[i] = a[i], a[lt]
+			default:
+				i++
+			}
+		}
+		switch {
+		case k <= gt-lo:
+			hi = gt
+		case k <= lt-lo:
+			return pivot
+		default:
+			k -= lt - lo
+			lo = lt
+		}
+	}
+}
+
+// massThreshold returns the smallest weight of the shortest descending
+// prefix of xs whose sum reaches target (xs is reordered).
+func massThreshold(xs []float64, target float64) float64 {
+	lo, hi := 0, len(xs)
+	acc := 0.0
+	for lo < hi {
+		pivot := xs[lo+(hi-lo)/2]
+		gt, i, lt := lo, lo, hi
+		var sGT, sEQ float64
+		for i < lt {
+			switch v := xs[i]; {
+			case v > pivot:
+				sGT += v
+				xs[gt], xs[i] = xs[i], xs[gt]
+				gt++
+				i++
+			case v < pivot:
+				lt--
+				xs[lt], xs[i] = xs[i], xs[lt]
+			default:
+				sEQ += v
+				i++
+			}
+		}
+		switch {
+		case acc+sGT >= target && gt > lo:
+			hi = gt
+		case acc+sGT+sEQ >= target:
+			return pivot
+		default:
+			acc += sGT + sEQ
+			lo = lt
+		}
+	}
+	return 0 // rounding left the target unmet: keep everything
 }

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"benchtop/engine"
+	"benchtop/experiments"
+	"benchtop/kernels"
+)
+
+// runLogits prints, as JSON, the logits after the last of the given token
+// ids and the greedy continuation: what scripts/compare_transformers.py
+// compares with transformers.
+func runLogits(args []string, stdout, stderr io.Writer) error {
+	var c common
+	var ids string
+	var steps int
+	fs := newFlagSet("logits", stderr)
+	c.register(fs)
+	fs.StringVar(&ids, "ids", "", "comma-separated prompt token ids (required)")
+	fs.IntVar(&steps, "steps", 32, "greedy tokens to generate")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	prompt, err := parseIDs(ids)
+	if err != nil {
+		return fmt.Errorf("--ids: %w", err)
+	}
+	if steps < 1 {
+		return fmt.Errorf("--steps %d: must be at least 1", steps)
+	}
+	s, err := experiments.Open(c.options(stderr))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var logits []float32
+	var lerr error
+	if err := s.Engine.Exec(ctx, func() { logits, lerr = s.Engine.PromptLogits(prompt) }); err != nil {
+		return err
+	}
+	if lerr != nil {
+		return lerr
+	}
+	res, err := s.Engine.Generate(ctx, []*engine.Request{{ID: "greedy", Prompt: prompt,
+		Params: engine.SamplingParams{MaxTokens: steps, IgnoreEOS: true}}})
+	if err != nil {
+		return err
+	}
+	if res[0].Err != "" {
+		return fmt.Errorf("generate: %s", res[0].Err)
+	}
+	out := map[string]any{"backend": s.Backend.Info().Backend, "device": s.Backend.Info().Name,
+		"prompt": prompt, "last_logits": logits, "greedy": res[0].Output, "argmax": kernels.Argmax(logits)}
+	enc := json.NewEncoder(stdout)
+	if c.jsonPath != "" {
+		data, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		return experiments.WriteFileAtomic(c.jsonPath, data)
+	}
+	return enc.Encode(out)
+}
+
+func parseIDs(s string) ([]int32, error) {
+	if s == "" {
+		return nil, fmt.Errorf("no token ids given")
+	}
+	var out []int32
+	for _, f := range splitComma(s) {
+		var n int32
+		if _, err := fmt.Sscan(f, &n); err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a token id", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

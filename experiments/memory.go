@@ -1,0 +1,55 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+
+	"benchtop/workloads"
+)
+
+// Memory reports how memory is split — weights, activations, KV cache — as
+// measured on the backend, the KV capacity in blocks and tokens, and how many
+// sequences of the workload's lengths fit at once.
+func Memory(ctx context.Context, s *Session, workload string, p Params) (*Report, error) {
+	w, err := workloads.Lookup(workload)
+	if err != nil {
+		return nil, err
+	}
+	reqs, _, err := s.Requests(w.WithCount(p.Requests), p.Seed, "mem-")
+	if err != nil {
+		return nil, err
+	}
+	var maxLen, sumLen int
+	for _, r := range reqs {
+		n := len(r.Prompt) + r.Params.MaxTokens
+		maxLen = max(maxLen, n)
+		sumLen += n
+	}
+	st := s.Engine.Status()
+	plan := st.Plan
+	blocksPerSeq := (maxLen + plan.BlockSize - 1) / plan.BlockSize
+	maxConc := plan.NumBlocks / max(1, blocksPerSeq)
+	gb := func(n int64) string { return fmt.Sprintf("%.3f", float64(n)/1e9) }
+	t := &Table{Title: "Memory efficiency (" + s.describe() + ")", Headers: []string{"Item", "Value"}}
+	t.Add("Device memory (GB)", gb(plan.TotalBytes))
+	t.Add("gpu_memory_utilization", fmt.Sprintf("%.2f", plan.Utilization))
+	t.Add("Weights (GB)", gb(plan.WeightBytes))
+	t.Add("Activations, step workspace (GB)", gb(plan.ActivationBytes))
+	t.Add("KV cache (GB)", gb(plan.KVBytes))
+	t.Add("Outside the budget (GB)", gb(plan.FreeBytes()))
+	t.Add("KV block size (tokens)", plan.BlockSize)
+	t.Add("KV blocks", plan.NumBlocks)
+	t.Add("KV bytes per token", plan.BytesPerBlock/int64(plan.BlockSize))
+	t.Add("KV capacity (tokens)", plan.KVTokens())
+	t.Add(fmt.Sprintf("Longest sequence of %q (tokens)", w.Name), maxLen)
+	t.Add("Blocks per sequence", blocksPerSeq)
+	t.Add("Est. max concurrent sequences", maxConc)
+	t.Notes = append(t.Notes, fmt.Sprintf("Measured on the %s backend (%s); KV in %s.", s.Backend.Info().Backend, s.Backend.Info().Name, plan.KVDType))
+	j := s.baseJSON("memory", nil)
+	j["workload"] = w.Name
+	j["max_sequence_tokens"] = maxLen
+	j["avg_sequence_tokens"] = float64(sumLen) / float64(max(1, len(reqs)))
+	j["blocks_per_sequence"] = blocksPerSeq
+	j["max_concurrent_sequences"] = maxConc
+	return &Report{Tables: []*Table{t}, JSON: j}, nil
+}

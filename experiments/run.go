@@ -1,0 +1,147 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"benchtop/engine"
+	"benchtop/metrics"
+	"benchtop/workloads"
+)
+
+// RunResult is one workload run to completion.
+type RunResult struct {
+	Workload string
+	Start    time.Time
+	Wall     time.Duration
+	Results  []engine.Result
+	Records  []metrics.RequestRecord
+	Summary  metrics.Summary
+	Failed   int // rejected or aborted requests
+	FirstErr string
+}
+
+// Requests tokenizes a workload's specs for this session's model.
+func (s *Session) Requests(w workloads.Workload, seed int64, prefix string) ([]*engine.Request, []time.Duration, error) {
+	specs := w.Specs(seed)
+	reqs := make([]*engine.Request, len(specs))
+	arrivals := make([]time.Duration, len(specs))
+	for i, sp := range specs {
+		ids, err := s.Model.Encode(sp.Prompt)
+		if err != nil {
+			return nil, nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		reqs[i] = &engine.Request{ID: prefix + sp.ID, Prompt: ids, Params: engine.SamplingParams{
+			Temperature: sp.Temperature, TopP: sp.TopP, TopK: sp.TopK, MaxTokens: sp.MaxTokens, IgnoreEOS: sp.IgnoreEOS}}
+		arrivals[i] = sp.Arrival
+	}
+	return reqs, arrivals, nil
+}
+
+var runCounter struct {
+	sync.Mutex
+	n int
+}
+
+// Run sends a workload to the engine (at its arrival offsets, or as a closed
+// loop of its concurrency) and waits for every request. The wall time is
+// measured around the whole run, as the tutorial times llm.generate.
+func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*RunResult, error) {
+	runCounter.Lock()
+	runCounter.n++
+	prefix := fmt.Sprintf("r%d-", runCounter.n)
+	runCounter.Unlock()
+	reqs, arrivals, err := s.Requests(w, seed, prefix)
+	if err != nil {
+		return nil, err
+	}
+	res := &RunResult{Workload: w.Name, Results: make([]engine.Result, len(reqs))}
+	var mu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
+	res.Start = time.Now()
+	var wg sync.WaitGroup
+	if w.Concurrency > 0 {
+		next := make(chan int, len(reqs))
+		for i := range reqs {
+			next <- i
+		}
+		close(next)
+		for range min(w.Concurrency, len(reqs)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					out, err := s.Engine.Generate(ctx, reqs[i:i+1])
+					if err != nil {
+						fail(err)
+						return
+					}
+					res.Results[i] = out[0]
+				}
+			}()
+		}
+	} else {
+		// Requests due at the same offset go in one submission, so "all at
+		// once" reaches the scheduler as one batch.
+		for lo := 0; lo < len(reqs); {
+			hi := lo + 1
+			for hi < len(reqs) && arrivals[hi] == arrivals[lo] {
+				hi++
+			}
+			wg.Add(1)
+			go func(lo, hi int) {
+				defer wg.Done()
+				if d := time.Until(res.Start.Add(arrivals[lo])); d > 0 {
+					select {
+					case <-time.After(d):
+					case <-ctx.Done():
+						fail(ctx.Err())
+						return
+					}
+				}
+				out, err := s.Engine.Generate(ctx, reqs[lo:hi])
+				if err != nil {
+					fail(err)
+					return
+				}
+				copy(res.Results[lo:hi], out)
+			}(lo, hi)
+			lo = hi
+		}
+	}
+	wg.Wait()
+	res.Wall = time.Since(res.Start)
+	if firstErr != nil {
+		return nil, fmt.Errorf("workload %s: %w", w.Name, firstErr)
+	}
+	var itl []time.Duration
+	if err := s.Engine.Exec(ctx, func() {
+		s.Collector.Flush()
+		res.Records = append(res.Records, s.Collector.RecordsSince(res.Start)...)
+		itl = append(itl, s.Collector.ITLSince(res.Start)...)
+	}); err != nil {
+		return nil, err
+	}
+	for _, r := range res.Results {
+		if r.Finish == engine.FinishRejected || r.Finish == engine.FinishAborted {
+			res.Failed++
+			if res.FirstErr == "" {
+				res.FirstErr = r.Err
+			}
+		}
+	}
+	if res.Failed > 0 {
+		return nil, fmt.Errorf("workload %s: %d of %d requests failed: %s", w.Name, res.Failed, len(reqs), res.FirstErr)
+	}
+	res.Summary = metrics.Summarise(res.Records, res.Wall, itl)
+	return res, nil
+}

@@ -1,0 +1,189 @@
+package metrics
+
+import (
+	"sync/atomic"
+	"time"
+
+	"benchtop/engine"
+)
+
+// RequestRecord is one finished request, as exported.
+type RequestRecord struct {
+	ID           string        `json:"id"`
+	PromptTokens int           `json:"prompt_tokens"`
+	OutputTokens int           `json:"output_tokens"`
+	Arrival      time.Time     `json:"arrival"`
+	TTFT         time.Duration `json:"ttft_ns"`
+	E2E          time.Duration `json:"e2e_ns"`
+	TPOT         time.Duration `json:"tpot_ns"`
+	Queue        time.Duration `json:"queue_ns"` // arrival → first scheduled
+	Preemptions  int           `json:"preemptions"`
+	Finish       string        `json:"finish"`
+	Segment      int           `json:"segment"`
+}
+
+type live struct {
+	arrival, scheduled, first, last time.Time
+	preemptions                     int
+	segment                         int
+}
+
+// Marker is a change of settings or workload, drawn on charts.
+type Marker struct {
+	Time time.Time `json:"time"`
+	What string    `json:"what"`
+}
+
+// Collector is the engine observer that aggregates everything.
+type Collector struct {
+	Window       time.Duration // sliding window for live rates and percentiles
+	PublishEvery time.Duration
+	MaxSamples   int // per distribution, oldest dropped first
+	now          func() time.Time
+
+	start       time.Time
+	live        map[string]*live
+	records     []RequestRecord
+	itl         []time.Duration
+	itlTimes    []time.Time
+	tokenTimes  []time.Time // output tokens, for windowed tok/s
+	promptIn    []time.Time
+	promptN     []int32
+	finishes    []time.Time
+	steps       int64
+	stepTimes   []time.Duration
+	last        engine.StepEvent
+	preempts    int
+	outTotal    int64
+	promptTotal int64
+	arrived     int
+	markers     []Marker
+	segment     int
+	series      []Point
+	lastSample  time.Time
+	lastPub     time.Time
+	latest      atomic.Pointer[Snapshot]
+}
+
+// NewCollector returns a collector with a 10 s window publishing at 10 Hz.
+func NewCollector() *Collector {
+	c := &Collector{Window: 10 * time.Second, PublishEvery: 100 * time.Millisecond, MaxSamples: 200_000, now: time.Now}
+	c.Reset()
+	return c
+}
+
+// Reset clears every statistic (markers too) and starts a new session clock.
+// Engine goroutine only, like the On* methods.
+func (c *Collector) Reset() {
+	*c = Collector{Window: c.Window, PublishEvery: c.PublishEvery, MaxSamples: c.MaxSamples, now: c.now,
+		start: c.now(), live: map[string]*live{}}
+	c.publish(c.now())
+}
+
+func (c *Collector) OnRequest(ev *engine.RequestEvent) {
+	switch ev.Kind {
+	case engine.EvArrived:
+		c.arrived++
+		c.live[ev.ID] = &live{arrival: ev.Arrival, segment: c.segment}
+	case engine.EvScheduled:
+		if l := c.live[ev.ID]; l != nil && l.scheduled.IsZero() {
+			l.scheduled = ev.Time
+		}
+		if ev.OutputTokens == 0 {
+			c.promptTotal += int64(ev.PromptTokens)
+			c.promptIn = append(c.promptIn, ev.Time)
+			c.promptN = append(c.promptN, int32(ev.PromptTokens))
+		}
+	case engine.EvPreempted:
+		c.preempts++
+		if l := c.live[ev.ID]; l != nil {
+			l.preemptions++
+		}
+	case engine.EvFirstToken, engine.EvToken:
+		c.outTotal++
+		c.tokenTimes = append(c.tokenTimes, ev.Time)
+		if l := c.live[ev.ID]; l != nil {
+			if ev.Kind == engine.EvFirstToken {
+				l.first = ev.Time
+			} else if !l.last.IsZero() {
+				c.itl = append(c.itl, ev.Time.Sub(l.last))
+				c.itlTimes = append(c.itlTimes, ev.Time)
+			}
+			l.last = ev.Time
+		}
+	case engine.EvFinished:
+		l := c.live[ev.ID]
+		delete(c.live, ev.ID)
+		if l == nil {
+			break
+		}
+		r := RequestRecord{ID: ev.ID, PromptTokens: ev.PromptTokens, OutputTokens: ev.OutputTokens,
+			Arrival: l.arrival, E2E: ev.Time.Sub(l.arrival), Preemptions: l.preemptions,
+			Finish: ev.Finish.String(), Segment: l.segment}
+		if !l.first.IsZero() {
+			r.TTFT = l.first.Sub(l.arrival)
+		}
+		if !l.scheduled.IsZero() {
+			r.Queue = l.scheduled.Sub(l.arrival)
+		}
+		if ev.OutputTokens > 1 {
+			r.TPOT = (r.E2E - r.TTFT) / time.Duration(ev.OutputTokens-1)
+		}
+		c.records = append(c.records, r)
+		c.finishes = append(c.finishes, ev.Time)
+	}
+	c.trim()
+}
+
+func (c *Collector) OnStep(ev *engine.StepEvent) {
+	c.steps++
+	c.last = *ev
+	c.stepTimes = append(c.stepTimes, ev.Total)
+	now := ev.Start.Add(ev.Total)
+	if now.Sub(c.lastPub) >= c.PublishEvery {
+		c.publish(now)
+	}
+}
+
+func (c *Collector) OnConfig(ev *engine.ConfigEvent) {
+	c.Mark(ev.Time, ev.What)
+}
+
+// Mark records a change (settings or workload) and starts a new segment.
+func (c *Collector) Mark(at time.Time, what string) {
+	c.segment++
+	c.markers = append(c.markers, Marker{Time: at, What: what})
+}
+
+// Flush publishes a snapshot now (the engine is idle, or a run ended).
+func (c *Collector) Flush() { c.publish(c.now()) }
+
+// Latest is the newest published snapshot; safe from any goroutine.
+func (c *Collector) Latest() *Snapshot { return c.latest.Load() }
+
+// Records returns the finished requests so far (engine goroutine, or after Run).
+func (c *Collector) Records() []RequestRecord { return c.records }
+
+// trim bounds memory on long sessions: drop the oldest samples, keeping the
+// window's worth whenever possible.
+func (c *Collector) trim() {
+	m := c.MaxSamples
+	if len(c.tokenTimes) > 2*m {
+		c.tokenTimes = append([]time.Time(nil), c.tokenTimes[len(c.tokenTimes)-m:]...)
+	}
+	if len(c.itl) > 2*m {
+		c.itl = append([]time.Duration(nil), c.itl[len(c.itl)-m:]...)
+		c.itlTimes = append([]time.Time(nil), c.itlTimes[len(c.itlTimes)-m:]...)
+	}
+	if len(c.records) > 2*m {
+		c.records = append([]RequestRecord(nil), c.records[len(c.records)-m:]...)
+		c.finishes = append([]time.Time(nil), c.finishes[len(c.finishes)-m:]...)
+	}
+	if len(c.stepTimes) > 2*m {
+		c.stepTimes = append([]time.Duration(nil), c.stepTimes[len(c.stepTimes)-m:]...)
+	}
+	if len(c.promptIn) > 2*m {
+		c.promptIn = append([]time.Time(nil), c.promptIn[len(c.promptIn)-m:]...)
+		c.promptN = append([]int32(nil), c.promptN[len(c.promptN)-m:]...)
+	}
+}
