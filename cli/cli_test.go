@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = Main(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestBadInputGetsClearErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"bench", "--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"bench", "--max-num-seqs", "0"}, 1, "--max-num-seqs 0: must be at least 1"},
+		{[]string{"bench", "--gpu-memory-utilization", "1.5"}, 1, "gpu-memory-utilization 1.5"},
+		{[]string{"bench", "--block-size", "-1"}, 1, "block-size -1"},
+		{[]string{"bench", "--device", "tpu", "--model", "tiny"}, 1, `--device "tpu"`},
+		{[]string{"bench", "--device", "cuda", "--model", "tiny"}, 1, "--device cuda"},
+		{[]string{"bench", "--model", filepath.Join(dir, "missing")}, 1, "neither a preset"},
+		{[]string{"bench", "--model", dir}, 1, "config.json"},
+		{[]string{"bench", "--model", "tiny", "--json", "/proc/benchtop/out.json"}, 1, "not writable"},
+		{[]string{"bench", "--model", "tiny", "--json", dir}, 1, "is a directory"},
+		{[]string{"sweep", "--model", "tiny", "--batch-sizes", "1,x"}, 1, `"x" is not a positive whole number`},
+		{[]string{"memory", "--model", "tiny", "--workload", "nope"}, 1, `unknown workload "nope"`},
+		{[]string{"logits", "--model", "tiny"}, 1, "--ids: no token ids given"},
+		{[]string{"logits", "--model", "tiny", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
+		{[]string{"bench", "--model", "tiny", "--cpu-memory", "0.001"}, 1, "alloc"},
+		{[]string{"bench", "extra"}, 2, "unexpected arguments: extra"},
+	}
+	for _, c := range cases {
+		code, _, stderr := runCLI(c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("benchtop %s: exit %d, stderr %q; want exit %d and %q", strings.Join(c.args, " "), code, stderr, c.code, c.want)
+		}
+	}
+}
+
+func TestSubcommandsRunOnTiny(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"bench", "--requests", "6", "--warmup", "2"}, []string{"Comprehensive benchmark", "Output tokens/s", "TTFT", "ITL"}},
+		{[]string{"throughput", "--requests", "5"}, []string{"Throughput (requests/s)"}},
+		{[]string{"latency"}, []string{"End-to-end latency (ms)"}},
+		{[]string{"ttft", "--requests", "3"}, []string{"Time to first token", "p99"}},
+		{[]string{"sweep", "--batch-sizes", "1,3"}, []string{"Batch-size sweep", "Best batch size"}},
+		{[]string{"memory"}, []string{"KV blocks", "Est. max concurrent sequences"}},
+		{[]string{"compare", "--requests", "4"}, []string{"gpu_memory_utilization=0.7", "not applicable"}},
+	}
+	for _, c := range cases {
+		out := filepath.Join(dir, c.args[0]+".json")
+		args := append(append([]string{}, c.args...), "--model", "tiny", "--max-num-batched-tokens", "512", "--json", out)
+		code, stdout, stderr := runCLI(args...)
+		if code != 0 {
+			t.Fatalf("benchtop %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%s output lacks %q:\n%s", c.args[0], w, stdout)
+			}
+		}
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var j map[string]any
+		if err := json.Unmarshal(raw, &j); err != nil {
+			t.Fatalf("%s JSON: %v", c.args[0], err)
+		}
+		for _, k := range []string{"timestamp", "gpu_memory_gb", "gpu_utilization_pct", "model", "config", "memory"} {
+			if _, ok := j[k]; !ok {
+				t.Errorf("%s JSON lacks %s", c.args[0], k)
+			}
+		}
+		if c.args[0] == "bench" || c.args[0] == "throughput" {
+			for _, k := range []string{"num_requests", "throughput_rps", "throughput_tps", "avg_latency_ms", "ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"} {
+				if _, ok := j[k]; !ok {
+					t.Errorf("%s JSON lacks %s", c.args[0], k)
+				}
+			}
+		}
+	}
+	code, stdout, _ := runCLI("workloads")
+	if code != 0 || !strings.Contains(stdout, "bench") {
+		t.Fatalf("workloads: %d %s", code, stdout)
+	}
+	code, stdout, _ = runCLI("logits", "--model", "tiny", "--ids", "50256,15496,995", "--steps", "4")
+	var lj struct {
+		Greedy []int32
+		Logits []float32 `json:"last_logits"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &lj) != nil || len(lj.Greedy) != 4 || len(lj.Logits) != 50272 {
+		t.Fatalf("logits: exit %d, %d greedy, %d logits", code, len(lj.Greedy), len(lj.Logits))
+	}
+}
