@@ -20,7 +20,7 @@ type common struct {
 	cfg       engine.Config
 	jsonPath  string
 	requests  int
-	seed      int64
+	quiet     bool
 }
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
@@ -44,6 +44,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&c.cfg.Seed, "seed", 0, "seed for synthetic weights and sampling")
 	fs.StringVar(&c.jsonPath, "json", "", "also write the metrics as JSON to `FILE`")
 	fs.IntVar(&c.requests, "requests", 0, "requests per run (0: the tutorial's count)")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
 }
 
 func (c *common) check() error {
@@ -61,11 +62,11 @@ func (c *common) check() error {
 
 func (c *common) options(stderr io.Writer) experiments.Options {
 	return experiments.Options{Model: c.model, Device: c.device, CPUMemoryBytes: int64(c.cpuMemGiB * (1 << 30)),
-		Engine: c.cfg, Log: stderr}
+		Engine: c.cfg, Log: stderr, Progress: !c.quiet}
 }
 
 func (c *common) params() experiments.Params {
-	return experiments.Params{Requests: c.requests, Seed: c.seed}
+	return experiments.Params{Requests: c.requests, Seed: int64(c.cfg.Seed)}
 }
 
 // parseInts reads "1,5,10".

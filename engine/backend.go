@@ -5,6 +5,7 @@ import (
 
 	"benchtop/kernels"
 	"benchtop/kernels/cpu"
+	"benchtop/kernels/cuda"
 )
 
 // OpenBackend picks the device: "cpu", "cuda", or "auto" (a GPU when one is
@@ -29,8 +30,12 @@ func OpenBackend(device string, cpuMemBytes int64) (be kernels.Backend, note str
 	return nil, "", fmt.Errorf("--device %q: want auto, cpu or cuda", device)
 }
 
-// openCUDA is replaced when the CUDA backend lands; until then no GPU is
-// usable and the error says so.
+// openCUDA opens the first GPU; the caller's goroutine becomes the device
+// goroutine (CUDA contexts are bound to OS threads).
 var openCUDA = func() (kernels.Backend, error) {
-	return nil, fmt.Errorf("this build has no CUDA backend yet")
+	b, err := cuda.Open()
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }

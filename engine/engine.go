@@ -31,6 +31,7 @@ type Engine struct {
 	stopped     chan struct{} // closed when Run has returned
 	status      atomic.Pointer[Status]
 	now         func() time.Time
+	buckets     []int // decode graph batch sizes
 }
 
 // Status is an immutable view of the engine's settings, published on change.
@@ -62,6 +63,9 @@ func New(be kernels.Backend, m *model.Loaded, cfg Config, obs ...Observer) (*Eng
 // build (re)allocates the workspace and the KV pool for cfg. Every running
 // sequence must have been preempted first.
 func (e *Engine) build(cfg Config) error {
+	if g, ok := e.be.(kernels.Grapher); ok {
+		g.ResetGraphs() // they point into the buffers about to be freed
+	}
 	if e.kv != nil {
 		e.kv.Free(e.be)
 		e.kv = nil
@@ -99,7 +103,7 @@ func (e *Engine) build(cfg Config) error {
 	} else {
 		e.sched.blocks = e.blocks
 	}
-	return nil
+	return e.captureGraphs()
 }
 
 func (e *Engine) publish(state, errMsg string) {

@@ -237,6 +237,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 		}
 	} else {
 		e.cfg = c
+		e.buckets = GraphBuckets(c.MaxNumSeqs) // new buckets are captured on first use
 	}
 	state := "running"
 	if e.paused {

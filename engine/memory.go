@@ -38,7 +38,10 @@ func planKV(be kernels.Backend, cfg *model.Config, c *Config, weights, activatio
 		WeightBytes: weights, ActivationBytes: activation, BlockSize: c.BlockSize, KVDType: dt,
 		BytesPerBlock: model.KVBytesPerBlock(cfg, c.BlockSize, dt),
 	}
-	budget := int64(c.GPUMemoryUtilization*float64(info.MemoryBytes)) - be.MemoryInUse()
+	// What the device says is used — our weights and workspace, and anything
+	// else on it — comes out of the budget, as vLLM's profiling does.
+	free, total := be.MemoryInfo()
+	budget := int64(c.GPUMemoryUtilization*float64(total)) - (total - free)
 	if info.Backend == "cpu" {
 		// The CPU backend stores every tensor as float32.
 		p.BytesPerBlock = model.KVBytesPerBlock(cfg, c.BlockSize, kernels.F32)

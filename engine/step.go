@@ -27,9 +27,15 @@ func (e *Engine) Step() (*StepEvent, error) {
 	}
 	batch := e.buildBatch(out)
 	t1 := e.now()
-	logits, err := e.model.Forward(e.be, batch, e.kv, e.ws)
-	if err == nil {
-		err = e.be.Sync()
+	timer, timed := e.be.(kernels.Timer)
+	if timed {
+		if err := timer.MarkStart(); err != nil {
+			return nil, err
+		}
+	}
+	logits, err := e.forward(batch, out.PrefillTokens == 0)
+	if err == nil && !timed {
+		err = e.be.Sync() // a device backend syncs when tokens come back
 	}
 	if err != nil {
 		return nil, fmt.Errorf("execute step %d (%d tokens, %d sequences): %w", e.stepIndex, len(batch.Tokens), len(batch.Seqs), err)
@@ -49,6 +55,14 @@ func (e *Engine) Step() (*StepEvent, error) {
 			return nil, fmt.Errorf("sample step %d: %w", e.stepIndex, err)
 		}
 	}
+	var device time.Duration
+	if timed {
+		ms, err := timer.MarkEnd()
+		if err != nil {
+			return nil, fmt.Errorf("step %d: %w", e.stepIndex, err)
+		}
+		device = time.Duration(ms * float64(time.Millisecond))
+	}
 	t3 := e.now()
 	if err := e.update(out, tokens, t3); err != nil {
 		return nil, err
@@ -58,7 +72,7 @@ func (e *Engine) Step() (*StepEvent, error) {
 		NumSeqs: len(out.Seqs), MaxNumSeqs: e.cfg.MaxNumSeqs, KVBlocksUsed: e.blocks.NumUsed(),
 		KVBlocksTotal: e.blocks.NumBlocks(), NumRunning: e.sched.NumRunning(), NumWaiting: e.sched.NumWaiting(),
 		Preemptions: len(out.Preempted), ScheduleTime: t1.Sub(t0), ExecuteTime: t2.Sub(t1),
-		SampleTime: t3.Sub(t2), Total: t3.Sub(t0),
+		SampleTime: t3.Sub(t2), DeviceTime: device, Total: t3.Sub(t0),
 	}
 	e.stepIndex++
 	for _, o := range e.obs {
@@ -69,7 +83,7 @@ func (e *Engine) Step() (*StepEvent, error) {
 
 func (e *Engine) buildBatch(out SchedulerOutput) *kernels.Batch {
 	bs := e.cfg.BlockSize
-	b := &kernels.Batch{BlockSize: bs}
+	b := &kernels.Batch{BlockSize: bs, BlockTableStride: e.blockTableStride()}
 	for _, s := range out.Seqs {
 		seq := s.Seq
 		start := len(b.Tokens)

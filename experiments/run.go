@@ -68,6 +68,8 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 		mu.Unlock()
 	}
 	res.Start = time.Now()
+	stopProgress := s.progress(w.Name, len(reqs), res.Start)
+	defer stopProgress()
 	var wg sync.WaitGroup
 	if w.Concurrency > 0 {
 		next := make(chan int, len(reqs))
@@ -120,6 +122,7 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 	}
 	wg.Wait()
 	res.Wall = time.Since(res.Start)
+	stopProgress()
 	if firstErr != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, firstErr)
 	}
@@ -144,4 +147,36 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 	}
 	res.Summary = metrics.Summarise(res.Records, res.Wall, itl)
 	return res, nil
+}
+
+// progress prints a status line to the log every second while a run is in
+// flight (a CPU run of opt-125m takes minutes), from published snapshots
+// only, so it never touches the engine goroutine's state. The returned stop
+// function is idempotent.
+func (s *Session) progress(name string, total int, start time.Time) func() {
+	if s.Opts.Log == nil || !s.Opts.Progress {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var once sync.Once
+	finished0 := 0
+	if snap := s.Collector.Latest(); snap != nil {
+		finished0 = snap.Finished
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if snap := s.Collector.Latest(); snap != nil {
+					fmt.Fprintf(s.Opts.Log, "benchtop: %s: %d/%d requests done, %d running, %.0f output tok/s (last %s), %s elapsed\n",
+						name, snap.Finished-finished0, total, snap.Running, snap.OutputTPS, snap.Window.Round(time.Second), time.Since(start).Round(time.Second))
+				}
+			}
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"benchtop/engine"
@@ -18,7 +19,8 @@ type Options struct {
 	Device         string // auto, cpu, cuda
 	CPUMemoryBytes int64
 	Engine         engine.Config
-	Log            io.Writer // progress notes (stderr); nil: silent
+	Log            io.Writer // notes (stderr); nil: silent
+	Progress       bool      // a status line every second during runs
 }
 
 // Session is a loaded model with a running engine.
@@ -39,62 +41,78 @@ func (o *Options) logf(format string, args ...any) {
 	}
 }
 
-// Open loads the model on the chosen device and starts the engine goroutine.
+// Open starts the device goroutine — which opens the backend, loads the
+// model, builds the engine and then runs its loop, so every device call
+// happens on one OS thread — and returns once the engine is ready.
 func Open(o Options) (*Session, error) {
 	if err := o.Engine.Validate(); err != nil {
 		return nil, err
 	}
+	s := &Session{Opts: o, Collector: metrics.NewCollector(), done: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	ready := make(chan error, 1)
+	go s.device(ctx, ready)
+	if err := <-ready; err != nil {
+		cancel()
+		return nil, err
+	}
+	m, be := s.Model, s.Backend
+	kind := ""
+	if m.Synthetic {
+		kind = " (synthetic weights)"
+	}
+	o.logf("benchtop: model %s%s, %s on %s, loaded in %s", m.Source, kind, humanParams(m.Cfg.ParamCount()), be.Info().Name, s.LoadTime.Round(time.Millisecond))
+	return s, nil
+}
+
+// device is the engine goroutine for the session's whole life.
+func (s *Session) device(ctx context.Context, ready chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	o := s.Opts
 	be, note, err := engine.OpenBackend(o.Device, o.CPUMemoryBytes)
 	if err != nil {
-		return nil, err
+		ready <- err
+		return
 	}
 	if note != "" {
 		o.logf("benchtop: %s", note)
 	}
 	t0 := time.Now()
-	wdt := be.Info().ComputeDType
-	m, err := model.Open(o.Model, be, wdt, o.Engine.Seed+1)
+	m, err := model.Open(o.Model, be, be.Info().ComputeDType, o.Engine.Seed+1)
 	if err != nil {
 		be.Close()
-		return nil, err
+		ready <- err
+		return
 	}
-	s := &Session{Opts: o, Backend: be, Model: m, LoadTime: time.Since(t0), Collector: metrics.NewCollector()}
-	s.Engine, err = engine.New(be, m, o.Engine, s.Collector)
+	e, err := engine.New(be, m, o.Engine, s.Collector)
 	if err != nil {
 		m.Free(be)
 		be.Close()
-		return nil, err
+		ready <- err
+		return
 	}
-	if m.Synthetic {
-		o.logf("benchtop: model %s (synthetic weights), %s on %s, loaded in %s", m.Source, humanParams(m.Cfg.ParamCount()), be.Info().Name, s.LoadTime.Round(time.Millisecond))
-	} else {
-		o.logf("benchtop: model %s, %s on %s, loaded in %s", m.Source, humanParams(m.Cfg.ParamCount()), be.Info().Name, s.LoadTime.Round(time.Millisecond))
+	s.Backend, s.Model, s.Engine, s.LoadTime = be, m, e, time.Since(t0)
+	ready <- nil
+	err = e.Run(ctx)
+	e.Close()
+	m.Free(be)
+	if cerr := be.Close(); err == nil {
+		err = cerr
 	}
-	s.start()
-	return s, nil
+	s.done <- err
 }
 
-func (s *Session) start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel, s.done = cancel, make(chan error, 1)
-	go func() { s.done <- s.Engine.Run(ctx) }()
-}
-
-// Reconfigure stops nothing: it applies c between steps.
+// Reconfigure applies c between steps.
 func (s *Session) Reconfigure(c engine.Config, what string) error {
 	return s.Engine.Reconfigure(context.Background(), c, what)
 }
 
-// Close stops the engine and frees the device.
+// Close stops the engine; the device goroutine frees the device.
 func (s *Session) Close() error {
 	s.cancel()
-	err := <-s.done
-	s.Engine.Close()
-	s.Model.Free(s.Backend)
-	if cerr := s.Backend.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return <-s.done
 }
 
 func humanParams(n int64) string {

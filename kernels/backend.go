@@ -76,6 +76,13 @@ type Batch struct {
 	Slots     []int32
 	Seqs      []SeqSlice
 	BlockSize int
+	// BlockTableStride is the row length of the block-table matrix a device
+	// backend uploads: the most blocks any sequence can have. Keeping it fixed
+	// keeps a captured graph's layout valid. 0: the longest table in Seqs.
+	BlockTableStride int
+	// NumReal, when set, says only the first NumReal sequences are real and
+	// the rest pad the batch to a graph bucket.
+	NumReal int
 }
 
 // NumLogits is how many sequences need logits this step.
@@ -110,6 +117,9 @@ type Backend interface {
 	Info() DeviceInfo
 	// MemoryInUse is the bytes currently allocated by this backend.
 	MemoryInUse() int64
+	// MemoryInfo is the device's free and total memory as it reports them
+	// (other processes' allocations included).
+	MemoryInfo() (free, total int64)
 
 	Alloc(dt DType, shape ...int) (Tensor, error)
 	Free(t Tensor)
@@ -147,9 +157,27 @@ type Backend interface {
 	// GatherLast copies the row of the last scheduled token of each sequence
 	// that needs logits into out [NumLogits, cols].
 	GatherLast(out, x Tensor) error
-	// Sample draws one token per row of logits [rows, vocab].
+	// Sample draws one token for each of the first len(params) rows of
+	// logits [rows, vocab] (rows may exceed len(params): padding).
 	Sample(logits Tensor, params []SampleParams) ([]int32, error)
 	// Sync waits for queued device work and reports its error.
 	Sync() error
 	Close() error
+}
+
+// Grapher is a backend that can capture a step's work once and replay it
+// (CUDA graphs). Graph runs fn, which enqueues the step for b, under capture
+// the first time a key is seen, and replays the capture afterwards with b's
+// metadata; b must have the same shape for the same key.
+type Grapher interface {
+	Graph(key int, b *Batch, fn func() (Tensor, error)) (Tensor, error)
+	// ResetGraphs drops every capture (the buffers they used were freed).
+	ResetGraphs()
+}
+
+// Timer is a backend that measures device time between two marks.
+type Timer interface {
+	MarkStart() error
+	// MarkEnd returns the device time since MarkStart (waits for the device).
+	MarkEnd() (float64, error)
 }

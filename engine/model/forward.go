@@ -73,7 +73,11 @@ func NewWorkspace(be kernels.Backend, c *Config, maxTokens, maxLogits int, dt ke
 		{&ws.logits, maxLogits, c.VocabSize},
 	}
 	for _, s := range specs {
-		t, err := be.Alloc(dt, s.rows, s.cols)
+		sdt := dt
+		if s.dst == &ws.logits {
+			sdt = kernels.F32 // sampling and argmax want full-precision logits
+		}
+		t, err := be.Alloc(sdt, s.rows, s.cols)
 		if err != nil {
 			ws.Free(be)
 			return nil, fmt.Errorf("workspace for %d tokens: %w", maxTokens, err)
@@ -95,8 +99,8 @@ func (ws *Workspace) Free(be kernels.Backend) {
 // WorkspaceBytes is what NewWorkspace will allocate: the activation reserve.
 func WorkspaceBytes(c *Config, maxTokens, maxLogits int, dt kernels.DType) int64 {
 	h, p := int64(c.HiddenSize), int64(c.ProjDim())
-	rows := int64(maxTokens)*(6*h+int64(c.FFNDim)+p) + int64(maxLogits)*(h+p+int64(c.VocabSize))
-	return rows * int64(dt.Size())
+	rows := int64(maxTokens)*(6*h+int64(c.FFNDim)+p) + int64(maxLogits)*(h+p)
+	return rows*int64(dt.Size()) + int64(maxLogits)*int64(c.VocabSize)*4
 }
 
 // Forward runs one step: every token of b through the decoder (writing its

@@ -22,7 +22,7 @@ var Presets = map[string]Config{
 	"tiny": func() Config {
 		c := defaultConfig()
 		c.Name, c.TorchDType, c.BOS, c.EOS = "tiny", "float32", 50256, 50256
-		c.HiddenSize, c.NumLayers, c.NumHeads, c.FFNDim = 64, 2, 4, 256
+		c.HiddenSize, c.NumLayers, c.NumHeads, c.FFNDim = 64, 2, 2, 256
 		return c
 	}(),
 }

@@ -53,6 +53,8 @@ func (b *Backend) Info() kernels.DeviceInfo {
 
 func (b *Backend) MemoryInUse() int64 { return b.inUse }
 
+func (b *Backend) MemoryInfo() (free, total int64) { return b.memBytes - b.inUse, b.memBytes }
+
 func (b *Backend) Alloc(dt kernels.DType, shape ...int) (kernels.Tensor, error) {
 	n := kernels.Numel(shape)
 	if n <= 0 {

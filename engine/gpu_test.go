@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"benchtop/engine/model"
+	"benchtop/kernels"
+	"benchtop/kernels/cpu"
+	"benchtop/kernels/cuda"
+)
+
+// gpuEngine opens the GPU on the calling goroutine (locked to its thread):
+// every call of the test must stay on it, so these tests use no subtests.
+func gpuEngine(t *testing.T, cfg Config) *Engine {
+	t.Helper()
+	runtime.LockOSThread()
+	be, err := cuda.Open()
+	if err != nil {
+		t.Skipf("no GPU: %v", err)
+	}
+	t.Cleanup(func() { be.Close() })
+	m, err := model.Open("tiny", be, kernels.F16, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(be, m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func cpuTiny(t *testing.T, cfg Config) *Engine {
+	t.Helper()
+	be := cpu.New(2 << 30)
+	m, err := model.Open("tiny", be, kernels.F16, 11) // fp16-rounded weights, like the GPU's
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(be, m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func tinyRequests(n int) []*Request {
+	reqs := randomRequests(21, n, 60, 32)
+	for _, r := range reqs {
+		for i := range r.Prompt {
+			r.Prompt[i] = r.Prompt[i]*97 + 3 // spread over the 50k vocabulary
+		}
+	}
+	return reqs
+}
+
+// agree compares GPU greedy tokens with the CPU's. The GPU computes in fp16
+// and the CPU in fp32, so the two may part at a near-tie: where they part,
+// the CPU's top two logits at that prefix must be within nearTie.
+func agree(t *testing.T, ref *Engine, want, got map[string][]int32, reqs []*Request) {
+	t.Helper()
+	const nearTie = 0.02
+	ties := 0
+	for _, r := range reqs {
+		w, g := want[r.ID], got[r.ID]
+		if len(w) != len(g) {
+			t.Fatalf("%s: %d tokens on the CPU, %d on the GPU", r.ID, len(w), len(g))
+		}
+		for i := range w {
+			if w[i] == g[i] {
+				continue
+			}
+			prefix := append(append([]int32(nil), r.Prompt...), w[:i]...)
+			logits, err := ref.PromptLogits(prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := logits[w[i]], logits[g[i]]
+			if a-b > nearTie {
+				t.Fatalf("%s token %d: CPU %d (logit %.4f), GPU %d (logit %.4f): not a near-tie", r.ID, i, w[i], a, g[i], b)
+			}
+			ties++
+			break
+		}
+	}
+	t.Logf("%d requests, %d parted at a near-tie", len(reqs), ties)
+	if ties > len(reqs)/4 {
+		t.Fatalf("%d of %d requests parted: more than near-ties explain", ties, len(reqs))
+	}
+}
+
+func TestCUDAGreedyMatchesCPU(t *testing.T) {
+	for _, eager := range []bool{true, false} {
+		cfg := DefaultConfig()
+		cfg.EnforceEager = eager
+		cfg.GPUMemoryUtilization = 0.3
+		g := gpuEngine(t, cfg)
+		reqs := tinyRequests(24)
+		ref := cpuTiny(t, DefaultConfig())
+		want := outputs(t, mustGen(t, ref, clone(reqs)))
+		got := outputs(t, mustGen(t, g, clone(reqs)))
+		t.Logf("eager=%v", eager)
+		agree(t, ref, want, got, reqs)
+	}
+}
+
+func TestCUDASchedulingGivesSameTokens(t *testing.T) {
+	reqs := tinyRequests(12)
+	cfg := DefaultConfig()
+	cfg.GPUMemoryUtilization = 0.3
+	base := gpuEngine(t, cfg)
+	want := outputs(t, mustGen(t, base, clone(reqs)))
+	// Chunked prefill and a pool small enough to preempt, on the same GPU.
+	c := cfg
+	c.MaxNumSeqs, c.MaxNumBatchedTokens, c.BlockSize = 5, 9, 4
+	if err := base.reconfigure(c, "chunked"); err != nil {
+		t.Fatal(err)
+	}
+	got := outputs(t, mustGen(t, base, clone(reqs)))
+	sameOutputs(t, "GPU chunked prefill", want, got)
+	plan := base.plan
+	// The budget was util·total − (memory used outside the pool); keep 40 blocks of it.
+	outside := int64(c.GPUMemoryUtilization*float64(plan.TotalBytes)) - plan.KVBytes
+	c.GPUMemoryUtilization = float64(outside+40*plan.BytesPerBlock+plan.BytesPerBlock/2) / float64(plan.TotalBytes)
+	if err := base.reconfigure(c, "tiny pool"); err != nil {
+		t.Fatal(err)
+	}
+	preempts := 0
+	ch := make(chan Result, len(reqs))
+	base.add(clone(reqs), ch)
+	for base.sched.HasWork() {
+		ev, err := base.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev != nil {
+			preempts += ev.Preemptions
+		}
+	}
+	res := make([]Result, 0, len(reqs))
+	for range reqs {
+		res = append(res, <-ch)
+	}
+	sameOutputs(t, fmt.Sprintf("GPU with %d blocks (%d preemptions)", base.blocks.NumBlocks(), preempts), want, outputs(t, res))
+	t.Logf("pool of %d blocks, %d preemptions", base.blocks.NumBlocks(), preempts)
+}
+
+func mustGen(t *testing.T, e *Engine, reqs []*Request) []Result {
+	t.Helper()
+	res, err := e.GenerateSync(reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

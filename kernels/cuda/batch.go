@@ -1,0 +1,180 @@
+package cuda
+
+import (
+	"fmt"
+	"unsafe"
+
+	"benchtop/kernels"
+)
+
+// layout is where each metadata array sits, in int32 words, in the buffer
+// uploaded once per step: tokens, positions, slots and the token→sequence
+// map ([n] each), then per sequence query start, query length and context
+// length ([S] each), the logit rows [L], and the block tables [S × stride].
+type layout struct{ n, s, l, stride int }
+
+func (l layout) words() int { return 4*l.n + 3*l.s + l.l + l.s*l.stride }
+
+// metaBuffers is the pinned staging buffer and its device twin. They only
+// grow; a growth moves them, so captured graphs are dropped.
+type metaBuffers struct {
+	host   unsafe.Pointer
+	dev    uintptr
+	words  int
+	cur    layout
+	ptrs   metaPtrs
+	params paramBuffers
+}
+
+type metaPtrs struct {
+	tokens, positions, slots, tokSeq, qstart, qlen, ctx, logitRows, tables uintptr
+}
+
+func (m *metaBuffers) free(b *Backend) {
+	if m.host != nil {
+		b.d.cuMemFreeHost(m.host)
+		b.d.cuMemFree(m.dev)
+		m.host, m.dev, m.words = nil, 0, 0
+	}
+	m.params.free(b)
+}
+
+func layoutOf(bt *kernels.Batch) layout {
+	l := layout{n: len(bt.Tokens), s: len(bt.Seqs), l: bt.NumLogits(), stride: bt.BlockTableStride}
+	for _, s := range bt.Seqs {
+		l.stride = max(l.stride, len(s.BlockTable))
+	}
+	return l
+}
+
+// ensure grows the buffers to hold words int32s.
+func (m *metaBuffers) ensure(b *Backend, words int) error {
+	if words <= m.words {
+		return nil
+	}
+	if b.capture {
+		return fmt.Errorf("step metadata outgrew its buffer during a graph capture")
+	}
+	words = max(words, 2*m.words, 1<<14)
+	old := *m
+	if err := b.d.check(b.d.cuMemAllocHost(&m.host, uint64(words*4)), "cuMemAllocHost (step metadata)"); err != nil {
+		return err
+	}
+	if err := b.d.check(b.d.cuMemAlloc(&m.dev, uint64(words*4)), "cuMemAlloc (step metadata)"); err != nil {
+		b.d.cuMemFreeHost(m.host)
+		m.host = old.host
+		return err
+	}
+	if old.host != nil {
+		b.d.cuStreamSynchronize(b.stream)
+		b.d.cuMemFreeHost(old.host)
+		b.d.cuMemFree(old.dev)
+		b.inUse -= int64(old.words * 4)
+	}
+	b.inUse += int64(words * 4)
+	m.words = words
+	b.ResetGraphs()
+	return nil
+}
+
+// fill writes bt's metadata into the staging buffer and sets the device
+// pointers of each array.
+func (m *metaBuffers) fill(b *Backend, bt *kernels.Batch) (layout, error) {
+	l := layoutOf(bt)
+	if err := m.ensure(b, l.words()); err != nil {
+		return l, err
+	}
+	w := unsafe.Slice((*int32)(m.host), m.words)
+	off := 0
+	put := func(vals []int32) uintptr {
+		p := m.dev + uintptr(off*4)
+		copy(w[off:], vals)
+		off += len(vals)
+		return p
+	}
+	m.ptrs.tokens = put(bt.Tokens)
+	m.ptrs.positions = put(bt.Positions)
+	m.ptrs.slots = put(bt.Slots)
+	tokSeq := w[off : off+l.n]
+	m.ptrs.tokSeq, off = m.dev+uintptr(off*4), off+l.n
+	qstart := w[off : off+l.s]
+	m.ptrs.qstart, off = m.dev+uintptr(off*4), off+l.s
+	qlen := w[off : off+l.s]
+	m.ptrs.qlen, off = m.dev+uintptr(off*4), off+l.s
+	ctx := w[off : off+l.s]
+	m.ptrs.ctx, off = m.dev+uintptr(off*4), off+l.s
+	rows := w[off : off+l.l]
+	m.ptrs.logitRows, off = m.dev+uintptr(off*4), off+l.l
+	tables := w[off : off+l.s*l.stride]
+	m.ptrs.tables = m.dev + uintptr(off*4)
+	for i := range tokSeq {
+		tokSeq[i] = -1
+	}
+	r := 0
+	for si, s := range bt.Seqs {
+		qstart[si], qlen[si], ctx[si] = int32(s.QueryStart), int32(s.QueryLen), int32(s.ContextLen)
+		if s.QueryStart < 0 || s.QueryStart+s.QueryLen > l.n {
+			return l, fmt.Errorf("batch: sequence %d queries tokens %d..%d of %d", si, s.QueryStart, s.QueryStart+s.QueryLen, l.n)
+		}
+		for j := s.QueryStart; j < s.QueryStart+s.QueryLen; j++ {
+			tokSeq[j] = int32(si)
+		}
+		if s.NeedLogits {
+			rows[r] = int32(s.QueryStart + s.QueryLen - 1)
+			r++
+		}
+		row := tables[si*l.stride : (si+1)*l.stride]
+		copy(row, s.BlockTable)
+		clear(row[len(s.BlockTable):])
+	}
+	m.cur = l
+	return l, nil
+}
+
+func (b *Backend) SetBatch(bt *kernels.Batch) error {
+	if len(bt.Positions) != len(bt.Tokens) || len(bt.Slots) != len(bt.Tokens) {
+		return fmt.Errorf("batch: %d tokens, %d positions, %d slots", len(bt.Tokens), len(bt.Positions), len(bt.Slots))
+	}
+	l, err := b.meta.fill(b, bt)
+	if err != nil {
+		return err
+	}
+	b.metaBlockSize = bt.BlockSize
+	return b.d.check(b.d.cuMemcpyHtoDAsync(b.meta.dev, b.meta.host, uint64(l.words()*4), b.stream), "upload step metadata")
+}
+
+// paramBuffers stage sampling parameters and bring tokens back.
+type paramBuffers struct {
+	host unsafe.Pointer
+	dev  uintptr
+	rows int
+}
+
+// Per row: temperature f32, top_k i32, top_p f32, pad, seed u64, step u64,
+// token i32 — stored as five arrays of 8-byte slots.
+const paramSlots = 5
+
+func (p *paramBuffers) ensure(b *Backend, rows int) error {
+	if rows <= p.rows {
+		return nil
+	}
+	rows = (max(rows, 256) + 63) &^ 63
+	p.free(b)
+	bytes := uint64(rows * paramSlots * 8)
+	if err := b.d.check(b.d.cuMemAllocHost(&p.host, bytes), "cuMemAllocHost (sampling)"); err != nil {
+		return err
+	}
+	if err := b.d.check(b.d.cuMemAlloc(&p.dev, bytes), "cuMemAlloc (sampling)"); err != nil {
+		return err
+	}
+	p.rows = rows
+	return nil
+}
+
+func (p *paramBuffers) free(b *Backend) {
+	if p.host != nil {
+		b.d.cuMemFreeHost(p.host)
+		b.d.cuMemFree(p.dev)
+		p.host, p.dev, p.rows = nil, 0, 0
+	}
+}

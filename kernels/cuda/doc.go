@@ -1,0 +1,13 @@
+// Package cuda is the CUDA implementation of kernels.Backend.
+//
+// The CUDA driver API (libcuda.so.1) and cuBLAS (libcublas.so.13, .12 or .11)
+// are loaded at run time with purego, so one binary runs everywhere: where a
+// library, a device or a symbol is missing, Open returns an error naming it
+// and the caller falls back to the CPU backend. The kernels are CUDA C under
+// kernels/cuda/src, compiled to PTX for compute_80 by `go generate` (Debian's
+// nvcc 11.8) and embedded; the driver JIT-compiles them for the actual GPU.
+//
+// Threading: a CUDA context is bound to an OS thread. The engine goroutine
+// owns the backend; Open locks it to its OS thread (runtime.LockOSThread)
+// and every method must be called from that goroutine.
+package cuda

@@ -1,0 +1,291 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"benchtop/kernels"
+	"benchtop/kernels/cpu"
+)
+
+// pair holds the same data on the GPU and on the CPU reference.
+type pair struct {
+	gpu, cpu kernels.Tensor
+}
+
+type rig struct {
+	t   *testing.T
+	g   *Backend
+	c   *cpu.Backend
+	rng *rand.Rand
+}
+
+func newRig(t *testing.T) *rig {
+	g, err := Open()
+	if err != nil {
+		t.Skipf("no GPU: %v", err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return &rig{t: t, g: g, c: cpu.New(8 << 30), rng: rand.New(rand.NewPCG(uint64(len(t.Name())), 99))}
+}
+
+// rand makes an fp16 tensor (fp32 with f32 true) of N(0, scale) values, the
+// same on both backends.
+func (r *rig) rand(scale float64, dt kernels.DType, shape ...int) pair {
+	vals := make([]float32, kernels.Numel(shape))
+	for i := range vals {
+		vals[i] = float32(r.rng.NormFloat64() * scale)
+	}
+	return r.from(vals, dt, shape...)
+}
+
+func (r *rig) from(vals []float32, dt kernels.DType, shape ...int) pair {
+	r.t.Helper()
+	gt, err := r.g.Alloc(dt, shape...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	ct, _ := r.c.Alloc(dt, shape...)
+	if err := r.g.Upload(gt, vals); err != nil {
+		r.t.Fatal(err)
+	}
+	r.c.Upload(ct, vals)
+	return pair{gt, ct}
+}
+
+// poisoned is an output: NaN everywhere, so an element left unwritten fails.
+func (r *rig) poisoned(dt kernels.DType, shape ...int) pair {
+	vals := make([]float32, kernels.Numel(shape))
+	for i := range vals {
+		vals[i] = float32(math.NaN())
+	}
+	return r.from(vals, dt, shape...)
+}
+
+func (r *rig) batch(b *kernels.Batch) {
+	r.t.Helper()
+	if err := r.g.SetBatch(b); err != nil {
+		r.t.Fatal(err)
+	}
+	r.c.SetBatch(b)
+}
+
+// compare checks ‖gpu − cpu‖ / ‖cpu‖ ≤ tol and reports the first mismatches.
+func (r *rig) compare(what string, p pair, tol float64) {
+	r.t.Helper()
+	g, err := r.g.Download(p.gpu)
+	if err != nil {
+		r.t.Fatalf("%s: %v", what, err)
+	}
+	c, _ := r.c.Download(p.cpu)
+	var num, den float64
+	var bad []string
+	for i := range c {
+		d := float64(g[i]) - float64(c[i])
+		if math.IsNaN(float64(g[i])) || math.IsInf(float64(g[i]), 0) {
+			d = math.Inf(1)
+		}
+		num += d * d
+		den += float64(c[i]) * float64(c[i])
+		if (math.Abs(d) > 10*tol*(1+math.Abs(float64(c[i]))) || math.IsInf(d, 0)) && len(bad) < 5 {
+			bad = append(bad, fmt.Sprintf("[%d] gpu %g cpu %g", i, g[i], c[i]))
+		}
+	}
+	rel := math.Sqrt(num / math.Max(den, 1e-30))
+	if !(rel <= tol) {
+		r.t.Fatalf("%s: relative error %.3g > %.1g; first mismatches: %v", what, rel, tol, bad)
+	}
+	r.t.Logf("%s: relative error %.3g", what, rel)
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// randomBatch is a mixed step: prefill chunks and decodes of several
+// sequences over shuffled blocks, sizes that are not block multiples.
+func randomBatch(rng *rand.Rand, numSeqs, blockSize, numBlocks, vocab int) *kernels.Batch {
+	b := &kernels.Batch{BlockSize: blockSize}
+	perm := rng.Perm(numBlocks)
+	next := 0
+	for s := 0; s < numSeqs; s++ {
+		ctx := 1 + rng.IntN(90)
+		q := 1
+		if rng.IntN(2) == 0 {
+			q = 1 + rng.IntN(ctx)
+		}
+		nb := (ctx + blockSize - 1) / blockSize
+		table := make([]int32, nb)
+		for i := range table {
+			table[i] = int32(perm[next])
+			next++
+		}
+		start := len(b.Tokens)
+		for p := ctx - q; p < ctx; p++ {
+			b.Tokens = append(b.Tokens, int32(rng.IntN(vocab)))
+			b.Positions = append(b.Positions, int32(p))
+			b.Slots = append(b.Slots, table[p/blockSize]*int32(blockSize)+int32(p%blockSize))
+		}
+		b.Seqs = append(b.Seqs, kernels.SeqSlice{QueryStart: start, QueryLen: q, ContextLen: ctx, BlockTable: table, NeedLogits: rng.IntN(3) > 0})
+	}
+	return b
+}
+
+func TestEmbedLayerNormElementwise(t *testing.T) {
+	r := newRig(t)
+	const vocab, d = 1003, 200
+	b := randomBatch(r.rng, 7, 16, 64, vocab)
+	r.batch(b)
+	n := len(b.Tokens)
+	tok, pos := r.rand(1, kernels.F16, vocab, d), r.rand(1, kernels.F16, 200, d)
+	out := r.poisoned(kernels.F16, n, d)
+	must(t, r.g.Embed(out.gpu, tok.gpu, pos.gpu, 2))
+	must(t, r.c.Embed(out.cpu, tok.cpu, pos.cpu, 2))
+	r.compare("embed", out, 1e-3)
+	only := r.poisoned(kernels.F16, n, d)
+	must(t, r.g.Embed(only.gpu, nil, pos.gpu, 0))
+	must(t, r.c.Embed(only.cpu, nil, pos.cpu, 0))
+	r.compare("embed positions only", only, 1e-3)
+
+	x, w, bias := r.rand(3, kernels.F16, 37, 771), r.rand(1, kernels.F16, 771), r.rand(1, kernels.F16, 771)
+	ln := r.poisoned(kernels.F16, 37, 771)
+	must(t, r.g.LayerNorm(ln.gpu, x.gpu, w.gpu, bias.gpu, 1e-5))
+	must(t, r.c.LayerNorm(ln.cpu, x.cpu, w.cpu, bias.cpu, 1e-5))
+	r.compare("layernorm", ln, 2e-3)
+	must(t, r.g.LayerNorm(x.gpu, x.gpu, nil, nil, 1e-5)) // in place, no affine
+	must(t, r.c.LayerNorm(x.cpu, x.cpu, nil, nil, 1e-5))
+	r.compare("layernorm in place", x, 2e-3)
+
+	a, c := r.rand(1, kernels.F16, 1001, 3), r.rand(1, kernels.F16, 1001, 3)
+	sum := r.poisoned(kernels.F16, 1001, 3)
+	must(t, r.g.Add(sum.gpu, a.gpu, c.gpu))
+	must(t, r.c.Add(sum.cpu, a.cpu, c.cpu))
+	r.compare("add", sum, 1e-3)
+	must(t, r.g.Scale(sum.gpu, 0.125))
+	must(t, r.c.Scale(sum.cpu, 0.125))
+	must(t, r.g.ReLU(sum.gpu))
+	must(t, r.c.ReLU(sum.cpu))
+	r.compare("scale, relu", sum, 1e-3)
+}
+
+func TestLinear(t *testing.T) {
+	r := newRig(t)
+	for _, sz := range [][3]int{{1, 768, 768}, {13, 100, 257}, {129, 64, 3000}, {100, 768, 3072}} {
+		n, k, m := sz[0], sz[1], sz[2]
+		x, w, bias := r.rand(1, kernels.F16, n, k), r.rand(0.05, kernels.F16, m, k), r.rand(0.5, kernels.F16, m)
+		out := r.poisoned(kernels.F16, n, m)
+		must(t, r.g.Linear(out.gpu, x.gpu, w.gpu, bias.gpu))
+		must(t, r.c.Linear(out.cpu, x.cpu, w.cpu, bias.cpu))
+		r.compare(fmt.Sprintf("linear %v fp16 out", sz), out, 2e-3)
+		o32 := r.poisoned(kernels.F32, n, m)
+		must(t, r.g.Linear(o32.gpu, x.gpu, w.gpu, nil))
+		must(t, r.c.Linear(o32.cpu, x.cpu, w.cpu, nil))
+		r.compare(fmt.Sprintf("linear %v fp32 out", sz), o32, 1e-3)
+	}
+}
+
+func TestWriteKVAttentionGather(t *testing.T) {
+	r := newRig(t)
+	for _, tc := range []struct{ heads, hd, bs, seqs int }{{12, 64, 16, 9}, {3, 32, 5, 4}, {2, 128, 1, 3}, {5, 96, 7, 11}} {
+		d := tc.heads * tc.hd
+		const numBlocks = 700
+		b := randomBatch(r.rng, tc.seqs, tc.bs, numBlocks, 100)
+		n := len(b.Tokens)
+		r.batch(b)
+		kc, vc := r.rand(1, kernels.F16, numBlocks*tc.bs, d), r.rand(1, kernels.F16, numBlocks*tc.bs, d)
+		k, v := r.rand(1, kernels.F16, n, d), r.rand(1, kernels.F16, n, d)
+		must(t, r.g.WriteKV(kc.gpu, vc.gpu, k.gpu, v.gpu))
+		must(t, r.c.WriteKV(kc.cpu, vc.cpu, k.cpu, v.cpu))
+		r.compare("kv write (K)", kc, 1e-6)
+		r.compare("kv write (V)", vc, 1e-6)
+		q := r.rand(0.3, kernels.F16, n, d)
+		out := r.poisoned(kernels.F16, n, d)
+		must(t, r.g.Attention(out.gpu, q.gpu, kc.gpu, vc.gpu, tc.heads))
+		must(t, r.c.Attention(out.cpu, q.cpu, kc.cpu, vc.cpu, tc.heads))
+		r.compare(fmt.Sprintf("attention heads=%d dim=%d block=%d", tc.heads, tc.hd, tc.bs), out, 5e-3)
+		last := r.poisoned(kernels.F16, b.NumLogits(), d)
+		must(t, r.g.GatherLast(last.gpu, out.gpu))
+		must(t, r.c.GatherLast(last.cpu, out.cpu))
+		r.compare("gather last", last, 5e-3)
+	}
+}
+
+func TestSample(t *testing.T) {
+	r := newRig(t)
+	const rows, vocab = 64, 50272
+	logits := r.rand(2, kernels.F32, rows, vocab)
+	host, _ := r.c.Download(logits.cpu)
+	var greedy, params []kernels.SampleParams
+	for i := 0; i < rows; i++ {
+		greedy = append(greedy, kernels.SampleParams{})
+		p := kernels.SampleParams{Temperature: []float32{0.5, 0.8, 1, 1.3}[i%4], Seed: uint64(1000 + i), Step: uint64(i)}
+		switch i % 4 {
+		case 1:
+			p.TopP = 0.95
+		case 2:
+			p.TopK = 50
+		case 3:
+			p.TopK, p.TopP = 200, 0.5
+		}
+		params = append(params, p)
+	}
+	got, err := r.g.Sample(logits.gpu, greedy)
+	must(t, err)
+	for i, tok := range got {
+		if want := kernels.Argmax(host[i*vocab : (i+1)*vocab]); tok != want {
+			t.Fatalf("greedy row %d: gpu %d, cpu %d", i, tok, want)
+		}
+	}
+	got, err = r.g.Sample(logits.gpu, params)
+	must(t, err)
+	same := 0
+	for i, tok := range got {
+		want := kernels.SampleRow(host[i*vocab:(i+1)*vocab], params[i])
+		if tok == want {
+			same++
+		} else {
+			t.Logf("row %d (%+v): gpu %d, cpu %d", i, params[i], tok, want)
+		}
+		if tok < 0 || tok >= vocab {
+			t.Fatalf("row %d: token %d", i, tok)
+		}
+	}
+	// fp32 weights on the GPU against fp64 on the CPU: a draw within
+	// rounding of a boundary may differ, nothing more.
+	if same < rows-2 {
+		t.Fatalf("only %d of %d sampled tokens match the reference", same, rows)
+	}
+	t.Logf("sampled: %d of %d rows equal the CPU reference", same, rows)
+}
+
+func TestGraphReplay(t *testing.T) {
+	r := newRig(t)
+	const d = 64
+	x := r.rand(1, kernels.F16, 8, d)
+	out := r.poisoned(kernels.F16, 8, d)
+	fn := func() (kernels.Tensor, error) {
+		if err := r.g.Scale(x.gpu, 2); err != nil {
+			return nil, err
+		}
+		return out.gpu, r.g.Add(out.gpu, x.gpu, x.gpu)
+	}
+	b := &kernels.Batch{BlockSize: 16, Tokens: []int32{1}, Positions: []int32{0}, Slots: []int32{0},
+		Seqs: []kernels.SeqSlice{{QueryLen: 1, ContextLen: 1, BlockTable: []int32{0}, NeedLogits: true}}}
+	for i := 0; i < 3; i++ { // capture, then two replays: x is scaled three times
+		if _, err := r.g.Graph(1, b, fn); err != nil {
+			t.Fatal(err)
+		}
+		must(t, r.c.Scale(x.cpu, 2))
+		must(t, r.c.Add(out.cpu, x.cpu, x.cpu))
+	}
+	must(t, r.g.Sync())
+	r.compare("graph replays", out, 1e-3)
+	if r.g.NumGraphs() != 1 {
+		t.Fatalf("%d graphs", r.g.NumGraphs())
+	}
+}

@@ -1,0 +1,122 @@
+package cuda
+
+import (
+	"embed"
+	"fmt"
+	"math"
+	"path"
+	"strings"
+	"unsafe"
+)
+
+//go:embed ptx/*.ptx
+var ptxFS embed.FS
+
+// kernelsIn maps each PTX module to the kernels it defines.
+var kernelsIn = map[string][]string{
+	"embed":       {"embed"},
+	"layernorm":   {"layernorm"},
+	"elementwise": {"bias_act", "add", "scale"},
+	"kv_write":    {"kv_write"},
+	"attention":   {"paged_attention"},
+	"gather":      {"gather_rows"},
+	"sample":      {"sample"},
+}
+
+const attrMaxDynamicShared = 8 // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+
+func (b *Backend) loadModules() error {
+	for mod, fns := range kernelsIn {
+		src, err := ptxFS.ReadFile(path.Join("ptx", mod+".ptx"))
+		if err != nil {
+			return fmt.Errorf("embedded PTX %s: %w", mod, err)
+		}
+		img := append(src, 0)
+		var m uintptr
+		if err := b.d.check(b.d.cuModuleLoadData(&m, unsafe.Pointer(&img[0])), "load PTX module "+mod); err != nil {
+			return err
+		}
+		b.mods[mod] = m
+		for _, f := range fns {
+			name := append([]byte(f), 0)
+			var fn uintptr
+			if err := b.d.check(b.d.cuModuleGetFunction(&fn, m, &name[0]), "kernel "+f); err != nil {
+				return err
+			}
+			b.fns[f] = fn
+		}
+	}
+	// Layer norm stages a row in shared memory: allow rows of up to 24k.
+	return b.d.check(b.d.cuFuncSetAttribute(b.fns["layernorm"], attrMaxDynamicShared, 96<<10), "layernorm shared memory")
+}
+
+// argArena is pinned host memory holding one launch's parameters: the
+// values, then the array of pointers to them that cuLaunchKernel reads.
+type argArena struct {
+	host unsafe.Pointer
+}
+
+const arenaBytes = 4096
+
+func newArgArena(d *driver) (*argArena, error) {
+	a := &argArena{}
+	if err := d.check(d.cuMemAllocHost(&a.host, arenaBytes), "cuMemAllocHost (kernel arguments)"); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+type dim3 [3]uint32
+
+// launch enqueues a kernel on the stream; an error names the kernel and its
+// geometry. Arguments are device pointers (uintptr) or scalars.
+func (b *Backend) launch(name string, grid, block dim3, shmem uint32, args ...any) error {
+	fn, ok := b.fns[name]
+	if !ok {
+		return fmt.Errorf("kernel %s is not loaded", name)
+	}
+	if grid[0] == 0 || grid[1] == 0 || grid[2] == 0 {
+		return nil // nothing to do
+	}
+	if len(args) > 32 {
+		return fmt.Errorf("kernel %s: %d arguments", name, len(args))
+	}
+	vals := unsafe.Slice((*uint64)(b.args.host), 32)
+	ptrs := unsafe.Slice((*unsafe.Pointer)(unsafe.Add(b.args.host, 32*8)), 32)
+	for i, a := range args {
+		switch v := a.(type) {
+		case uintptr:
+			vals[i] = uint64(v)
+		case int:
+			*(*int32)(unsafe.Pointer(&vals[i])) = int32(v)
+		case int32:
+			*(*int32)(unsafe.Pointer(&vals[i])) = v
+		case int64:
+			vals[i] = uint64(v)
+		case uint64:
+			vals[i] = v
+		case float32:
+			*(*uint32)(unsafe.Pointer(&vals[i])) = math.Float32bits(v)
+		default:
+			return fmt.Errorf("kernel %s: argument %d has type %T", name, i, a)
+		}
+		ptrs[i] = unsafe.Pointer(&vals[i])
+	}
+	r := b.d.cuLaunchKernel(fn, grid[0], grid[1], grid[2], block[0], block[1], block[2], shmem, b.stream,
+		unsafe.Pointer(&ptrs[0]), nil)
+	if r != 0 {
+		return b.d.check(r, fmt.Sprintf("launch %s grid (%d,%d,%d) block (%d,%d,%d) shared %d", name,
+			grid[0], grid[1], grid[2], block[0], block[1], block[2], shmem))
+	}
+	return nil
+}
+
+// ptxNames lists the embedded modules (for tests).
+func ptxNames() []string {
+	var out []string
+	entries, _ := ptxFS.ReadDir("ptx")
+	for _, e := range entries {
+		out = append(out, strings.TrimSuffix(e.Name(), ".ptx"))
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package cuda
+
+import (
+	"fmt"
+	"unsafe"
+
+	"benchtop/kernels"
+)
+
+func ptr(t kernels.Tensor) uintptr {
+	if t == nil {
+		return 0
+	}
+	return t.(*Tensor).ptr
+}
+
+func grid1(n int) dim3 { return dim3{uint32(n), 1, 1} }
+
+// elementwiseGrid covers n elements with 256-thread blocks, capped so a
+// grid-stride loop does the rest.
+func elementwiseGrid(n int) dim3 { return grid1(min((n+255)/256, 4096)) }
+
+func (b *Backend) needHalf(what string, ts ...kernels.Tensor) error {
+	for _, t := range ts {
+		if t != nil && t.DType() != kernels.F16 {
+			return fmt.Errorf("%s: tensor %v is %s; the CUDA kernels take fp16", what, t.Shape(), t.DType())
+		}
+	}
+	return nil
+}
+
+func (b *Backend) Embed(out, tok, pos kernels.Tensor, posOffset int) error {
+	o := out.(*Tensor)
+	if err := b.needHalf("embed", out, tok, pos); err != nil {
+		return err
+	}
+	if o.rows() != b.meta.cur.n {
+		return fmt.Errorf("embed: out %v for %d tokens", o.shape, b.meta.cur.n)
+	}
+	return b.launch("embed", grid1(o.rows()), dim3{128, 1, 1}, 0, o.ptr, ptr(tok), ptr(pos),
+		b.meta.ptrs.tokens, b.meta.ptrs.positions, posOffset, o.cols())
+}
+
+func (b *Backend) LayerNorm(out, x, w, bias kernels.Tensor, eps float32) error {
+	o, xt := out.(*Tensor), x.(*Tensor)
+	if err := b.needHalf("layernorm", out, x, w, bias); err != nil {
+		return err
+	}
+	d := xt.cols()
+	if d > 24000 {
+		return fmt.Errorf("layernorm: rows of %d exceed the kernel's 24000", d)
+	}
+	return b.launch("layernorm", grid1(xt.rows()), dim3{256, 1, 1}, uint32((d+32)*4), o.ptr, xt.ptr, ptr(w), ptr(bias), d, eps)
+}
+
+func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
+	o, xt, wt := out.(*Tensor), x.(*Tensor), w.(*Tensor)
+	n, k, m := xt.rows(), xt.cols(), wt.rows()
+	if wt.cols() != k || o.rows() != n || o.cols() != m {
+		return fmt.Errorf("linear: x %v · w %v into out %v", xt.shape, wt.shape, o.shape)
+	}
+	if err := b.needHalf("linear", x, w, bias); err != nil {
+		return err
+	}
+	ctype := int32(dataR16F)
+	if o.dtype == kernels.F32 {
+		if bias != nil {
+			return fmt.Errorf("linear: an fp32 output takes no bias")
+		}
+		ctype = dataR32F
+	}
+	// Row-major out[n,m] = x[n,k]·w[m,k]ᵀ is column-major outᵀ = wᵀᵀ·xᵀ.
+	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(m), int32(n), int32(k), b.alpha, wt.ptr, dataR16F, int32(k),
+		xt.ptr, dataR16F, int32(k), unsafe.Add(b.alpha, 4), o.ptr, ctype, int32(m), computeF32, gemmDefaultTOp)
+	if err := b.blas.check(st, fmt.Sprintf("cublasGemmEx %dx%dx%d", n, m, k)); err != nil {
+		return err
+	}
+	if bias == nil {
+		return nil
+	}
+	return b.launch("bias_act", elementwiseGrid(n*m), dim3{256, 1, 1}, 0, o.ptr, ptr(bias), int64(n), m, 0)
+}
+
+func (b *Backend) ReLU(x kernels.Tensor) error {
+	xt := x.(*Tensor)
+	if err := b.needHalf("relu", x); err != nil {
+		return err
+	}
+	return b.launch("bias_act", elementwiseGrid(xt.rows()*xt.cols()), dim3{256, 1, 1}, 0, xt.ptr, uintptr(0), int64(xt.rows()), xt.cols(), 1)
+}
+
+func (b *Backend) Add(out, a, c kernels.Tensor) error {
+	n := kernels.Numel(out.Shape())
+	if kernels.Numel(a.Shape()) != n || kernels.Numel(c.Shape()) != n {
+		return fmt.Errorf("add: sizes %v, %v into %v", a.Shape(), c.Shape(), out.Shape())
+	}
+	if err := b.needHalf("add", out, a, c); err != nil {
+		return err
+	}
+	return b.launch("add", elementwiseGrid(n), dim3{256, 1, 1}, 0, ptr(out), ptr(a), ptr(c), int64(n))
+}
+
+func (b *Backend) Scale(x kernels.Tensor, s float32) error {
+	n := kernels.Numel(x.Shape())
+	if err := b.needHalf("scale", x); err != nil {
+		return err
+	}
+	return b.launch("scale", elementwiseGrid(n), dim3{256, 1, 1}, 0, ptr(x), s, int64(n))
+}
+
+func (b *Backend) WriteKV(kc, vc, k, v kernels.Tensor) error {
+	kt := k.(*Tensor)
+	if err := b.needHalf("write kv", kc, vc, k, v); err != nil {
+		return err
+	}
+	if kt.rows() != b.meta.cur.n {
+		return fmt.Errorf("write kv: %d rows for %d slots", kt.rows(), b.meta.cur.n)
+	}
+	return b.launch("kv_write", grid1(kt.rows()), dim3{128, 1, 1}, 0, ptr(kc), ptr(vc), kt.ptr, ptr(v), b.meta.ptrs.slots, kt.cols())
+}
+
+func (b *Backend) Attention(out, q, kc, vc kernels.Tensor, numHeads int) error {
+	qt := q.(*Tensor)
+	d := qt.cols()
+	if d%numHeads != 0 {
+		return fmt.Errorf("attention: width %d not divisible by %d heads", d, numHeads)
+	}
+	hd := d / numHeads
+	if hd%32 != 0 || hd > 256 {
+		return fmt.Errorf("attention: head size %d: the kernel takes multiples of 32 up to 256", hd)
+	}
+	if err := b.needHalf("attention", out, q, kc, vc); err != nil {
+		return err
+	}
+	m := b.meta
+	return b.launch("paged_attention", dim3{uint32(qt.rows()), uint32((numHeads + 3) / 4), 1}, dim3{128, 1, 1}, 0,
+		ptr(out), qt.ptr, ptr(kc), ptr(vc), m.ptrs.tokSeq, m.ptrs.qstart, m.ptrs.qlen, m.ptrs.ctx, m.ptrs.tables,
+		m.cur.stride, b.metaBlockSize, numHeads, hd)
+}
+
+func (b *Backend) GatherLast(out, x kernels.Tensor) error {
+	o := out.(*Tensor)
+	if err := b.needHalf("gather", out, x); err != nil {
+		return err
+	}
+	if o.rows() != b.meta.cur.l {
+		return fmt.Errorf("gather last: out %v for %d sequences needing logits", o.shape, b.meta.cur.l)
+	}
+	return b.launch("gather_rows", grid1(o.rows()), dim3{128, 1, 1}, 0, o.ptr, ptr(x), b.meta.ptrs.logitRows, o.cols())
+}
+
+func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) ([]int32, error) {
+	lt := logits.(*Tensor)
+	rows := len(params)
+	if lt.dtype != kernels.F32 || lt.rows() < rows {
+		return nil, fmt.Errorf("sample: logits %v %s for %d rows (want fp32)", lt.shape, lt.dtype, rows)
+	}
+	if rows == 0 {
+		return nil, nil
+	}
+	p := &b.meta.params
+	if err := p.ensure(b, rows); err != nil {
+		return nil, err
+	}
+	slots := unsafe.Slice((*uint64)(p.host), p.rows*paramSlots)
+	temp := unsafe.Slice((*float32)(p.host), p.rows*2)[:p.rows]
+	topk := unsafe.Slice((*int32)(unsafe.Pointer(&slots[p.rows/2])), p.rows)
+	topp := unsafe.Slice((*float32)(unsafe.Pointer(&slots[p.rows])), p.rows)
+	seed := slots[2*p.rows : 3*p.rows]
+	step := slots[3*p.rows : 4*p.rows]
+	toks := unsafe.Slice((*int32)(unsafe.Pointer(&slots[4*p.rows])), p.rows)
+	for i, sp := range params {
+		temp[i], topk[i], topp[i], seed[i], step[i] = sp.Temperature, int32(sp.TopK), sp.TopP, sp.Seed, sp.Step
+	}
+	if err := b.d.check(b.d.cuMemcpyHtoDAsync(p.dev, p.host, uint64(4*p.rows*8), b.stream), "upload sampling parameters"); err != nil {
+		return nil, err
+	}
+	dev := func(slot int) uintptr { return p.dev + uintptr(slot*8) }
+	if err := b.launch("sample", grid1(rows), dim3{1024, 1, 1}, 0, dev(4*p.rows), lt.ptr, int64(lt.cols()),
+		p.dev, dev(p.rows/2), dev(p.rows), dev(2*p.rows), dev(3*p.rows)); err != nil {
+		return nil, err
+	}
+	if err := b.d.check(b.d.cuMemcpyDtoHAsync(unsafe.Pointer(&toks[0]), dev(4*p.rows), uint64(rows*4), b.stream), "download tokens"); err != nil {
+		return nil, err
+	}
+	if err := b.Sync(); err != nil {
+		return nil, fmt.Errorf("sample %d rows: %w", rows, err)
+	}
+	return append([]int32(nil), toks[:rows]...), nil
+}
