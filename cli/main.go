@@ -30,6 +30,7 @@ func commands() []command {
 		{"compare", "the tutorial's configurations side by side (memory utilization, eager vs CUDA graphs)", runCompare},
 		{"workloads", "list the built-in workloads", runWorkloads},
 		{"logits", "print last-position logits and greedy tokens for token ids (model checks)", runLogits},
+		{"tokenize", "print a workload's prompts as token ids (for peers run on the same requests)", runTokenize},
 	}
 }
 

@@ -32,6 +32,7 @@ type StepEvent struct {
 	PrefillTokens int
 	DecodeTokens  int
 	NumSeqs       int // sequences in the step
+	ContextTokens int // Σ context length over the step's sequences: the KV attention reads
 	MaxNumSeqs    int
 	KVBlocksUsed  int
 	KVBlocksTotal int

@@ -48,9 +48,9 @@ func planKV(be kernels.Backend, cfg *model.Config, c *Config, weights, activatio
 	}
 	p.NumBlocks = int(budget / p.BytesPerBlock)
 	if p.NumBlocks < 1 {
-		return p, fmt.Errorf("no memory left for the KV cache: %.0f%% of %s is %s, weights take %s and activations %s (raise --gpu-memory-utilization or --cpu-memory)",
-			100*c.GPUMemoryUtilization, FormatBytes(info.MemoryBytes), FormatBytes(int64(c.GPUMemoryUtilization*float64(info.MemoryBytes))),
-			FormatBytes(weights), FormatBytes(activation))
+		return p, fmt.Errorf("no memory left for the KV cache: %.0f%% of %s is %s, and %s is already in use (weights %s, activations %s, the rest other allocations and processes); raise --gpu-memory-utilization or --cpu-memory",
+			100*c.GPUMemoryUtilization, FormatBytes(total), FormatBytes(int64(c.GPUMemoryUtilization*float64(total))),
+			FormatBytes(total-free), FormatBytes(weights), FormatBytes(activation))
 	}
 	p.KVBytes = int64(p.NumBlocks) * p.BytesPerBlock
 	return p, nil

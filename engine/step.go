@@ -67,8 +67,13 @@ func (e *Engine) Step() (*StepEvent, error) {
 	if err := e.update(out, tokens, t3); err != nil {
 		return nil, err
 	}
+	ctxTokens := 0
+	for _, s := range batch.Seqs {
+		ctxTokens += s.ContextLen
+	}
 	ev := &StepEvent{
-		Index: e.stepIndex, Start: t0, PrefillTokens: out.PrefillTokens, DecodeTokens: out.DecodeTokens,
+		ContextTokens: ctxTokens,
+		Index:         e.stepIndex, Start: t0, PrefillTokens: out.PrefillTokens, DecodeTokens: out.DecodeTokens,
 		NumSeqs: len(out.Seqs), MaxNumSeqs: e.cfg.MaxNumSeqs, KVBlocksUsed: e.blocks.NumUsed(),
 		KVBlocksTotal: e.blocks.NumBlocks(), NumRunning: e.sched.NumRunning(), NumWaiting: e.sched.NumWaiting(),
 		Preemptions: len(out.Preempted), ScheduleTime: t1.Sub(t0), ExecuteTime: t2.Sub(t1),

@@ -112,7 +112,16 @@ func Bench(ctx context.Context, s *Session, p Params) (*Report, error) {
 	}{{"TTFT", sm.TTFT}, {"TPOT", sm.TPOT}, {"ITL", sm.ITL}, {"E2E", sm.E2E}} {
 		pt.Add(row.name, row.d.Count, ms(row.d.Mean), ms(row.d.P50), ms(row.d.P90), ms(row.d.P99), ms(row.d.Max))
 	}
-	return &Report{Tables: []*Table{t, pt}, JSON: s.baseJSON("bench", run)}, nil
+	rep := &Report{Tables: []*Table{t, pt}, JSON: s.baseJSON("bench", run)}
+	rf, ok, err := s.roofline(ctx, run.Start)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		rep.Tables = append(rep.Tables, rf.table())
+		rep.JSON["roofline"] = rf
+	}
+	return rep, nil
 }
 
 func (s *Session) describe() string {

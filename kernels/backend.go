@@ -135,25 +135,28 @@ type Backend interface {
 	SetBatch(b *Batch) error
 
 	// Embed writes out[i] = tok[Tokens[i]] + pos[Positions[i]+posOffset].
-	// A nil pos adds nothing.
+	// Either table may be nil (not both).
 	Embed(out, tok, pos Tensor, posOffset int) error
-	// LayerNorm normalises each row of x into out with weight w and bias b.
+	// LayerNorm normalises each row of x into out with weight w and bias b
+	// (both nil: no affine). out may alias x.
 	LayerNorm(out, x, w, b Tensor, eps float32) error
 	// Linear computes out = x·wᵀ + bias (bias may be nil); x [n,in], w [out,in].
 	Linear(out, x, w, bias Tensor) error
-	// ReLU applies max(x, 0) in place.
-	ReLU(x Tensor) error
-	// Add computes out = a + b element-wise (out may alias a).
-	Add(out, a, b Tensor) error
-	// Scale multiplies x in place by s.
-	Scale(x Tensor, s float32) error
-	// WriteKV stores rows of k and v [n, hidden] at the batch's slots of
-	// the caches kc and vc [numSlots, hidden].
-	WriteKV(kc, vc, k, v Tensor) error
-	// Attention computes causal multi-head attention of q [n, heads*dim]
-	// over each sequence's cached keys and values (written before this call)
-	// into out [n, heads*dim]. q is already scaled.
-	Attention(out, q, kc, vc Tensor, numHeads int) error
+	// BiasAct computes x = act(x + bias) in place, act ReLU when relu is set;
+	// bias [cols] may be nil.
+	BiasAct(x, bias Tensor, relu bool) error
+	// ResidualLayerNorm computes h += x + bias (bias may be nil), then, when
+	// out is not nil, out = LayerNorm(h) with w and b (nil: no affine). out
+	// may alias h (a post-LN model).
+	ResidualLayerNorm(h, x, bias, out, w, b Tensor, eps float32) error
+	// WriteKV adds bias [3·hidden] (may be nil) to qkv [n, 3·hidden] in place
+	// and stores its K and V thirds at the batch's slots of the caches kc and
+	// vc [numSlots, hidden].
+	WriteKV(kc, vc, qkv, bias Tensor) error
+	// Attention computes causal multi-head attention of the Q third of qkv
+	// [n, 3·hidden] (already scaled) over each sequence's cached keys and
+	// values (written before this call) into out [n, hidden].
+	Attention(out, qkv, kc, vc Tensor, numHeads int) error
 	// GatherLast copies the row of the last scheduled token of each sequence
 	// that needs logits into out [NumLogits, cols].
 	GatherLast(out, x Tensor) error
@@ -180,4 +183,15 @@ type Timer interface {
 	MarkStart() error
 	// MarkEnd returns the device time since MarkStart (waits for the device).
 	MarkEnd() (float64, error)
+}
+
+// Ceilings are a device's measured limits: what the roofline is drawn from.
+type Ceilings struct {
+	BandwidthBytesPerSec float64 // device-to-device copy, read + write counted
+	MatmulFlopsPerSec    float64 // a large fp16 GEMM with fp32 accumulation
+}
+
+// CeilingMeter is a backend that can measure its own ceilings.
+type CeilingMeter interface {
+	MeasureCeilings() (Ceilings, error)
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"sort"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,7 @@ type Collector struct {
 	finishes    []time.Time
 	steps       int64
 	stepTimes   []time.Duration
+	decode      []engine.StepEvent // pure-decode steps, for the roofline comparison
 	last        engine.StepEvent
 	preempts    int
 	outTotal    int64
@@ -139,6 +141,12 @@ func (c *Collector) OnStep(ev *engine.StepEvent) {
 	c.steps++
 	c.last = *ev
 	c.stepTimes = append(c.stepTimes, ev.Total)
+	if ev.PrefillTokens == 0 && ev.DecodeTokens > 0 {
+		c.decode = append(c.decode, *ev)
+		if len(c.decode) > 2*c.MaxSamples {
+			c.decode = append([]engine.StepEvent(nil), c.decode[len(c.decode)-c.MaxSamples:]...)
+		}
+	}
 	now := ev.Start.Add(ev.Total)
 	if now.Sub(c.lastPub) >= c.PublishEvery {
 		c.publish(now)
@@ -186,4 +194,11 @@ func (c *Collector) trim() {
 		c.promptIn = append([]time.Time(nil), c.promptIn[len(c.promptIn)-m:]...)
 		c.promptN = append([]int32(nil), c.promptN[len(c.promptN)-m:]...)
 	}
+}
+
+// DecodeStepsSince returns the pure-decode steps that started at or after t
+// (engine goroutine, or after the run).
+func (c *Collector) DecodeStepsSince(t time.Time) []engine.StepEvent {
+	i := sort.Search(len(c.decode), func(i int) bool { return !c.decode[i].Start.Before(t) })
+	return c.decode[i:]
 }

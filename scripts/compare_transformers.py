@@ -23,14 +23,14 @@ import torch
 from transformers import OPTConfig, OPTForCausalLM
 
 VARIANTS = {
-    "pre-ln (opt-125m layout)": dict(do_layer_norm_before=True, word_embed_proj_dim=64),
-    "post-ln + project_in/out (opt-350m layout)": dict(do_layer_norm_before=False, word_embed_proj_dim=32),
+    "pre-ln (opt-125m layout)": dict(do_layer_norm_before=True, word_embed_proj_dim=128),
+    "post-ln + project_in/out (opt-350m layout)": dict(do_layer_norm_before=False, word_embed_proj_dim=64),
 }
 
 
 def build(variant, seed, dtype):
     torch.manual_seed(seed)
-    cfg = OPTConfig(vocab_size=1000, hidden_size=64, num_hidden_layers=3, num_attention_heads=4, ffn_dim=256,
+    cfg = OPTConfig(vocab_size=1000, hidden_size=128, num_hidden_layers=3, num_attention_heads=4, ffn_dim=256,
                     max_position_embeddings=512, bos_token_id=2, eos_token_id=2, pad_token_id=1, **VARIANTS[variant])
     model = OPTForCausalLM(cfg).eval()
     with torch.no_grad():

@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"math"
 
 	"benchtop/kernels"
 )
@@ -52,10 +51,10 @@ func (kv *KVCache) Free(be kernels.Backend) {
 // Workspace holds the activations of one step at its largest: MaxTokens
 // rows for the token-wise buffers and MaxLogits rows of logits.
 type Workspace struct {
-	MaxTokens, MaxLogits        int
-	h, x, q, k, v, attn, ffn    kernels.Tensor
-	emb, last, lastProj, logits kernels.Tensor
-	all                         []kernels.Tensor
+	MaxTokens, MaxLogits         int
+	h, x, qkv, attn, o, ffn, emb kernels.Tensor
+	last, lastProj, logits       kernels.Tensor
+	all                          []kernels.Tensor
 }
 
 // NewWorkspace allocates the activation buffers for steps of up to maxTokens
@@ -66,18 +65,16 @@ func NewWorkspace(be kernels.Backend, c *Config, maxTokens, maxLogits int, dt ke
 	specs := []struct {
 		dst        *kernels.Tensor
 		rows, cols int
+		dt         kernels.DType
 	}{
-		{&ws.h, maxTokens, h}, {&ws.x, maxTokens, h}, {&ws.q, maxTokens, h}, {&ws.k, maxTokens, h},
-		{&ws.v, maxTokens, h}, {&ws.attn, maxTokens, h}, {&ws.ffn, maxTokens, c.FFNDim},
-		{&ws.emb, maxTokens, p}, {&ws.last, maxLogits, h}, {&ws.lastProj, maxLogits, p},
-		{&ws.logits, maxLogits, c.VocabSize},
+		{&ws.h, maxTokens, h, dt}, {&ws.x, maxTokens, h, dt}, {&ws.qkv, maxTokens, 3 * h, dt},
+		{&ws.attn, maxTokens, h, dt}, {&ws.o, maxTokens, h, dt}, {&ws.ffn, maxTokens, c.FFNDim, dt},
+		{&ws.emb, maxTokens, p, dt}, {&ws.last, maxLogits, h, dt}, {&ws.lastProj, maxLogits, p, dt},
+		// Sampling and argmax want full-precision logits.
+		{&ws.logits, maxLogits, c.VocabSize, kernels.F32},
 	}
 	for _, s := range specs {
-		sdt := dt
-		if s.dst == &ws.logits {
-			sdt = kernels.F32 // sampling and argmax want full-precision logits
-		}
-		t, err := be.Alloc(sdt, s.rows, s.cols)
+		t, err := be.Alloc(s.dt, s.rows, s.cols)
 		if err != nil {
 			ws.Free(be)
 			return nil, fmt.Errorf("workspace for %d tokens: %w", maxTokens, err)
@@ -96,16 +93,13 @@ func (ws *Workspace) Free(be kernels.Backend) {
 	ws.all = nil
 }
 
-// WorkspaceBytes is what NewWorkspace will allocate: the activation reserve.
-func WorkspaceBytes(c *Config, maxTokens, maxLogits int, dt kernels.DType) int64 {
-	h, p := int64(c.HiddenSize), int64(c.ProjDim())
-	rows := int64(maxTokens)*(6*h+int64(c.FFNDim)+p) + int64(maxLogits)*(h+p)
-	return rows*int64(dt.Size()) + int64(maxLogits)*int64(c.VocabSize)*4
-}
-
 // Forward runs one step: every token of b through the decoder (writing its
 // K and V into kv), and returns the logits [b.NumLogits(), vocab] of the
 // sequences that need them, a view into the workspace.
+//
+// Per layer it issues four GEMMs and four fused kernels: QKV GEMM; bias +
+// KV write; attention; out-proj GEMM; bias + residual + next layer norm;
+// FC1 GEMM; bias + ReLU; FC2 GEMM; bias + residual + next layer norm.
 func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Workspace) (kernels.Tensor, error) {
 	n, nl := len(b.Tokens), b.NumLogits()
 	if n == 0 || n > ws.MaxTokens || nl > ws.MaxLogits {
@@ -123,54 +117,57 @@ func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Wor
 		v, err = be.View(t, rows)
 		return v
 	}
-	h, x, q, k, v := view(ws.h, n), view(ws.x, n), view(ws.q, n), view(ws.k, n), view(ws.v, n)
-	attn, ffn, emb := view(ws.attn, n), view(ws.ffn, n), view(ws.emb, n)
+	h, x, qkv, attn, o := view(ws.h, n), view(ws.x, n), view(ws.qkv, n), view(ws.attn, n), view(ws.o, n)
+	ffn, emb := view(ws.ffn, n), view(ws.emb, n)
 	last, lastProj, logits := view(ws.last, nl), view(ws.lastProj, nl), view(ws.logits, nl)
 	if err != nil {
 		return nil, err
 	}
 	c := &m.Cfg
+	pre := c.DoLayerNormBefore
 	ops := &opList{}
 	if m.ProjectIn != nil {
 		ops.do(func() error { return be.Embed(emb, m.TokEmb, nil, 0) })
 		ops.do(func() error { return be.Linear(h, emb, m.ProjectIn, nil) })
 		ops.do(func() error { return be.Embed(x, nil, m.PosEmb, PositionOffset) })
-		ops.do(func() error { return be.Add(h, h, x) })
+		ops.do(func() error { return be.ResidualLayerNorm(h, x, nil, nil, nil, nil, LayerNormEps) })
 	} else {
 		ops.do(func() error { return be.Embed(h, m.TokEmb, m.PosEmb, PositionOffset) })
 	}
-	scale := float32(1 / math.Sqrt(float64(c.HeadDim())))
+	if pre {
+		n0 := &m.Layers[0].AttnNorm
+		ops.do(func() error { return be.LayerNorm(x, h, n0.W, n0.B, LayerNormEps) })
+	}
 	for li := range m.Layers {
 		l := &m.Layers[li]
-		// Attention block.
 		in := h
-		if c.DoLayerNormBefore {
-			ops.do(func() error { return be.LayerNorm(x, h, l.AttnNorm.W, l.AttnNorm.B, LayerNormEps) })
-			in = x
+		if pre {
+			in = x // the attention norm of this layer, written by the step before
 		}
-		ops.do(func() error { return be.Linear(q, in, l.Q.W, l.Q.B) })
-		ops.do(func() error { return be.Scale(q, scale) })
-		ops.do(func() error { return be.Linear(k, in, l.K.W, l.K.B) })
-		ops.do(func() error { return be.Linear(v, in, l.V.W, l.V.B) })
-		ops.do(func() error { return be.WriteKV(kv.K[li], kv.V[li], k, v) })
-		ops.do(func() error { return be.Attention(attn, q, kv.K[li], kv.V[li], c.NumHeads) })
-		ops.do(func() error { return be.Linear(x, attn, l.Out.W, l.Out.B) })
-		ops.do(func() error { return be.Add(h, h, x) })
-		if !c.DoLayerNormBefore {
-			ops.do(func() error { return be.LayerNorm(h, h, l.AttnNorm.W, l.AttnNorm.B, LayerNormEps) })
+		ops.do(func() error { return be.Linear(qkv, in, l.QKV.W, nil) })
+		ops.do(func() error { return be.WriteKV(kv.K[li], kv.V[li], qkv, l.QKV.B) })
+		ops.do(func() error { return be.Attention(attn, qkv, kv.K[li], kv.V[li], c.NumHeads) })
+		ops.do(func() error { return be.Linear(o, attn, l.Out.W, nil) })
+		if pre {
+			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.Out.B, x, l.FFNNorm.W, l.FFNNorm.B, LayerNormEps) })
+		} else {
+			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.Out.B, h, l.AttnNorm.W, l.AttnNorm.B, LayerNormEps) })
 		}
-		// Feed-forward block.
-		in = h
-		if c.DoLayerNormBefore {
-			ops.do(func() error { return be.LayerNorm(x, h, l.FFNNorm.W, l.FFNNorm.B, LayerNormEps) })
-			in = x
-		}
-		ops.do(func() error { return be.Linear(ffn, in, l.FC1.W, l.FC1.B) })
-		ops.do(func() error { return be.ReLU(ffn) })
-		ops.do(func() error { return be.Linear(x, ffn, l.FC2.W, l.FC2.B) })
-		ops.do(func() error { return be.Add(h, h, x) })
-		if !c.DoLayerNormBefore {
-			ops.do(func() error { return be.LayerNorm(h, h, l.FFNNorm.W, l.FFNNorm.B, LayerNormEps) })
+		ops.do(func() error { return be.Linear(ffn, in, l.FC1.W, nil) })
+		ops.do(func() error { return be.BiasAct(ffn, l.FC1.B, true) })
+		ops.do(func() error { return be.Linear(o, ffn, l.FC2.W, nil) })
+		switch {
+		case !pre:
+			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.FC2.B, h, l.FFNNorm.W, l.FFNNorm.B, LayerNormEps) })
+		case li+1 < len(m.Layers):
+			next := &m.Layers[li+1].AttnNorm
+			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.FC2.B, x, next.W, next.B, LayerNormEps) })
+		case m.FinalNorm != nil:
+			ops.do(func() error {
+				return be.ResidualLayerNorm(h, o, l.FC2.B, x, m.FinalNorm.W, m.FinalNorm.B, LayerNormEps)
+			})
+		default:
+			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.FC2.B, nil, nil, nil, LayerNormEps) })
 		}
 		if ops.err != nil {
 			return nil, fmt.Errorf("layer %d: %w", li, ops.err)
@@ -180,8 +177,7 @@ func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Wor
 		return logits, ops.err
 	}
 	out := h
-	if m.FinalNorm != nil {
-		ops.do(func() error { return be.LayerNorm(x, h, m.FinalNorm.W, m.FinalNorm.B, LayerNormEps) })
+	if pre && m.FinalNorm != nil {
 		out = x
 	}
 	ops.do(func() error { return be.GatherLast(last, out) })

@@ -10,10 +10,13 @@ import (
 // Attention is causal attention over the paged cache: query token j of a
 // sequence sits at position ContextLen−QueryLen+j and attends to cached
 // positions 0..that position, found through the sequence's block table.
-func (b *Backend) Attention(out, q, kc, vc kernels.Tensor, numHeads int) error {
-	o, qt := out.(*Tensor), q.(*Tensor)
+func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, numHeads int) error {
+	o, qt := out.(*Tensor), qkv.(*Tensor)
 	kd, vd := kc.(*Tensor).Data, vc.(*Tensor).Data
-	d := qt.Cols()
+	d := o.Cols()
+	if qt.Cols() != 3*d {
+		return fmt.Errorf("attention: qkv %v for output %v", qt.shape, o.shape)
+	}
 	if d%numHeads != 0 {
 		return fmt.Errorf("attention: width %d not divisible by %d heads", d, numHeads)
 	}
@@ -43,7 +46,7 @@ func (b *Backend) Attention(out, q, kc, vc kernels.Tensor, numHeads int) error {
 			row := s.QueryStart + jb.tok
 			n := s.ContextLen - s.QueryLen + jb.tok + 1 // keys visible to this token
 			for h := 0; h < numHeads; h++ {
-				qh := qt.Data[row*d+h*hd : row*d+(h+1)*hd]
+				qh := qt.Data[row*3*d+h*hd : row*3*d+(h+1)*hd]
 				scores = scores[:0]
 				maxs := float32(math.Inf(-1))
 				for p := 0; p < n; p++ {

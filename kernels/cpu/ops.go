@@ -78,52 +78,72 @@ func (b *Backend) LayerNorm(out, x, w, bias kernels.Tensor, eps float32) error {
 	return nil
 }
 
-func (b *Backend) ReLU(x kernels.Tensor) error {
-	xd := data(x)
-	for i, v := range xd {
-		if v < 0 {
-			xd[i] = 0
+func (b *Backend) BiasAct(x, bias kernels.Tensor, relu bool) error {
+	xt := x.(*Tensor)
+	c := xt.Cols()
+	bd := data(bias)
+	if bd != nil && len(bd) != c {
+		return fmt.Errorf("bias act: bias of %d for rows of %d", len(bd), c)
+	}
+	for i, v := range xt.Data {
+		if bd != nil {
+			v += bd[i%c]
 		}
+		if relu && v < 0 {
+			v = 0
+		}
+		xt.Data[i] = v
 	}
 	return nil
 }
 
-func (b *Backend) Add(out, a, c kernels.Tensor) error {
-	od, ad, cd := data(out), data(a), data(c)
-	if len(ad) != len(cd) || len(od) != len(ad) {
-		return fmt.Errorf("add: sizes %d, %d into %d", len(ad), len(cd), len(od))
+func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps float32) error {
+	ht, xt := h.(*Tensor), x.(*Tensor)
+	if len(ht.Data) != len(xt.Data) {
+		return fmt.Errorf("residual: h %v and x %v differ", ht.shape, xt.shape)
 	}
-	for i := range od {
-		od[i] = ad[i] + cd[i]
+	c := ht.Cols()
+	bd := data(bias)
+	for i := range ht.Data {
+		v := ht.Data[i] + xt.Data[i]
+		if bd != nil {
+			v += bd[i%c]
+		}
+		ht.Data[i] = v
 	}
-	return nil
+	if out == nil {
+		return nil
+	}
+	return b.LayerNorm(out, h, w, lb, eps)
 }
 
-func (b *Backend) Scale(x kernels.Tensor, s float32) error {
-	xd := data(x)
-	for i := range xd {
-		xd[i] *= s
+func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor) error {
+	kcd, vcd, qt := kc.(*Tensor), vc.(*Tensor), qkv.(*Tensor)
+	d := kcd.Cols()
+	if qt.Cols() != 3*d {
+		return fmt.Errorf("write kv: qkv %v for caches of width %d", qt.shape, d)
 	}
-	return nil
-}
-
-func (b *Backend) WriteKV(kc, vc, k, v kernels.Tensor) error {
-	kcd, vcd := kc.(*Tensor), vc.(*Tensor)
-	kd, vd := k.(*Tensor), v.(*Tensor)
-	d := kd.Cols()
 	slots := b.batch.Slots
-	if kd.Rows() != len(slots) {
-		return fmt.Errorf("write kv: %d rows for %d slots", kd.Rows(), len(slots))
+	if qt.Rows() != len(slots) {
+		return fmt.Errorf("write kv: %d rows for %d slots", qt.Rows(), len(slots))
+	}
+	if bias != nil {
+		if err := b.BiasAct(qkv, bias, false); err != nil {
+			return err
+		}
 	}
 	numSlots := kcd.Rows()
 	for i, s := range slots {
-		if int(s) < 0 || int(s) >= numSlots {
+		if s < 0 {
+			continue // padding
+		}
+		if int(s) >= numSlots {
 			return fmt.Errorf("write kv: slot %d outside cache of %d", s, numSlots)
 		}
-		dst := int(s) * d
+		row := qt.Data[i*3*d : (i+1)*3*d]
 		for j := 0; j < d; j++ {
-			kcd.Data[dst+j] = kernels.RoundTo(kcd.dtype, kd.Data[i*d+j])
-			vcd.Data[dst+j] = kernels.RoundTo(vcd.dtype, vd.Data[i*d+j])
+			kcd.Data[int(s)*d+j] = kernels.RoundTo(kcd.dtype, row[d+j])
+			vcd.Data[int(s)*d+j] = kernels.RoundTo(vcd.dtype, row[2*d+j])
 		}
 	}
 	return nil

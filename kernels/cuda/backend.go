@@ -25,29 +25,30 @@ func (t *Tensor) rows() int            { return kernels.Numel(t.shape) / t.cols(
 // Backend is the CUDA backend. Every method must be called from the
 // goroutine that called Open (it is locked to its OS thread).
 type Backend struct {
-	d        *driver
-	blas     *cublas
-	dev      int32
-	ctx      uintptr
-	stream   uintptr
-	handle   uintptr
-	name     string
-	cc       [2]int32
-	sms      int32
-	total    int64
-	inUse    int64
-	mods     map[string]uintptr
-	fns      map[string]uintptr
-	args     *argArena
-	meta     *metaBuffers
-	graphs   map[int]*graph
-	capture  bool
-	evStart  uintptr
-	evEnd    uintptr
-	blasWS   uintptr
-	alpha    unsafe.Pointer // pinned 1.0f and 0.0f for cuBLAS
-	closed   bool
+	d             *driver
+	blas          *cublas
+	dev           int32
+	ctx           uintptr
+	stream        uintptr
+	handle        uintptr
+	name          string
+	cc            [2]int32
+	sms           int32
+	total         int64
+	inUse         int64
+	mods          map[string]uintptr
+	fns           map[string]uintptr
+	args          *argArena
+	meta          *metaBuffers
+	graphs        map[int]*graph
+	capture       bool
+	evStart       uintptr
+	evEnd         uintptr
+	blasWS        uintptr
+	alpha         unsafe.Pointer // pinned 1.0f and 0.0f for cuBLAS
+	closed        bool
 	metaBlockSize int
+	allocs        map[uintptr]int64 // live allocations, freed by Close
 }
 
 // Open initialises the first GPU. It locks the calling goroutine to its OS
@@ -73,7 +74,7 @@ func Open() (be *Backend, err error) {
 	if n == 0 {
 		return nil, fmt.Errorf("the CUDA driver sees no GPU")
 	}
-	b := &Backend{d: d, mods: map[string]uintptr{}, fns: map[string]uintptr{}, graphs: map[int]*graph{}}
+	b := &Backend{d: d, mods: map[string]uintptr{}, fns: map[string]uintptr{}, graphs: map[int]*graph{}, allocs: map[uintptr]int64{}}
 	if err := d.check(d.cuDeviceGet(&b.dev, 0), "cuDeviceGet"); err != nil {
 		return nil, err
 	}
@@ -174,6 +175,7 @@ func (b *Backend) Alloc(dt kernels.DType, shape ...int) (kernels.Tensor, error) 
 		return nil, b.d.check(r, fmt.Sprintf("cuMemAlloc %d bytes", bytes))
 	}
 	b.inUse += bytes
+	b.allocs[p] = bytes
 	t := &Tensor{ptr: p, shape: append([]int(nil), shape...), dtype: dt, bytes: bytes, owned: true}
 	// Zeroed memory: padded graph rows read finite values.
 	if err := b.d.check(b.d.cuMemsetD16Async(p, 0, uint64(bytes/2), b.stream), "cuMemsetD16"); err != nil {
@@ -190,6 +192,7 @@ func (b *Backend) Free(t kernels.Tensor) {
 	b.d.cuStreamSynchronize(b.stream)
 	b.d.cuMemFree(ct.ptr)
 	b.inUse -= ct.bytes
+	delete(b.allocs, ct.ptr)
 	ct.ptr = 0
 }
 
@@ -288,6 +291,10 @@ func (b *Backend) Close() error {
 		b.d.cuStreamSynchronize(b.stream)
 	}
 	b.ResetGraphs()
+	for p := range b.allocs {
+		b.d.cuMemFree(p)
+	}
+	b.allocs = nil
 	if b.meta != nil {
 		b.meta.free(b)
 	}

@@ -20,13 +20,13 @@ type cublas struct {
 
 // cuBLAS enums.
 const (
-	opN             = 0
-	opT             = 1
-	dataR16F        = 2  // CUDA_R_16F
-	dataR32F        = 0  // CUDA_R_32F
-	computeF32      = 68 // CUBLAS_COMPUTE_32F
-	gemmDefaultTOp  = 99 // CUBLAS_GEMM_DEFAULT_TENSOR_OP
-	mathTensorOp    = 0  // CUBLAS_DEFAULT_MATH (tensor cores allowed for fp16)
+	opN            = 0
+	opT            = 1
+	dataR16F       = 2  // CUDA_R_16F
+	dataR32F       = 0  // CUDA_R_32F
+	computeF32     = 68 // CUBLAS_COMPUTE_32F
+	gemmDefaultTOp = 99 // CUBLAS_GEMM_DEFAULT_TENSOR_OP
+	mathTensorOp   = 0  // CUBLAS_DEFAULT_MATH (tensor cores allowed for fp16)
 )
 
 func loadCublas() (*cublas, error) {

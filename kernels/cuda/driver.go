@@ -14,43 +14,43 @@ type cuResult int32
 type driver struct {
 	lib uintptr
 
-	cuInit                   func(flags uint32) cuResult
-	cuDriverGetVersion       func(v *int32) cuResult
-	cuDeviceGet              func(dev *int32, ordinal int32) cuResult
-	cuDeviceGetCount         func(n *int32) cuResult
-	cuDeviceGetName          func(name *byte, n int32, dev int32) cuResult
-	cuDeviceGetAttribute     func(v *int32, attr int32, dev int32) cuResult
-	cuDeviceTotalMem         func(bytes *uint64, dev int32) cuResult
-	cuDevicePrimaryCtxRetain func(ctx *uintptr, dev int32) cuResult
+	cuInit                    func(flags uint32) cuResult
+	cuDriverGetVersion        func(v *int32) cuResult
+	cuDeviceGet               func(dev *int32, ordinal int32) cuResult
+	cuDeviceGetCount          func(n *int32) cuResult
+	cuDeviceGetName           func(name *byte, n int32, dev int32) cuResult
+	cuDeviceGetAttribute      func(v *int32, attr int32, dev int32) cuResult
+	cuDeviceTotalMem          func(bytes *uint64, dev int32) cuResult
+	cuDevicePrimaryCtxRetain  func(ctx *uintptr, dev int32) cuResult
 	cuDevicePrimaryCtxRelease func(dev int32) cuResult
-	cuCtxSetCurrent          func(ctx uintptr) cuResult
-	cuCtxSynchronize         func() cuResult
-	cuMemAlloc               func(p *uintptr, size uint64) cuResult
-	cuMemFree                func(p uintptr) cuResult
-	cuMemAllocHost           func(p *unsafe.Pointer, size uint64) cuResult
-	cuMemFreeHost            func(p unsafe.Pointer) cuResult
-	cuMemcpyHtoDAsync        func(dst uintptr, src unsafe.Pointer, n uint64, stream uintptr) cuResult
-	cuMemcpyDtoHAsync        func(dst unsafe.Pointer, src uintptr, n uint64, stream uintptr) cuResult
-	cuMemcpyDtoDAsync        func(dst, src uintptr, n uint64, stream uintptr) cuResult
-	cuMemsetD16Async         func(dst uintptr, v uint16, n uint64, stream uintptr) cuResult
-	cuMemGetInfo             func(free, total *uint64) cuResult
-	cuModuleLoadData         func(mod *uintptr, image unsafe.Pointer) cuResult
-	cuModuleGetFunction      func(fn *uintptr, mod uintptr, name *byte) cuResult
-	cuFuncSetAttribute       func(fn uintptr, attr int32, v int32) cuResult
-	cuLaunchKernel           func(fn uintptr, gx, gy, gz, bx, by, bz, shmem uint32, stream uintptr, params unsafe.Pointer, extra unsafe.Pointer) cuResult
-	cuStreamCreate           func(s *uintptr, flags uint32) cuResult
-	cuStreamSynchronize      func(s uintptr) cuResult
-	cuEventCreate            func(e *uintptr, flags uint32) cuResult
-	cuEventRecord            func(e, s uintptr) cuResult
-	cuEventSynchronize       func(e uintptr) cuResult
-	cuEventElapsedTime       func(ms *float32, start, end uintptr) cuResult
-	cuStreamBeginCapture     func(s uintptr, mode int32) cuResult
-	cuStreamEndCapture       func(s uintptr, graph *uintptr) cuResult
-	cuGraphInstantiate       func(exec *uintptr, graph uintptr, flags uint64) cuResult
-	cuGraphLaunch            func(exec, s uintptr) cuResult
-	cuGraphExecDestroy       func(exec uintptr) cuResult
-	cuGraphDestroy           func(g uintptr) cuResult
-	cuGetErrorString         func(r cuResult, s **byte) cuResult
+	cuCtxSetCurrent           func(ctx uintptr) cuResult
+	cuCtxSynchronize          func() cuResult
+	cuMemAlloc                func(p *uintptr, size uint64) cuResult
+	cuMemFree                 func(p uintptr) cuResult
+	cuMemAllocHost            func(p *unsafe.Pointer, size uint64) cuResult
+	cuMemFreeHost             func(p unsafe.Pointer) cuResult
+	cuMemcpyHtoDAsync         func(dst uintptr, src unsafe.Pointer, n uint64, stream uintptr) cuResult
+	cuMemcpyDtoHAsync         func(dst unsafe.Pointer, src uintptr, n uint64, stream uintptr) cuResult
+	cuMemcpyDtoDAsync         func(dst, src uintptr, n uint64, stream uintptr) cuResult
+	cuMemsetD16Async          func(dst uintptr, v uint16, n uint64, stream uintptr) cuResult
+	cuMemGetInfo              func(free, total *uint64) cuResult
+	cuModuleLoadData          func(mod *uintptr, image unsafe.Pointer) cuResult
+	cuModuleGetFunction       func(fn *uintptr, mod uintptr, name *byte) cuResult
+	cuFuncSetAttribute        func(fn uintptr, attr int32, v int32) cuResult
+	cuLaunchKernel            func(fn uintptr, gx, gy, gz, bx, by, bz, shmem uint32, stream uintptr, params unsafe.Pointer, extra unsafe.Pointer) cuResult
+	cuStreamCreate            func(s *uintptr, flags uint32) cuResult
+	cuStreamSynchronize       func(s uintptr) cuResult
+	cuEventCreate             func(e *uintptr, flags uint32) cuResult
+	cuEventRecord             func(e, s uintptr) cuResult
+	cuEventSynchronize        func(e uintptr) cuResult
+	cuEventElapsedTime        func(ms *float32, start, end uintptr) cuResult
+	cuStreamBeginCapture      func(s uintptr, mode int32) cuResult
+	cuStreamEndCapture        func(s uintptr, graph *uintptr) cuResult
+	cuGraphInstantiate        func(exec *uintptr, graph uintptr, flags uint64) cuResult
+	cuGraphLaunch             func(exec, s uintptr) cuResult
+	cuGraphExecDestroy        func(exec uintptr) cuResult
+	cuGraphDestroy            func(g uintptr) cuResult
+	cuGetErrorString          func(r cuResult, s **byte) cuResult
 }
 
 // bind resolves each symbol first, so a driver that lacks one gives a Go

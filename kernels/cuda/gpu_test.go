@@ -136,7 +136,7 @@ func randomBatch(rng *rand.Rand, numSeqs, blockSize, numBlocks, vocab int) *kern
 	return b
 }
 
-func TestEmbedLayerNormElementwise(t *testing.T) {
+func TestEmbedAndLayerNorms(t *testing.T) {
 	r := newRig(t)
 	const vocab, d = 1003, 200
 	b := randomBatch(r.rng, 7, 16, 64, vocab)
@@ -161,16 +161,28 @@ func TestEmbedLayerNormElementwise(t *testing.T) {
 	must(t, r.c.LayerNorm(x.cpu, x.cpu, nil, nil, 1e-5))
 	r.compare("layernorm in place", x, 2e-3)
 
-	a, c := r.rand(1, kernels.F16, 1001, 3), r.rand(1, kernels.F16, 1001, 3)
-	sum := r.poisoned(kernels.F16, 1001, 3)
-	must(t, r.g.Add(sum.gpu, a.gpu, c.gpu))
-	must(t, r.c.Add(sum.cpu, a.cpu, c.cpu))
-	r.compare("add", sum, 1e-3)
-	must(t, r.g.Scale(sum.gpu, 0.125))
-	must(t, r.c.Scale(sum.cpu, 0.125))
-	must(t, r.g.ReLU(sum.gpu))
-	must(t, r.c.ReLU(sum.cpu))
-	r.compare("scale, relu", sum, 1e-3)
+	// Residual + norm, pre-LN (separate out) and post-LN (out aliases h).
+	h, x2, bias2 := r.rand(1, kernels.F16, 37, 771), r.rand(1, kernels.F16, 37, 771), r.rand(1, kernels.F16, 771)
+	normed := r.poisoned(kernels.F16, 37, 771)
+	must(t, r.g.ResidualLayerNorm(h.gpu, x2.gpu, bias2.gpu, normed.gpu, w.gpu, bias.gpu, 1e-5))
+	must(t, r.c.ResidualLayerNorm(h.cpu, x2.cpu, bias2.cpu, normed.cpu, w.cpu, bias.cpu, 1e-5))
+	r.compare("residual (h)", h, 2e-3)
+	r.compare("residual layernorm (out)", normed, 2e-3)
+	must(t, r.g.ResidualLayerNorm(h.gpu, x2.gpu, nil, h.gpu, w.gpu, bias.gpu, 1e-5))
+	must(t, r.c.ResidualLayerNorm(h.cpu, x2.cpu, nil, h.cpu, w.cpu, bias.cpu, 1e-5))
+	r.compare("residual layernorm in place", h, 2e-3)
+	must(t, r.g.ResidualLayerNorm(x2.gpu, h.gpu, nil, nil, nil, nil, 1e-5))
+	must(t, r.c.ResidualLayerNorm(x2.cpu, h.cpu, nil, nil, nil, nil, 1e-5))
+	r.compare("residual only", x2, 2e-3)
+
+	a := r.rand(1, kernels.F16, 1001, 3)
+	ab := r.rand(1, kernels.F16, 3)
+	must(t, r.g.BiasAct(a.gpu, ab.gpu, true))
+	must(t, r.c.BiasAct(a.cpu, ab.cpu, true))
+	r.compare("bias + relu", a, 1e-3)
+	must(t, r.g.BiasAct(a.gpu, ab.gpu, false))
+	must(t, r.c.BiasAct(a.cpu, ab.cpu, false))
+	r.compare("bias", a, 1e-3)
 }
 
 func TestLinear(t *testing.T) {
@@ -198,15 +210,15 @@ func TestWriteKVAttentionGather(t *testing.T) {
 		n := len(b.Tokens)
 		r.batch(b)
 		kc, vc := r.rand(1, kernels.F16, numBlocks*tc.bs, d), r.rand(1, kernels.F16, numBlocks*tc.bs, d)
-		k, v := r.rand(1, kernels.F16, n, d), r.rand(1, kernels.F16, n, d)
-		must(t, r.g.WriteKV(kc.gpu, vc.gpu, k.gpu, v.gpu))
-		must(t, r.c.WriteKV(kc.cpu, vc.cpu, k.cpu, v.cpu))
-		r.compare("kv write (K)", kc, 1e-6)
-		r.compare("kv write (V)", vc, 1e-6)
-		q := r.rand(0.3, kernels.F16, n, d)
+		qkv, qb := r.rand(0.5, kernels.F16, n, 3*d), r.rand(0.5, kernels.F16, 3*d)
+		must(t, r.g.WriteKV(kc.gpu, vc.gpu, qkv.gpu, qb.gpu))
+		must(t, r.c.WriteKV(kc.cpu, vc.cpu, qkv.cpu, qb.cpu))
+		r.compare("qkv + bias", qkv, 1e-3)
+		r.compare("kv write (K)", kc, 1e-3)
+		r.compare("kv write (V)", vc, 1e-3)
 		out := r.poisoned(kernels.F16, n, d)
-		must(t, r.g.Attention(out.gpu, q.gpu, kc.gpu, vc.gpu, tc.heads))
-		must(t, r.c.Attention(out.cpu, q.cpu, kc.cpu, vc.cpu, tc.heads))
+		must(t, r.g.Attention(out.gpu, qkv.gpu, kc.gpu, vc.gpu, tc.heads))
+		must(t, r.c.Attention(out.cpu, qkv.cpu, kc.cpu, vc.cpu, tc.heads))
 		r.compare(fmt.Sprintf("attention heads=%d dim=%d block=%d", tc.heads, tc.hd, tc.bs), out, 5e-3)
 		last := r.poisoned(kernels.F16, b.NumLogits(), d)
 		must(t, r.g.GatherLast(last.gpu, out.gpu))
@@ -268,20 +280,24 @@ func TestGraphReplay(t *testing.T) {
 	const d = 64
 	x := r.rand(1, kernels.F16, 8, d)
 	out := r.poisoned(kernels.F16, 8, d)
+	var b *kernels.Batch
 	fn := func() (kernels.Tensor, error) {
-		if err := r.g.Scale(x.gpu, 2); err != nil {
+		if err := r.g.SetBatch(b); err != nil {
 			return nil, err
 		}
-		return out.gpu, r.g.Add(out.gpu, x.gpu, x.gpu)
+		if err := r.g.BiasAct(x.gpu, nil, true); err != nil {
+			return nil, err
+		}
+		return out.gpu, r.g.ResidualLayerNorm(x.gpu, x.gpu, nil, out.gpu, nil, nil, 1e-5)
 	}
-	b := &kernels.Batch{BlockSize: 16, Tokens: []int32{1}, Positions: []int32{0}, Slots: []int32{0},
+	b = &kernels.Batch{BlockSize: 16, Tokens: []int32{1}, Positions: []int32{0}, Slots: []int32{0},
 		Seqs: []kernels.SeqSlice{{QueryLen: 1, ContextLen: 1, BlockTable: []int32{0}, NeedLogits: true}}}
 	for i := 0; i < 3; i++ { // capture, then two replays: x is scaled three times
 		if _, err := r.g.Graph(1, b, fn); err != nil {
 			t.Fatal(err)
 		}
-		must(t, r.c.Scale(x.cpu, 2))
-		must(t, r.c.Add(out.cpu, x.cpu, x.cpu))
+		must(t, r.c.BiasAct(x.cpu, nil, true))
+		must(t, r.c.ResidualLayerNorm(x.cpu, x.cpu, nil, out.cpu, nil, nil, 1e-5))
 	}
 	must(t, r.g.Sync())
 	r.compare("graph replays", out, 1e-3)

@@ -21,10 +21,10 @@ const captureThreadLocal = 1 // CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
 // the graph, so a replay reads the metadata written just before it.
 func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, error)) (kernels.Tensor, error) {
 	if g, ok := b.graphs[key]; ok {
-		l, err := b.meta.fill(b, bt)
-		if err != nil {
+		if _, err := b.meta.fill(b, bt); err != nil {
 			return nil, err
 		}
+		l := layoutOf(bt)
 		if _, still := b.graphs[key]; !still {
 			return b.Graph(key, bt, fn) // the fill grew the buffers: recapture
 		}
@@ -61,7 +61,7 @@ func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, e
 		b.d.cuGraphDestroy(g.g)
 		return nil, err
 	}
-	g.out, g.shape = out, b.meta.cur
+	g.out, g.shape = out, layoutOf(bt)
 	b.graphs[key] = &g
 	if err := b.d.check(b.d.cuGraphLaunch(g.exec, b.stream), fmt.Sprintf("launch graph %d", key)); err != nil {
 		return nil, err

@@ -15,9 +15,9 @@ var ptxFS embed.FS
 // kernelsIn maps each PTX module to the kernels it defines.
 var kernelsIn = map[string][]string{
 	"embed":       {"embed"},
-	"layernorm":   {"layernorm"},
-	"elementwise": {"bias_act", "add", "scale"},
-	"kv_write":    {"kv_write"},
+	"layernorm":   {"layernorm", "residual_layernorm"},
+	"elementwise": {"bias_act"},
+	"kv_write":    {"qkv_kv_write"},
 	"attention":   {"paged_attention"},
 	"gather":      {"gather_rows"},
 	"sample":      {"sample"},
@@ -47,7 +47,12 @@ func (b *Backend) loadModules() error {
 		}
 	}
 	// Layer norm stages a row in shared memory: allow rows of up to 24k.
-	return b.d.check(b.d.cuFuncSetAttribute(b.fns["layernorm"], attrMaxDynamicShared, 96<<10), "layernorm shared memory")
+	for _, f := range []string{"layernorm", "residual_layernorm"} {
+		if err := b.d.check(b.d.cuFuncSetAttribute(b.fns[f], attrMaxDynamicShared, 96<<10), f+" shared memory"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // argArena is pinned host memory holding one launch's parameters: the

@@ -81,61 +81,67 @@ func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
 	return b.launch("bias_act", elementwiseGrid(n*m), dim3{256, 1, 1}, 0, o.ptr, ptr(bias), int64(n), m, 0)
 }
 
-func (b *Backend) ReLU(x kernels.Tensor) error {
+func (b *Backend) BiasAct(x, bias kernels.Tensor, relu bool) error {
 	xt := x.(*Tensor)
-	if err := b.needHalf("relu", x); err != nil {
+	if err := b.needHalf("bias act", x, bias); err != nil {
 		return err
 	}
-	return b.launch("bias_act", elementwiseGrid(xt.rows()*xt.cols()), dim3{256, 1, 1}, 0, xt.ptr, uintptr(0), int64(xt.rows()), xt.cols(), 1)
+	r := 0
+	if relu {
+		r = 1
+	}
+	return b.launch("bias_act", elementwiseGrid(xt.rows()*xt.cols()), dim3{256, 1, 1}, 0, xt.ptr, ptr(bias), int64(xt.rows()), xt.cols(), r)
 }
 
-func (b *Backend) Add(out, a, c kernels.Tensor) error {
-	n := kernels.Numel(out.Shape())
-	if kernels.Numel(a.Shape()) != n || kernels.Numel(c.Shape()) != n {
-		return fmt.Errorf("add: sizes %v, %v into %v", a.Shape(), c.Shape(), out.Shape())
+func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps float32) error {
+	ht := h.(*Tensor)
+	if kernels.Numel(x.Shape()) != kernels.Numel(ht.shape) {
+		return fmt.Errorf("residual: h %v and x %v differ", ht.shape, x.Shape())
 	}
-	if err := b.needHalf("add", out, a, c); err != nil {
+	if err := b.needHalf("residual layernorm", h, x, bias, out, w, lb); err != nil {
 		return err
 	}
-	return b.launch("add", elementwiseGrid(n), dim3{256, 1, 1}, 0, ptr(out), ptr(a), ptr(c), int64(n))
+	d := ht.cols()
+	if d > 24000 {
+		return fmt.Errorf("residual layernorm: rows of %d exceed the kernel's 24000", d)
+	}
+	norm := 0
+	if out != nil {
+		norm = 1
+	}
+	return b.launch("residual_layernorm", grid1(ht.rows()), dim3{256, 1, 1}, uint32((d+32)*4),
+		ht.ptr, ptr(x), ptr(bias), ptr(out), ptr(w), ptr(lb), d, eps, norm)
 }
 
-func (b *Backend) Scale(x kernels.Tensor, s float32) error {
-	n := kernels.Numel(x.Shape())
-	if err := b.needHalf("scale", x); err != nil {
+func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor) error {
+	qt := qkv.(*Tensor)
+	if err := b.needHalf("write kv", kc, vc, qkv, bias); err != nil {
 		return err
 	}
-	return b.launch("scale", elementwiseGrid(n), dim3{256, 1, 1}, 0, ptr(x), s, int64(n))
+	d := kc.(*Tensor).cols()
+	if qt.cols() != 3*d || qt.rows() != b.meta.cur.n {
+		return fmt.Errorf("write kv: qkv %v for %d slots of width %d", qt.shape, b.meta.cur.n, d)
+	}
+	return b.launch("qkv_kv_write", grid1(qt.rows()), dim3{256, 1, 1}, 0, ptr(kc), ptr(vc), qt.ptr, ptr(bias), b.meta.ptrs.slots, d)
 }
 
-func (b *Backend) WriteKV(kc, vc, k, v kernels.Tensor) error {
-	kt := k.(*Tensor)
-	if err := b.needHalf("write kv", kc, vc, k, v); err != nil {
-		return err
-	}
-	if kt.rows() != b.meta.cur.n {
-		return fmt.Errorf("write kv: %d rows for %d slots", kt.rows(), b.meta.cur.n)
-	}
-	return b.launch("kv_write", grid1(kt.rows()), dim3{128, 1, 1}, 0, ptr(kc), ptr(vc), kt.ptr, ptr(v), b.meta.ptrs.slots, kt.cols())
-}
-
-func (b *Backend) Attention(out, q, kc, vc kernels.Tensor, numHeads int) error {
-	qt := q.(*Tensor)
-	d := qt.cols()
-	if d%numHeads != 0 {
-		return fmt.Errorf("attention: width %d not divisible by %d heads", d, numHeads)
+func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, numHeads int) error {
+	o, qt := out.(*Tensor), qkv.(*Tensor)
+	d := o.cols()
+	if qt.cols() != 3*d || d%numHeads != 0 {
+		return fmt.Errorf("attention: qkv %v, out %v, %d heads", qt.shape, o.shape, numHeads)
 	}
 	hd := d / numHeads
 	if hd%32 != 0 || hd > 256 {
 		return fmt.Errorf("attention: head size %d: the kernel takes multiples of 32 up to 256", hd)
 	}
-	if err := b.needHalf("attention", out, q, kc, vc); err != nil {
+	if err := b.needHalf("attention", out, qkv, kc, vc); err != nil {
 		return err
 	}
 	m := b.meta
 	return b.launch("paged_attention", dim3{uint32(qt.rows()), uint32((numHeads + 3) / 4), 1}, dim3{128, 1, 1}, 0,
-		ptr(out), qt.ptr, ptr(kc), ptr(vc), m.ptrs.tokSeq, m.ptrs.qstart, m.ptrs.qlen, m.ptrs.ctx, m.ptrs.tables,
-		m.cur.stride, b.metaBlockSize, numHeads, hd)
+		o.ptr, qt.ptr, ptr(kc), ptr(vc), m.ptrs.tokSeq, m.ptrs.qstart, m.ptrs.qlen, m.ptrs.ctx, m.ptrs.tables,
+		m.cur.stride, b.metaBlockSize, numHeads, hd, 3*d)
 }
 
 func (b *Backend) GatherLast(out, x kernels.Tensor) error {

@@ -5,7 +5,8 @@
 // position ctx[s] - qlen[s] + (i - qstart[s]); it attends to cached positions
 // 0..that position, position p living in slot
 // block_tables[s * max_blocks + p / block_size] * block_size + p % block_size.
-// Shapes: q, out [n, heads * head_dim] fp16 (q already scaled); kc, vc
+// Shapes: q rows are q_stride apart (the Q third of a fused QKV row, already
+// scaled); out [n, heads * head_dim] fp16; kc, vc
 // [num_slots, heads * head_dim] fp16; head_dim a multiple of 32, at most 256.
 // Launch: grid (n, ceil(heads / 4)), block 128: one warp per (token, head);
 // each lane owns head_dim / 32 dimensions; keys are visited in order with an
@@ -19,7 +20,7 @@
 extern "C" __global__ void paged_attention(half* out, const half* q, const half* kc, const half* vc,
                                            const int* tok_seq, const int* qstart, const int* qlen,
                                            const int* ctx, const int* block_tables, int max_blocks,
-                                           int block_size, int heads, int head_dim) {
+                                           int block_size, int heads, int head_dim, int q_stride) {
   int i = blockIdx.x;
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
   int h = blockIdx.y * 4 + warp;
@@ -35,7 +36,7 @@ extern "C" __global__ void paged_attention(half* out, const half* q, const half*
   int pos = ctx[s] - qlen[s] + (i - qstart[s]);
   const int* table = block_tables + (long)s * max_blocks;
   float qv[MAXD], acc[MAXD];
-  const half* qr = q + (long)i * d + h * head_dim + lane * per;
+  const half* qr = q + (long)i * q_stride + h * head_dim + lane * per;
   for (int j = 0; j < per; j++) {
     qv[j] = __half2float(qr[j]);
     acc[j] = 0.f;

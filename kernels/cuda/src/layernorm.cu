@@ -1,23 +1,21 @@
-// layernorm: out[r, :] = (x[r, :] - mean) / sqrt(var + eps) * w + b
+// Layer norms, one row per block, fp32 statistics over fp16 rows.
 //
-// Shapes: x, out [rows, d] fp16 (out may alias x); w, b [d] fp16 (may be
-// null: no affine). Launch: grid (rows), block 256, dynamic shared memory
-// d floats + 32: the row is staged in shared memory as fp32, so aliasing is
-// safe, and mean and variance are two exact passes over it.
-// Reference: kernels/cpu Backend.LayerNorm; TestLayerNorm, relative error
-// under 2e-3 (fp16 output).
+// layernorm: out[r, :] = (x[r, :] - mean) / sqrt(var + eps) * w + b
+//   x, out [rows, d] (out may alias x); w, b [d] or null (no affine).
+// residual_layernorm: h[r, :] += x[r, :] + bias; then, when do_norm,
+//   out[r, :] = layernorm(h[r, :]). It ends an attention or FFN block: the
+//   bias of the GEMM before it, the residual add, and the next norm in one
+//   pass. out may alias h (post-LN); bias, w, b may be null.
+// Launch: grid (rows), block 256, dynamic shared memory (d + 32) floats: the
+// row is staged in shared memory as fp32 (so aliasing is safe) and mean and
+// variance are two exact passes over it.
+// Reference: kernels/cpu Backend.LayerNorm and Backend.ResidualLayerNorm;
+// TestLayerNorms, relative error under 2e-3.
 #include "common.cuh"
 
-extern "C" __global__ void layernorm(half* out, const half* x, const half* w, const half* b, int d, float eps) {
-  extern __shared__ float sh[];
-  float* row = sh + 32;
-  const half* xr = x + (long)blockIdx.x * d;
+__device__ void norm_row(half* o, float* row, float* sh, const half* w, const half* b, int d, float eps) {
   float s = 0.f;
-  for (int j = threadIdx.x; j < d; j += blockDim.x) {
-    float v = __half2float(xr[j]);
-    row[j] = v;
-    s += v;
-  }
+  for (int j = threadIdx.x; j < d; j += blockDim.x) s += row[j];
   float mean = block_sum(s, sh) / d;
   float q = 0.f;
   for (int j = threadIdx.x; j < d; j += blockDim.x) {
@@ -25,10 +23,33 @@ extern "C" __global__ void layernorm(half* out, const half* x, const half* w, co
     q += c * c;
   }
   float inv = rsqrtf(block_sum(q, sh) / d + eps);
-  half* o = out + (long)blockIdx.x * d;
   for (int j = threadIdx.x; j < d; j += blockDim.x) {
     float y = (row[j] - mean) * inv;
     if (w) y = y * __half2float(w[j]) + __half2float(b[j]);
     o[j] = __float2half(y);
   }
+}
+
+extern "C" __global__ void layernorm(half* out, const half* x, const half* w, const half* b, int d, float eps) {
+  extern __shared__ float sh[];
+  float* row = sh + 32;
+  const half* xr = x + (long)blockIdx.x * d;
+  for (int j = threadIdx.x; j < d; j += blockDim.x) row[j] = __half2float(xr[j]);
+  norm_row(out + (long)blockIdx.x * d, row, sh, w, b, d, eps);
+}
+
+extern "C" __global__ void residual_layernorm(half* h, const half* x, const half* bias, half* out, const half* w,
+                                              const half* b, int d, float eps, int do_norm) {
+  extern __shared__ float sh[];
+  float* row = sh + 32;
+  half* hr = h + (long)blockIdx.x * d;
+  const half* xr = x + (long)blockIdx.x * d;
+  for (int j = threadIdx.x; j < d; j += blockDim.x) {
+    float v = __half2float(hr[j]) + __half2float(xr[j]);
+    if (bias) v += __half2float(bias[j]);
+    half hv = __float2half(v);
+    hr[j] = hv;
+    row[j] = __half2float(hv);
+  }
+  if (do_norm) norm_row(out + (long)blockIdx.x * d, row, sh, w, b, d, eps);
 }
