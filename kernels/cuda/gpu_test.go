@@ -162,8 +162,10 @@ func TestEmbedAndLayerNorms(t *testing.T) {
 	r.compare("layernorm in place", x, 2e-3)
 
 	// Residual + norm, pre-LN (separate out) and post-LN (out aliases h).
-	h, x2, bias2 := r.rand(1, kernels.F16, 37, 771), r.rand(1, kernels.F16, 37, 771), r.rand(1, kernels.F16, 771)
-	normed := r.poisoned(kernels.F16, 37, 771)
+	// Even widths (half2 rows), still not a multiple of the block.
+	h, x2, bias2 := r.rand(1, kernels.F16, 37, 770), r.rand(1, kernels.F16, 37, 770), r.rand(1, kernels.F16, 770)
+	w, bias = r.rand(1, kernels.F16, 770), r.rand(1, kernels.F16, 770)
+	normed := r.poisoned(kernels.F16, 37, 770)
 	must(t, r.g.ResidualLayerNorm(h.gpu, x2.gpu, bias2.gpu, normed.gpu, w.gpu, bias.gpu, 1e-5))
 	must(t, r.c.ResidualLayerNorm(h.cpu, x2.cpu, bias2.cpu, normed.cpu, w.cpu, bias.cpu, 1e-5))
 	r.compare("residual (h)", h, 2e-3)
@@ -175,7 +177,7 @@ func TestEmbedAndLayerNorms(t *testing.T) {
 	must(t, r.c.ResidualLayerNorm(x2.cpu, h.cpu, nil, nil, nil, nil, 1e-5))
 	r.compare("residual only", x2, 2e-3)
 
-	a := r.rand(1, kernels.F16, 1001, 3)
+	a := r.rand(1, kernels.F16, 1001, 3) // odd width: the scalar tail
 	ab := r.rand(1, kernels.F16, 3)
 	must(t, r.g.BiasAct(a.gpu, ab.gpu, true))
 	must(t, r.c.BiasAct(a.cpu, ab.cpu, true))
@@ -304,4 +306,12 @@ func TestGraphReplay(t *testing.T) {
 	if r.g.NumGraphs() != 1 {
 		t.Fatalf("%d graphs", r.g.NumGraphs())
 	}
+}
+
+func TestBiasActWide(t *testing.T) {
+	r := newRig(t)
+	a, ab := r.rand(1, kernels.F16, 37, 3074), r.rand(1, kernels.F16, 3074)
+	must(t, r.g.BiasAct(a.gpu, ab.gpu, true))
+	must(t, r.c.BiasAct(a.cpu, ab.cpu, true))
+	r.compare("bias + relu, 3074 wide", a, 1e-3)
 }

@@ -16,9 +16,12 @@ func ptr(t kernels.Tensor) uintptr {
 
 func grid1(n int) dim3 { return dim3{uint32(n), 1, 1} }
 
-// elementwiseGrid covers n elements with 256-thread blocks, capped so a
-// grid-stride loop does the rest.
-func elementwiseGrid(n int) dim3 { return grid1(min((n+255)/256, 4096)) }
+// biasAct launches bias_act: one block row per tensor row, 512 columns a block.
+func (b *Backend) biasAct(x *Tensor, bias kernels.Tensor, relu int) error {
+	cols := x.cols()
+	return b.launch("bias_act", dim3{uint32((cols + 511) / 512), uint32(x.rows()), 1}, dim3{256, 1, 1}, 0,
+		x.ptr, ptr(bias), int64(x.rows()), cols, relu)
+}
 
 func (b *Backend) needHalf(what string, ts ...kernels.Tensor) error {
 	for _, t := range ts {
@@ -78,7 +81,7 @@ func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
 	if bias == nil {
 		return nil
 	}
-	return b.launch("bias_act", elementwiseGrid(n*m), dim3{256, 1, 1}, 0, o.ptr, ptr(bias), int64(n), m, 0)
+	return b.biasAct(o, bias, 0)
 }
 
 func (b *Backend) BiasAct(x, bias kernels.Tensor, relu bool) error {
@@ -90,7 +93,7 @@ func (b *Backend) BiasAct(x, bias kernels.Tensor, relu bool) error {
 	if relu {
 		r = 1
 	}
-	return b.launch("bias_act", elementwiseGrid(xt.rows()*xt.cols()), dim3{256, 1, 1}, 0, xt.ptr, ptr(bias), int64(xt.rows()), xt.cols(), r)
+	return b.biasAct(xt, bias, r)
 }
 
 func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps float32) error {
@@ -102,8 +105,8 @@ func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps f
 		return err
 	}
 	d := ht.cols()
-	if d > 24000 {
-		return fmt.Errorf("residual layernorm: rows of %d exceed the kernel's 24000", d)
+	if d > 24000 || d%2 != 0 {
+		return fmt.Errorf("residual layernorm: rows of %d: the kernel takes even widths up to 24000", d)
 	}
 	norm := 0
 	if out != nil {
@@ -119,7 +122,7 @@ func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor) error {
 		return err
 	}
 	d := kc.(*Tensor).cols()
-	if qt.cols() != 3*d || qt.rows() != b.meta.cur.n {
+	if qt.cols() != 3*d || qt.rows() != b.meta.cur.n || d%2 != 0 {
 		return fmt.Errorf("write kv: qkv %v for %d slots of width %d", qt.shape, b.meta.cur.n, d)
 	}
 	return b.launch("qkv_kv_write", grid1(qt.rows()), dim3{256, 1, 1}, 0, ptr(kc), ptr(vc), qt.ptr, ptr(bias), b.meta.ptrs.slots, d)

@@ -7,9 +7,10 @@
 //   u = Uniform(seed, step) * kept mass picks the token where the running sum
 //   in index order first exceeds u.
 // Thresholds are found by radix selection over the bits of the values (one
-// counting or summing pass per bit), never by sorting. Weights are fp32 and
-// sums fp64; the CPU reference uses fp64 weights, so a draw that lands
-// within rounding of a boundary may differ.
+// counting or summing pass per bit), never by sorting. The weights are
+// computed once, in fp32, over the logits row in place (logits are not read
+// after sampling); sums are fp64. The CPU reference uses fp64 weights, so a
+// draw that lands within rounding of a boundary may differ.
 // Params per row: temperature, top_k, top_p, seed, step. Output: int32 [rows].
 // Launch: grid (rows), block 1024. Reference: kernels.SampleRow;
 // TestSampleGreedy (exact), TestSampleDistribution.
@@ -46,7 +47,7 @@ __device__ double block_sum_d(double v, double* sh) {
   return r;
 }
 
-extern "C" __global__ void __launch_bounds__(BLOCK) sample(int* out, const float* logits, long vocab, const float* temp,
+extern "C" __global__ void __launch_bounds__(BLOCK) sample(int* out, float* logits, long vocab, const float* temp,
                                                          const int* top_k, const float* top_p,
                                                          const unsigned long long* seed,
                                                          const unsigned long long* step) {
@@ -54,7 +55,7 @@ extern "C" __global__ void __launch_bounds__(BLOCK) sample(int* out, const float
   __shared__ float bv[BLOCK];
   __shared__ int bi[BLOCK];
   int r = blockIdx.x, t = threadIdx.x;
-  const float* x = logits + (long)r * vocab;
+  float* x = logits + (long)r * vocab;
   // Argmax with the lowest index on ties.
   float best = -INFINITY;
   int besti = 0x7fffffff;
@@ -92,11 +93,15 @@ extern "C" __global__ void __launch_bounds__(BLOCK) sample(int* out, const float
     }
     kth = unordered(key);
   }
-  double inv = 1.0 / (double)T;
-#define WEIGHT(j) (x[j] >= kth ? (float)exp((double)(x[j] - maxv) * inv) : 0.f)
+  float inv = 1.f / T;
   double total = 0;
-  for (long j = t; j < vocab; j += BLOCK) total += WEIGHT(j);
+  for (long j = t; j < vocab; j += BLOCK) {
+    float w = x[j] >= kth ? __expf((x[j] - maxv) * inv) : 0.f;
+    x[j] = w;  // each thread rewrites only its own elements
+    total += w;
+  }
   total = block_sum_d(total, sh);
+#define WEIGHT(j) (x[j])
   float tau = 0.f;
   float p = top_p[r];
   if (p > 0.f && p < 1.f) {
