@@ -176,6 +176,17 @@ func TestEmbedAndLayerNorms(t *testing.T) {
 	must(t, r.g.ResidualLayerNorm(x2.gpu, h.gpu, nil, nil, nil, nil, 1e-5))
 	must(t, r.c.ResidualLayerNorm(x2.cpu, h.cpu, nil, nil, nil, nil, 1e-5))
 	r.compare("residual only", x2, 2e-3)
+	// Wider than a warp's registers hold: the block-per-row kernels.
+	for _, wide := range []int{2050, 3001} {
+		hw, xw, ww := r.rand(1, kernels.F16, 5, wide), r.rand(1, kernels.F16, 5, wide), r.rand(1, kernels.F16, wide)
+		nw := r.poisoned(kernels.F16, 5, wide)
+		must(t, r.g.ResidualLayerNorm(hw.gpu, xw.gpu, nil, nw.gpu, ww.gpu, ww.gpu, 1e-5))
+		must(t, r.c.ResidualLayerNorm(hw.cpu, xw.cpu, nil, nw.cpu, ww.cpu, ww.cpu, 1e-5))
+		r.compare(fmt.Sprintf("residual layernorm %d wide", wide), nw, 2e-3)
+		must(t, r.g.LayerNorm(hw.gpu, hw.gpu, nil, nil, 1e-5))
+		must(t, r.c.LayerNorm(hw.cpu, hw.cpu, nil, nil, 1e-5))
+		r.compare(fmt.Sprintf("layernorm %d wide", wide), hw, 2e-3)
+	}
 
 	a := r.rand(1, kernels.F16, 1001, 3) // odd width: the scalar tail
 	ab := r.rand(1, kernels.F16, 3)

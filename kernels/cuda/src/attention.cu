@@ -71,7 +71,11 @@ extern "C" __global__ void paged_attention(half* out, const half* q, const half*
 #pragma unroll
     for (int j = 0; j < MAXD; j++) acc[j] *= corr;
     int nk = min(32, pos - c + 1);
-    for (int k = 0; k < nk; k++) {
+    // Unrolled so the V loads of several keys are in flight at once; keys
+    // past the end have weight 0 and slot 0, a valid row.
+#pragma unroll 8
+    for (int k = 0; k < 32; k++) {
+      if (k >= nk) break;
       float wk = __shfl_sync(FULL_MASK, w, k);
       int sk = __shfl_sync(FULL_MASK, slot, k);
       const half* vr = vc + (long)sk * d + h * head_dim + lane * per;
