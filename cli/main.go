@@ -21,6 +21,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"dash", "the live dashboard (the default): a workload kept running, charts, keys, snapshots", runDash},
+		{"view", "reopen a snapshot in the dashboard, read-only", runView},
 		{"bench", "the tutorial's comprehensive benchmark (warm-up, then 100 prompts, every metric)", runBench},
 		{"throughput", "the tutorial's throughput test (100 prompts at once: requests/s, tokens/s)", runThroughput},
 		{"latency", "the tutorial's latency test (one request, 100 tokens, end to end)", runLatency},
@@ -40,9 +42,8 @@ var errUsage = errors.New("usage")
 // Main runs benchtop with args (without the program name) and returns the
 // exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		// The live dashboard is not built yet: run the comprehensive benchmark.
-		args = []string{"bench"}
+	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-') {
+		args = append([]string{"dash"}, args...) // flags alone go to the dashboard
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {
@@ -71,7 +72,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "benchtop: watch LLM inference performance on benchtop's own engine.")
-	fmt.Fprintln(w, "\nUsage: benchtop [command] [flags]   (no command: bench)")
+	fmt.Fprintln(w, "\nUsage: benchtop [command] [flags]   (no command: dash, the live dashboard)")
 	fmt.Fprintln(w, "\nCommands:")
 	cs := commands()
 	for _, c := range cs {

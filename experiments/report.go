@@ -10,6 +10,7 @@ import (
 
 	"benchtop/engine"
 	"benchtop/metrics"
+	"benchtop/snapshot"
 )
 
 // SchemaVersion versions the JSON reports.
@@ -103,33 +104,8 @@ func CheckWritable(path string) error {
 	return os.Remove(name)
 }
 
-// WriteFileAtomic writes data to path whole or not at all: a temporary file
-// in the same folder, synced, then renamed over path.
-func WriteFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
+// WriteFileAtomic writes data to path whole or not at all.
+func WriteFileAtomic(path string, data []byte) error { return snapshot.WriteFileAtomic(path, data) }
 
 // WriteJSON writes the report's JSON atomically.
 func (r *Report) WriteJSON(path string) error {

@@ -77,8 +77,14 @@ func NewCollector() *Collector {
 // Reset clears every statistic (markers too) and starts a new session clock.
 // Engine goroutine only, like the On* methods.
 func (c *Collector) Reset() {
-	*c = Collector{Window: c.Window, PublishEvery: c.PublishEvery, MaxSamples: c.MaxSamples, now: c.now,
-		start: c.now(), live: map[string]*live{}}
+	// Field by field: the published pointer is read concurrently and must
+	// only ever be stored atomically.
+	c.start, c.live = c.now(), map[string]*live{}
+	c.records, c.itl, c.itlTimes, c.tokenTimes = nil, nil, nil, nil
+	c.promptIn, c.promptN, c.finishes, c.stepTimes, c.decode = nil, nil, nil, nil, nil
+	c.steps, c.last, c.preempts, c.outTotal, c.promptTotal, c.arrived = 0, engine.StepEvent{}, 0, 0, 0, 0
+	c.markers, c.segment, c.series = nil, 0, nil
+	c.lastSample, c.lastPub = time.Time{}, time.Time{}
 	c.publish(c.now())
 }
 

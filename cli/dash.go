@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	tea "charm.land/bubbletea/v2"
+
+	"benchtop/experiments"
+	"benchtop/snapshot"
+	"benchtop/tui"
+	"benchtop/workloads"
+)
+
+// runDash starts the live dashboard over a workload kept running.
+func runDash(args []string, stdout, stderr io.Writer) error {
+	var c common
+	var workload, dir string
+	var onExit bool
+	fs := newFlagSet("dash", stderr)
+	c.register(fs)
+	fs.StringVar(&workload, "workload", "bench", "workload to keep running (keys switch it)")
+	fs.StringVar(&dir, "snapshot-dir", ".", "folder snapshots are written to")
+	fs.BoolVar(&onExit, "snapshot-on-exit", false, "write a snapshot when quitting")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c.quiet = true
+	if err := c.check(); err != nil {
+		return err
+	}
+	w, err := workloads.Lookup(workload)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("--snapshot-dir %s is not a folder", dir)
+	}
+	if err := experiments.CheckWritable(dir + "/probe"); err != nil {
+		return fmt.Errorf("--snapshot-dir: %w", err)
+	}
+	s, err := experiments.Open(c.options(stderr))
+	if err != nil {
+		return err
+	}
+	live := experiments.NewLive(s, w)
+	m := tui.New(live)
+	m.SnapshotDir = dir
+	_, runErr := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(stdout)).Run()
+	var files []string
+	var snapErr error
+	if onExit {
+		files, snapErr = live.Snapshot(dir)
+	}
+	live.Close()
+	closeErr := s.Close()
+	if runErr != nil {
+		return fmt.Errorf("dashboard: %w", runErr)
+	}
+	if snapErr != nil {
+		return snapErr
+	}
+	for _, f := range files {
+		fmt.Fprintf(stderr, "benchtop: wrote %s\n", f)
+	}
+	return closeErr
+}
+
+// runView reopens a snapshot in the dashboard, read-only.
+func runView(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("view", stderr)
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: benchtop view SNAPSHOT.json")
+		return errUsage
+	}
+	path := fs.Arg(0)
+	f, err := snapshot.Read(path)
+	if err != nil {
+		return err
+	}
+	_, err = tea.NewProgram(tui.NewViewer(f.Frame(path)), tea.WithInput(os.Stdin), tea.WithOutput(stdout)).Run()
+	if errors.Is(err, tea.ErrProgramKilled) {
+		return nil
+	}
+	return err
+}

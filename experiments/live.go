@@ -1,0 +1,175 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"benchtop/engine"
+	"benchtop/gpumon"
+	"benchtop/metrics"
+	"benchtop/snapshot"
+	"benchtop/workloads"
+)
+
+// Live keeps a workload running on a session for the dashboard: a closed
+// loop of clients, one per request of the workload (or its concurrency),
+// each sending the workload's next request as soon as its last one
+// finishes. It implements the dashboard's controller: every change goes to
+// the engine between steps and no request is lost (a workload switch lets
+// requests in flight finish).
+type Live struct {
+	s        *Session
+	gpu      *gpumon.Sampler
+	ctx      context.Context
+	cancel   context.CancelFunc
+	mu       sync.Mutex
+	workload workloads.Workload
+	stopLoad context.CancelFunc
+	clients  sync.WaitGroup
+	segments atomic.Pointer[[]snapshot.Segment]
+	seq      atomic.Int64
+}
+
+// NewLive starts the NVML sampler, the segment summariser and the workload.
+func NewLive(s *Session, w workloads.Workload) *Live {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Live{s: s, gpu: gpumon.New(), ctx: ctx, cancel: cancel}
+	go l.gpu.Run(ctx)
+	go l.summarise()
+	l.start(w)
+	return l
+}
+
+// summarise recomputes per-segment summaries once a second on the engine
+// goroutine (which owns the finished-request records).
+func (l *Live) summarise() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		var segs []snapshot.Segment
+		err := l.s.Engine.Exec(l.ctx, func() {
+			c := l.s.Collector
+			if snap := c.Latest(); snap != nil {
+				segs = snapshot.Segments(c.Records(), snap.Markers, snap.Start, time.Now())
+			}
+		})
+		if err == nil {
+			l.segments.Store(&segs)
+		}
+		select {
+		case <-l.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (l *Live) start(w workloads.Workload) {
+	ctx, stop := context.WithCancel(l.ctx)
+	l.workload, l.stopLoad = w, stop
+	specs := w.Specs(int64(l.s.Opts.Engine.Seed))
+	clients := w.Concurrency
+	if clients <= 0 {
+		clients = len(specs)
+	}
+	for c := 0; c < clients; c++ {
+		l.clients.Add(1)
+		go func(next int) {
+			defer l.clients.Done()
+			for ctx.Err() == nil {
+				sp := specs[next%len(specs)]
+				next += clients
+				ids, err := l.s.Model.Encode(sp.Prompt)
+				if err != nil {
+					return
+				}
+				req := &engine.Request{ID: fmt.Sprintf("%s-%d", w.Name, l.seq.Add(1)), Prompt: ids, Params: engine.SamplingParams{
+					Temperature: sp.Temperature, TopP: sp.TopP, TopK: sp.TopK, MaxTokens: sp.MaxTokens, IgnoreEOS: sp.IgnoreEOS}}
+				if _, err := l.s.Engine.Generate(ctx, []*engine.Request{req}); err != nil {
+					return // switched away or stopped; the request itself still finishes
+				}
+			}
+		}(c)
+	}
+}
+
+// Frame is the dashboard's current data.
+func (l *Live) Frame() snapshot.Frame {
+	l.mu.Lock()
+	w := l.workload.Name
+	l.mu.Unlock()
+	f := snapshot.Frame{Metrics: l.s.Collector.Latest(), Status: l.s.Engine.Status(), GPU: l.gpu.Latest(), Workload: w}
+	if segs := l.segments.Load(); segs != nil {
+		f.Segments = *segs
+	}
+	for _, b := range workloads.Builtin() {
+		f.Workloads = append(f.Workloads, b.Name)
+	}
+	return f
+}
+
+// SwitchWorkload stops sending the current workload and starts another.
+func (l *Live) SwitchWorkload(name string) error {
+	w, err := workloads.Lookup(name)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w.Name == l.workload.Name {
+		return nil
+	}
+	l.stopLoad()
+	l.mark("workload=" + w.Name)
+	l.start(w)
+	return nil
+}
+
+func (l *Live) mark(what string) {
+	_ = l.s.Engine.Exec(l.ctx, func() { l.s.Collector.Mark(time.Now(), what) })
+}
+
+// SetMaxNumSeqs changes the batch size.
+func (l *Live) SetMaxNumSeqs(n int) error { return l.s.Engine.SetMaxNumSeqs(l.ctx, n) }
+
+// Reconfigure applies a changed copy of the engine's configuration.
+func (l *Live) Reconfigure(change func(*engine.Config), what string) error {
+	c := l.s.Engine.Status().Config
+	change(&c)
+	return l.s.Engine.Reconfigure(l.ctx, c, what)
+}
+
+// SetPaused pauses or resumes the engine.
+func (l *Live) SetPaused(p bool) error { return l.s.Engine.SetPaused(l.ctx, p) }
+
+// ResetStats clears every statistic and starts the session clock again.
+func (l *Live) ResetStats() error {
+	return l.s.Engine.Exec(l.ctx, func() { l.s.Collector.Reset() })
+}
+
+// Snapshot writes the session to dir as snapshot-<time>.{json,csv,md}.
+func (l *Live) Snapshot(dir string) ([]string, error) {
+	var recs []metrics.RequestRecord
+	if err := l.s.Engine.Exec(l.ctx, func() {
+		l.s.Collector.Flush()
+		recs = append(recs, l.s.Collector.Records()...)
+	}); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	base := filepath.Join(dir, "benchtop-snapshot-"+now.Format("20060102-150405"))
+	return snapshot.Write(base, snapshot.FromFrame(l.Frame(), recs, now))
+}
+
+// Close stops the workload and the sampler (the session is closed apart).
+func (l *Live) Close() {
+	l.mu.Lock()
+	l.stopLoad()
+	l.mu.Unlock()
+	l.cancel()
+	l.clients.Wait()
+}

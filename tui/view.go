@@ -1,0 +1,313 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"benchtop/engine"
+	"benchtop/metrics"
+	"benchtop/snapshot"
+)
+
+// MinWidth and MinHeight are the smallest terminal the dashboard draws in.
+const (
+	MinWidth  = 80
+	MinHeight = 24
+)
+
+// Definitions are the metric definitions the help overlay shows.
+const Definitions = `TTFT: arrival → first output token (queueing included).
+E2E: arrival → last token.  TPOT: (E2E − TTFT) / (output tokens − 1).
+ITL: every gap between consecutive tokens of a request.
+Throughput: over the sliding window shown; total counts prompt tokens too.
+Batch occupancy: sequences in the step / max sequences per step.
+KV usage: blocks in use / blocks allocated.  ▲ marks a change of settings.`
+
+func (m Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	return v
+}
+
+// Render is the frame as text; View wraps it.
+func (m Model) Render() string {
+	if m.width < MinWidth || m.height < MinHeight {
+		return fmt.Sprintf("benchtop needs a terminal of at least %d×%d; this one is %d×%d.\nEnlarge it, or press q to quit.",
+			MinWidth, MinHeight, m.width, m.height)
+	}
+	header := m.header()
+	footer := m.footer()
+	numbers := m.numbers()
+	bodyH := m.height - lipgloss.Height(header) - lipgloss.Height(numbers) - lipgloss.Height(footer)
+	var body string
+	switch {
+	case m.showHelp:
+		body = m.overlay(m.helpText(), bodyH)
+	case m.picking:
+		body = m.overlay(m.pickerText(), bodyH)
+	default:
+		body = m.charts(bodyH)
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, header, body, numbers, footer)
+}
+
+func (m Model) header() string {
+	f, st := m.frame, m.styles
+	var parts []string
+	state := "starting"
+	if s := f.Status; s != nil {
+		name := s.Model
+		if s.Synthetic {
+			name += " (synthetic weights)"
+		}
+		parts = append(parts, name, s.Device.Backend+": "+s.Device.Name)
+		state = s.State
+	}
+	parts = append(parts, "workload "+f.Workload)
+	var elapsed time.Duration
+	if f.Metrics != nil {
+		elapsed = f.Metrics.Elapsed
+	}
+	stateStyle := st.State
+	if state != "running" {
+		stateStyle = st.Paused
+	}
+	if f.ReadOnly {
+		state = "snapshot"
+	}
+	line := st.Header.Render("benchtop") + " " + strings.Join(parts, " │ ") + " │ " + stateStyle.Render("● "+state) +
+		" │ " + clock(elapsed)
+	settings := ""
+	if s := f.Status; s != nil {
+		c := s.Config
+		mode := "CUDA graphs"
+		if c.EnforceEager || !s.Device.CUDAGraphs {
+			mode = "eager"
+		}
+		settings = fmt.Sprintf("max_num_seqs %d · gpu_memory_utilization %.2f · block %d · %s · KV %d blocks (%s)",
+			c.MaxNumSeqs, c.GPUMemoryUtilization, c.BlockSize, mode, s.Plan.NumBlocks, engine.FormatBytes(s.Plan.KVBytes))
+		if s.Err != "" {
+			settings = st.Error.Render("engine error: " + s.Err)
+		}
+	}
+	return fit(line, m.width) + "\n" + fit(st.Settings.Render(settings), m.width)
+}
+
+func clock(d time.Duration) string {
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+}
+
+func (m Model) charts(h int) string {
+	colW := (m.width - 1) / 2
+	panels := m.panels()
+	rows := (len(panels) + 1) / 2
+	ph := max(3, h/rows)
+	var lines []string
+	for r := 0; r < rows; r++ {
+		left := panels[2*r].render(m.styles, colW, ph)
+		right := ""
+		if 2*r+1 < len(panels) {
+			right = panels[2*r+1].render(m.styles, colW, ph)
+		}
+		lines = append(lines, lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right))
+	}
+	out := lipgloss.JoinVertical(lipgloss.Left, lines...)
+	for lipgloss.Height(out) < h {
+		out += "\n"
+	}
+	return out
+}
+
+func num(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func pct(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+
+func msec(v float64) string { return fmt.Sprintf("%.1fms", v) }
+
+// panels are the charts: engine series from the metrics, GPU from NVML.
+func (m Model) panels() []series {
+	f := m.frame
+	var pts []metrics.Point
+	var marks []int
+	window := ""
+	if f.Metrics != nil {
+		pts = f.Metrics.Series
+		for _, mk := range f.Metrics.Markers {
+			at := mk.Time.Sub(f.Metrics.Start)
+			for i, p := range pts {
+				if p.T >= at {
+					marks = append(marks, i)
+					break
+				}
+			}
+		}
+		if len(pts) > 0 {
+			window = "last " + (pts[len(pts)-1].T - pts[0].T).Round(time.Second).String()
+		}
+	}
+	pick := func(f func(metrics.Point) float64) []float64 {
+		out := make([]float64, len(pts))
+		for i, p := range pts {
+			out[i] = f(p)
+		}
+		return out
+	}
+	tps := series{title: "Output tok/s", unit: num, values: pick(func(p metrics.Point) float64 { return p.OutputTPS }), markers: marks, window: window}
+	if f.Metrics != nil {
+		tps.title = fmt.Sprintf("Output tok/s (%.2f req/s)", f.Metrics.RPS)
+	}
+	ttft := series{title: "TTFT p50", unit: msec, values: pick(func(p metrics.Point) float64 { return metrics.Ms(p.TTFTP50) }), markers: marks, window: window}
+	if f.Metrics != nil {
+		ttft.title = fmt.Sprintf("TTFT p50 (p99 %s)", msec(metrics.Ms(f.Metrics.TTFT.P99)))
+	}
+	occ := series{title: "Batch occupancy", unit: pct, values: pick(func(p metrics.Point) float64 { return p.Occupancy }), markers: marks, window: window}
+	kv := series{title: "KV blocks used", unit: pct, values: pick(func(p metrics.Point) float64 { return p.KVUsage }), markers: marks, window: window}
+	if f.Metrics != nil {
+		kv.title = fmt.Sprintf("KV blocks %d/%d (preempted %d)", f.Metrics.KVUsed, f.Metrics.KVTotal, f.Metrics.Preemptions)
+		var pre []int
+		for i := 1; i < len(pts); i++ {
+			if pts[i].Preempts > pts[i-1].Preempts {
+				pre = append(pre, i)
+			}
+		}
+		kv.markers = append(append([]int(nil), marks...), pre...)
+	}
+	return append([]series{tps, ttft, occ, kv}, m.gpuPanels()...)
+}
+
+func (m Model) gpuPanels() []series {
+	g := m.frame.GPU
+	util := series{title: "GPU utilization", unit: func(v float64) string { return fmt.Sprintf("%.0f%%", v) }}
+	mem := series{title: "GPU memory used", unit: func(v float64) string { return fmt.Sprintf("%.1fGB", v/1e9) }}
+	if g == nil || !g.Available {
+		reason := "NVML: no data"
+		if g != nil && g.Reason != "" {
+			reason = "NVML: " + g.Reason
+		}
+		util.note, mem.note = reason, "GPU panels need NVML (an NVIDIA driver)"
+		return []series{util, mem}
+	}
+	for _, s := range g.History {
+		if len(s.GPUs) > 0 {
+			util.values = append(util.values, s.GPUs[0].UtilPct)
+			mem.values = append(mem.values, float64(s.GPUs[0].MemUsedBytes))
+		}
+	}
+	if last := g.Latest(); last != nil && len(last.GPUs) > 0 {
+		x := last.GPUs[0]
+		util.title = fmt.Sprintf("GPU%d util · %.0fW %.0f°C %.0fMHz", x.Index, x.PowerW, x.TempC, x.SMClockMHz)
+		mem.title = fmt.Sprintf("GPU%d memory of %.1fGB", x.Index, float64(x.MemTotalBytes)/1e9)
+		if len(last.GPUs) > 1 {
+			util.title += fmt.Sprintf(" (+%d GPUs)", len(last.GPUs)-1)
+		}
+	}
+	if n := len(g.History); n > 1 {
+		w := "last " + g.History[n-1].Time.Sub(g.History[0].Time).Round(time.Second).String()
+		util.window, mem.window = w, w
+	}
+	return []series{util, mem}
+}
+
+func (m Model) numbers() string {
+	f, st := m.frame, m.styles
+	rule := st.Dim.Render(strings.Repeat("─", m.width))
+	if f.Metrics == nil {
+		return rule + "\n" + fit(st.Dim.Render("no metrics yet"), m.width) + "\n\n\n\n"
+	}
+	s := f.Metrics
+	d := func(name string, x metrics.Dist) string {
+		return fmt.Sprintf("%s %s/%s/%s", name, msec(metrics.Ms(x.P50)), msec(metrics.Ms(x.P90)), msec(metrics.Ms(x.P99)))
+	}
+	lines := []string{
+		fmt.Sprintf("requests: %d waiting · %d running · %d finished · %d preemptions │ %s out tok/s · %s total tok/s · %.2f req/s (window %s)",
+			s.Waiting, s.Running, s.Finished, s.Preemptions, num(s.OutputTPS), num(s.TotalTPS), s.RPS, s.Window.Round(time.Second)),
+		d("TTFT", s.TTFT) + " │ " + d("TPOT", s.TPOT) + " (p50/p90/p99, n=" + fmt.Sprint(s.TTFT.Count) + ")",
+		d("ITL", s.ITL) + " │ " + d("E2E", s.E2E),
+	}
+	mem := ""
+	if stt := f.Status; stt != nil {
+		p := stt.Plan
+		mem = fmt.Sprintf("memory: weights %s · activations %s · KV %s · free %s", engine.FormatBytes(p.WeightBytes),
+			engine.FormatBytes(p.ActivationBytes), engine.FormatBytes(p.KVBytes), engine.FormatBytes(p.FreeBytes()))
+	}
+	step := fmt.Sprintf("step p50 %s", msec(metrics.Ms(s.StepTime.P50)))
+	if s.LastStep.DeviceTime > 0 {
+		step += fmt.Sprintf(" (device %s)", msec(metrics.Ms(s.LastStep.DeviceTime)))
+	}
+	lines = append(lines, mem+" │ "+step, m.segmentLine())
+	var b strings.Builder
+	b.WriteString(rule)
+	for _, l := range lines {
+		b.WriteString("\n" + fit(l, m.width))
+	}
+	return b.String()
+}
+
+// segmentLine puts the latest segment beside the one before it.
+func (m Model) segmentLine() string {
+	segs := m.frame.Segments
+	if len(segs) < 2 {
+		return m.styles.Dim.Render("segments: one so far (a change of settings or workload starts another)")
+	}
+	one := func(s snapshot.Segment) string {
+		return fmt.Sprintf("#%d %s: %s tok/s, TTFT p50 %s, TPOT p50 %s", s.Index, s.What, num(s.OutputTPS),
+			msec(metrics.Ms(s.TTFTP50)), msec(metrics.Ms(s.TPOTP50)))
+	}
+	return one(segs[len(segs)-1]) + m.styles.Dim.Render("  ← before: ") + one(segs[len(segs)-2])
+}
+
+func (m Model) footer() string {
+	h := help.New()
+	line := h.ShortHelpView(m.keys.ShortHelp())
+	if m.status != "" {
+		style := m.styles.Status
+		if m.statusErr {
+			style = m.styles.Error
+		}
+		line = style.Render(m.status) + "  " + line
+	}
+	return fit(line, m.width)
+}
+
+func (m Model) overlay(text string, h int) string {
+	box := m.styles.Box.Render(text)
+	return lipgloss.Place(m.width, h, lipgloss.Center, lipgloss.Center, box)
+}
+
+func (m Model) helpText() string {
+	h := help.New()
+	h.ShowAll = true
+	return m.styles.Title.Render("Keys") + "\n" + h.FullHelpView(m.keys.FullHelp()) + "\n\n" +
+		m.styles.Title.Render("Metrics") + "\n" + Definitions
+}
+
+func (m Model) pickerText() string {
+	var b strings.Builder
+	b.WriteString(m.styles.Title.Render("Workload") + "  (↑/↓, enter, esc)\n")
+	for i, w := range m.frame.Workloads {
+		cursor := "  "
+		if i == m.pick {
+			cursor = "▸ "
+		}
+		cur := ""
+		if w == m.frame.Workload {
+			cur = m.styles.Dim.Render("  (running)")
+		}
+		fmt.Fprintf(&b, "\n%s%d %s%s", cursor, i+1, w, cur)
+	}
+	return b.String()
+}
