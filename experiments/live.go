@@ -51,13 +51,7 @@ func (l *Live) summarise() {
 	defer t.Stop()
 	for {
 		var segs []snapshot.Segment
-		err := l.s.Engine.Exec(l.ctx, func() {
-			c := l.s.Collector
-			if snap := c.Latest(); snap != nil {
-				segs = snapshot.Segments(c.Records(), snap.Markers, snap.Start, time.Now())
-			}
-		})
-		if err == nil {
+		if err := l.s.Engine.Exec(l.ctx, func() { segs = l.segmentsNow() }); err == nil {
 			l.segments.Store(&segs)
 		}
 		select {
@@ -66,6 +60,14 @@ func (l *Live) summarise() {
 		case <-t.C:
 		}
 	}
+}
+
+// segmentsNow summarises the segments (engine goroutine only).
+func (l *Live) segmentsNow() []snapshot.Segment {
+	c := l.s.Collector
+	c.Flush()
+	snap := c.Latest()
+	return snapshot.Segments(c.Records(), snap.Markers, snap.Start, snap.Time)
 }
 
 func (l *Live) start(w workloads.Workload) {
@@ -154,15 +156,18 @@ func (l *Live) ResetStats() error {
 // Snapshot writes the session to dir as snapshot-<time>.{json,csv,md}.
 func (l *Live) Snapshot(dir string) ([]string, error) {
 	var recs []metrics.RequestRecord
+	var segs []snapshot.Segment
 	if err := l.s.Engine.Exec(l.ctx, func() {
-		l.s.Collector.Flush()
+		segs = l.segmentsNow()
 		recs = append(recs, l.s.Collector.Records()...)
 	}); err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	base := filepath.Join(dir, "benchtop-snapshot-"+now.Format("20060102-150405"))
-	return snapshot.Write(base, snapshot.FromFrame(l.Frame(), recs, now))
+	f := l.Frame()
+	f.Segments = segs
+	base := filepath.Join(dir, "benchtop-snapshot-"+now.Format("20060102-150405.000"))
+	return snapshot.Write(base, snapshot.FromFrame(f, recs, now))
 }
 
 // Close stops the workload and the sampler (the session is closed apart).

@@ -63,7 +63,7 @@ func (s series) render(st Styles, w, h int) string {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	head := fmt.Sprintf("%s %s %s", title, st.Value.Render(s.unit(cur)),
-		st.Dim.Render(fmt.Sprintf("min %s max %s · %s", s.unit(lo), s.unit(hi), s.window)))
+		st.Dim.Render(fmt.Sprintf("▼%s ▲%s %s", s.unit(lo), s.unit(hi), s.window)))
 	b.WriteString(fit(head, w) + "\n")
 	rows := max(1, h-2)
 	cols := compress(s.values, w)

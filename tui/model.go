@@ -57,6 +57,7 @@ func New(ctrl Controller) Model {
 
 // NewViewer returns a read-only dashboard over a reopened snapshot.
 func NewViewer(f snapshot.Frame) Model {
+	f.ReadOnly = true
 	return Model{frame: f, keys: DefaultKeyMap(), styles: DefaultStyles(), width: 80, height: 24,
 		status: "read-only: " + f.Source}
 }

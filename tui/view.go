@@ -37,8 +37,9 @@ func (m Model) View() tea.View {
 // Render is the frame as text; View wraps it.
 func (m Model) Render() string {
 	if m.width < MinWidth || m.height < MinHeight {
-		return fmt.Sprintf("benchtop needs a terminal of at least %d×%d; this one is %d×%d.\nEnlarge it, or press q to quit.",
+		msg := fmt.Sprintf("benchtop needs a terminal of at least %d×%d; this one is %d×%d. Enlarge it, or press q to quit.",
 			MinWidth, MinHeight, m.width, m.height)
+		return lipgloss.NewStyle().Width(max(m.width, 10)).Render(msg)
 	}
 	header := m.header()
 	footer := m.footer()
@@ -80,8 +81,9 @@ func (m Model) header() string {
 	if f.ReadOnly {
 		state = "snapshot"
 	}
-	line := st.Header.Render("benchtop") + " " + strings.Join(parts, " │ ") + " │ " + stateStyle.Render("● "+state) +
-		" │ " + clock(elapsed)
+	// State and clock first: a narrow terminal cuts the device name, not them.
+	line := st.Header.Render("benchtop") + " " + stateStyle.Render("● "+state) + " " + clock(elapsed) + " │ " +
+		strings.Join(parts, " │ ")
 	settings := ""
 	if s := f.Status; s != nil {
 		c := s.Config
@@ -156,7 +158,7 @@ func (m Model) panels() []series {
 			}
 		}
 		if len(pts) > 0 {
-			window = "last " + (pts[len(pts)-1].T - pts[0].T).Round(time.Second).String()
+			window = (pts[len(pts)-1].T - pts[0].T).Round(time.Second).String()
 		}
 	}
 	pick := func(f func(metrics.Point) float64) []float64 {
@@ -167,17 +169,12 @@ func (m Model) panels() []series {
 		return out
 	}
 	tps := series{title: "Output tok/s", unit: num, values: pick(func(p metrics.Point) float64 { return p.OutputTPS }), markers: marks, window: window}
-	if f.Metrics != nil {
-		tps.title = fmt.Sprintf("Output tok/s (%.2f req/s)", f.Metrics.RPS)
-	}
 	ttft := series{title: "TTFT p50", unit: msec, values: pick(func(p metrics.Point) float64 { return metrics.Ms(p.TTFTP50) }), markers: marks, window: window}
-	if f.Metrics != nil {
-		ttft.title = fmt.Sprintf("TTFT p50 (p99 %s)", msec(metrics.Ms(f.Metrics.TTFT.P99)))
-	}
 	occ := series{title: "Batch occupancy", unit: pct, values: pick(func(p metrics.Point) float64 { return p.Occupancy }), markers: marks, window: window}
-	kv := series{title: "KV blocks used", unit: pct, values: pick(func(p metrics.Point) float64 { return p.KVUsage }), markers: marks, window: window}
+	kv := series{title: "KV usage", unit: pct, values: pick(func(p metrics.Point) float64 { return p.KVUsage }), markers: marks, window: window}
 	if f.Metrics != nil {
-		kv.title = fmt.Sprintf("KV blocks %d/%d (preempted %d)", f.Metrics.KVUsed, f.Metrics.KVTotal, f.Metrics.Preemptions)
+		occ.title = fmt.Sprintf("Batch %d/%d", f.Metrics.LastStep.NumSeqs, f.Metrics.LastStep.MaxNumSeqs)
+		kv.title = fmt.Sprintf("KV %d/%d", f.Metrics.KVUsed, f.Metrics.KVTotal)
 		var pre []int
 		for i := 1; i < len(pts); i++ {
 			if pts[i].Preempts > pts[i-1].Preempts {
@@ -192,7 +189,7 @@ func (m Model) panels() []series {
 func (m Model) gpuPanels() []series {
 	g := m.frame.GPU
 	util := series{title: "GPU utilization", unit: func(v float64) string { return fmt.Sprintf("%.0f%%", v) }}
-	mem := series{title: "GPU memory used", unit: func(v float64) string { return fmt.Sprintf("%.1fGB", v/1e9) }}
+	mem := series{title: "GPU memory", unit: func(v float64) string { return fmt.Sprintf("%.1fGB", v/1e9) }}
 	if g == nil || !g.Available {
 		reason := "NVML: no data"
 		if g != nil && g.Reason != "" {
@@ -209,14 +206,14 @@ func (m Model) gpuPanels() []series {
 	}
 	if last := g.Latest(); last != nil && len(last.GPUs) > 0 {
 		x := last.GPUs[0]
-		util.title = fmt.Sprintf("GPU%d util · %.0fW %.0f°C %.0fMHz", x.Index, x.PowerW, x.TempC, x.SMClockMHz)
-		mem.title = fmt.Sprintf("GPU%d memory of %.1fGB", x.Index, float64(x.MemTotalBytes)/1e9)
+		util.title = fmt.Sprintf("GPU%d %.0fW %.0f°C %.0fMHz util", x.Index, x.PowerW, x.TempC, x.SMClockMHz)
+		mem.title = fmt.Sprintf("GPU%d mem /%.0fGB", x.Index, float64(x.MemTotalBytes)/1e9)
 		if len(last.GPUs) > 1 {
 			util.title += fmt.Sprintf(" (+%d GPUs)", len(last.GPUs)-1)
 		}
 	}
 	if n := len(g.History); n > 1 {
-		w := "last " + g.History[n-1].Time.Sub(g.History[0].Time).Round(time.Second).String()
+		w := g.History[n-1].Time.Sub(g.History[0].Time).Round(time.Second).String()
 		util.window, mem.window = w, w
 	}
 	return []series{util, mem}
@@ -233,22 +230,22 @@ func (m Model) numbers() string {
 		return fmt.Sprintf("%s %s/%s/%s", name, msec(metrics.Ms(x.P50)), msec(metrics.Ms(x.P90)), msec(metrics.Ms(x.P99)))
 	}
 	lines := []string{
-		fmt.Sprintf("requests: %d waiting · %d running · %d finished · %d preemptions │ %s out tok/s · %s total tok/s · %.2f req/s (window %s)",
-			s.Waiting, s.Running, s.Finished, s.Preemptions, num(s.OutputTPS), num(s.TotalTPS), s.RPS, s.Window.Round(time.Second)),
+		fmt.Sprintf("%s out tok/s · %s total tok/s · %.1f req/s (last %s) │ requests %d waiting · %d running · %d done · %d preempted",
+			num(s.OutputTPS), num(s.TotalTPS), s.RPS, s.Window.Round(time.Second), s.Waiting, s.Running, s.Finished, s.Preemptions),
 		d("TTFT", s.TTFT) + " │ " + d("TPOT", s.TPOT) + " (p50/p90/p99, n=" + fmt.Sprint(s.TTFT.Count) + ")",
 		d("ITL", s.ITL) + " │ " + d("E2E", s.E2E),
 	}
 	mem := ""
 	if stt := f.Status; stt != nil {
 		p := stt.Plan
-		mem = fmt.Sprintf("memory: weights %s · activations %s · KV %s · free %s", engine.FormatBytes(p.WeightBytes),
+		mem = fmt.Sprintf("weights %s · activations %s · KV %s · free %s", engine.FormatBytes(p.WeightBytes),
 			engine.FormatBytes(p.ActivationBytes), engine.FormatBytes(p.KVBytes), engine.FormatBytes(p.FreeBytes()))
 	}
 	step := fmt.Sprintf("step p50 %s", msec(metrics.Ms(s.StepTime.P50)))
 	if s.LastStep.DeviceTime > 0 {
 		step += fmt.Sprintf(" (device %s)", msec(metrics.Ms(s.LastStep.DeviceTime)))
 	}
-	lines = append(lines, mem+" │ "+step, m.segmentLine())
+	lines = append(lines, step+" │ "+mem, m.segmentLine())
 	var b strings.Builder
 	b.WriteString(rule)
 	for _, l := range lines {

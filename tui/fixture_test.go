@@ -1,0 +1,100 @@
+package tui
+
+import (
+	"errors"
+	"math"
+	"sync"
+	"time"
+
+	"benchtop/engine"
+	"benchtop/kernels"
+	"benchtop/metrics"
+	"benchtop/snapshot"
+)
+
+var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// fixedFrame is a frame with two minutes of history, two changes, a GPU.
+func fixedFrame() snapshot.Frame {
+	var pts []metrics.Point
+	for i := 0; i < 480; i++ {
+		x := float64(i)
+		pts = append(pts, metrics.Point{T: time.Duration(i) * 250 * time.Millisecond,
+			OutputTPS: 60000 + 20000*math.Sin(x/40), RPS: 1200, TTFTP50: time.Duration(2+math.Cos(x/30)) * time.Millisecond,
+			Occupancy: 0.39 + 0.2*math.Sin(x/50), KVUsage: 0.01 * (1 + math.Sin(x/25)), Running: 100, Preempts: i / 200})
+	}
+	ms := time.Millisecond
+	snap := &metrics.Snapshot{Time: t0.Add(2 * time.Minute), Start: t0, Elapsed: 2 * time.Minute, Window: 10 * time.Second,
+		Arrived: 12000, Finished: 11900, Running: 100, Preemptions: 2, OutputTokens: 595000, PromptTokens: 107100,
+		OutputTPS: 66606.5, TotalTPS: 78595.7, RPS: 1332.1,
+		TTFT: metrics.Dist{Count: 1190, P50: 2 * ms, P90: 3 * ms, P99: 18 * ms, Max: 20 * ms},
+		TPOT: metrics.Dist{Count: 1190, P50: 1100 * time.Microsecond, P90: 1200 * time.Microsecond, P99: 2 * ms},
+		ITL:  metrics.Dist{Count: 58000, P50: 1050 * time.Microsecond, P90: 1400 * time.Microsecond, P99: 2300 * time.Microsecond},
+		E2E:  metrics.Dist{Count: 1190, P50: 57 * ms, P90: 60 * ms, P99: 75 * ms},
+		StepTime: metrics.Dist{P50: 800 * time.Microsecond}, Occupancy: 0.39, KVUsed: 400, KVTotal: 122000, Steps: 60000,
+		LastStep: engine.StepEvent{DeviceTime: 790 * time.Microsecond, NumSeqs: 100, MaxNumSeqs: 256}, Series: pts,
+		Markers: []metrics.Marker{{Time: t0.Add(40 * time.Second), What: "max_num_seqs=50"}, {Time: t0.Add(80 * time.Second), What: "workload=latency"}}}
+	cfg := engine.DefaultConfig()
+	st := &engine.Status{Config: cfg, Device: kernels.DeviceInfo{Backend: "cuda", Name: "NVIDIA H100 80GB HBM3", CUDAGraphs: true},
+		Model: "opt-125m", Synthetic: true, Params: 125239296, State: "running",
+		Plan: engine.MemoryPlan{TotalBytes: 85e9, WeightBytes: 284e6, ActivationBytes: 190e6, KVBytes: 72e9, NumBlocks: 122000, BlockSize: 16}}
+	var hist []snapshot.GPUSample
+	for i := 0; i < 480; i++ {
+		hist = append(hist, snapshot.GPUSample{Time: t0.Add(time.Duration(i) * 250 * time.Millisecond), GPUs: []snapshot.GPU{{
+			Index: 0, Name: "NVIDIA H100 80GB HBM3", UtilPct: float64(50 + i%50), MemUsedBytes: 76e9, MemTotalBytes: 85e9,
+			PowerW: 310, TempC: 41, SMClockMHz: 1980}}})
+	}
+	segs := []snapshot.Segment{{Index: 0, What: "start", Requests: 5000, OutputTPS: 66000, TTFTP50: 2 * ms},
+		{Index: 1, What: "max_num_seqs=50", Requests: 4000, OutputTPS: 50000, TTFTP50: 1500 * time.Microsecond},
+		{Index: 2, What: "workload=latency", Requests: 90, OutputTPS: 1100, TTFTP50: 1800 * time.Microsecond}}
+	return snapshot.Frame{Metrics: snap, Status: st, GPU: &snapshot.GPUState{Available: true, Driver: "580.159.04", History: hist},
+		Segments: segs, Workload: "bench", Workloads: []string{"throughput", "latency", "ttft", "bench", "utilization"}}
+}
+
+// recorder is a Controller that records calls.
+type recorder struct {
+	mu    sync.Mutex
+	frame snapshot.Frame
+	calls []string
+	cfg   engine.Config
+}
+
+func (r *recorder) Frame() snapshot.Frame { return r.frame }
+func (r *recorder) rec(s string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, s)
+	if s == "fail" {
+		return errors.New("refused")
+	}
+	return nil
+}
+func (r *recorder) SwitchWorkload(n string) error { return r.rec("workload " + n) }
+func (r *recorder) SetMaxNumSeqs(n int) error     { return r.rec("max_num_seqs " + itoa(n)) }
+func (r *recorder) Reconfigure(change func(*engine.Config), what string) error {
+	c := r.frame.Status.Config
+	change(&c)
+	r.cfg = c
+	return r.rec("reconfigure " + what)
+}
+func (r *recorder) SetPaused(p bool) error {
+	if p {
+		return r.rec("pause")
+	}
+	return r.rec("resume")
+}
+func (r *recorder) ResetStats() error { return r.rec("reset") }
+func (r *recorder) Snapshot(dir string) ([]string, error) {
+	return []string{dir + "/x.json"}, r.rec("snapshot " + dir)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	s := ""
+	for ; n > 0; n /= 10 {
+		s = string(rune('0'+n%10)) + s
+	}
+	return s
+}
