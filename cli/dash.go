@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -18,12 +19,15 @@ import (
 func runDash(args []string, stdout, stderr io.Writer) error {
 	var c common
 	var workload, dir string
-	var onExit bool
+	var onExit, headless bool
+	var duration time.Duration
 	fs := newFlagSet("dash", stderr)
 	c.register(fs)
 	fs.StringVar(&workload, "workload", "bench", "workload to keep running (keys switch it)")
 	fs.StringVar(&dir, "snapshot-dir", ".", "folder snapshots are written to")
 	fs.BoolVar(&onExit, "snapshot-on-exit", false, "write a snapshot when quitting")
+	fs.DurationVar(&duration, "duration", 0, "quit after this long and print the output tokens/s of the run (0: run until q)")
+	fs.BoolVar(&headless, "headless", false, "run the same workload loop without drawing (with --duration: the baseline for the dashboard's cost)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -34,6 +38,9 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	w, err := workloads.Lookup(workload)
 	if err != nil {
 		return err
+	}
+	if duration < 0 || (headless && duration == 0) {
+		return fmt.Errorf("--duration %s: must be positive (and set with --headless)", duration)
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("--snapshot-dir %s is not a folder", dir)
@@ -46,9 +53,26 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	live := experiments.NewLive(s, w)
-	m := tui.New(live)
-	m.SnapshotDir = dir
-	_, runErr := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(stdout)).Run()
+	start := time.Now()
+	var runErr error
+	if headless {
+		time.Sleep(duration)
+	} else {
+		m := tui.New(live)
+		m.SnapshotDir = dir
+		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(stdout))
+		if duration > 0 {
+			go func() { time.Sleep(duration); p.Quit() }()
+		}
+		_, runErr = p.Run()
+	}
+	if duration > 0 {
+		if f := live.Frame(); f.Metrics != nil {
+			elapsed := time.Since(start)
+			fmt.Fprintf(stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s\n",
+				w.Name, elapsed.Round(time.Millisecond), headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds())
+		}
+	}
 	var files []string
 	var snapErr error
 	if onExit {

@@ -39,6 +39,11 @@ func Compare(ctx context.Context, s *Session, variants []Variant, workload strin
 		Headers: []string{"Configuration", "KV blocks", "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)"}}
 	var rows []map[string]any
 	base := s.Engine.Status().Config
+	// A warm-up, so the first row does not pay for first-use costs (cuBLAS
+	// picking kernels for new shapes) that the others skip.
+	if _, err := s.runNamed(ctx, workload, Params{Requests: min(10, max(p.Requests, 10)), Seed: p.Seed + 1}); err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
 	for _, v := range variants {
 		if v.NotApplicable != "" {
 			t.Add(v.Name, "-", "n/a", "n/a", "n/a", "n/a")
