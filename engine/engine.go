@@ -63,17 +63,7 @@ func New(be kernels.Backend, m *model.Loaded, cfg Config, obs ...Observer) (*Eng
 // build (re)allocates the workspace and the KV pool for cfg. Every running
 // sequence must have been preempted first.
 func (e *Engine) build(cfg Config) error {
-	if g, ok := e.be.(kernels.Grapher); ok {
-		g.ResetGraphs() // they point into the buffers about to be freed
-	}
-	if e.kv != nil {
-		e.kv.Free(e.be)
-		e.kv = nil
-	}
-	if e.ws != nil {
-		e.ws.Free(e.be)
-		e.ws = nil
-	}
+	e.freeBuffers()
 	mc := &e.model.Cfg
 	e.maxModelLen = mc.MaxPositions
 	if cfg.MaxModelLen > 0 && cfg.MaxModelLen < e.maxModelLen {
@@ -104,6 +94,22 @@ func (e *Engine) build(cfg Config) error {
 		e.sched.blocks = e.blocks
 	}
 	return e.captureGraphs()
+}
+
+// freeBuffers drops the graphs (they point into the buffers) and frees the
+// KV pool and the workspace.
+func (e *Engine) freeBuffers() {
+	if g, ok := e.be.(kernels.Grapher); ok {
+		g.ResetGraphs()
+	}
+	if e.kv != nil {
+		e.kv.Free(e.be)
+		e.kv = nil
+	}
+	if e.ws != nil {
+		e.ws.Free(e.be)
+		e.ws = nil
+	}
 }
 
 func (e *Engine) publish(state, errMsg string) {

@@ -18,24 +18,19 @@ func gpuEngine(t *testing.T, cfg Config) *Engine {
 	runtime.LockOSThread()
 	be, err := cuda.Open()
 	if err != nil {
+		runtime.UnlockOSThread()
 		t.Skipf("no GPU: %v", err)
 	}
 	t.Cleanup(func() { be.Close(); runtime.UnlockOSThread() })
-	m, err := model.Open("tiny", be, kernels.F16, 11)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(be, m, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return tinyEngine(t, be, cfg)
 }
 
-func cpuTiny(t *testing.T, cfg Config) *Engine {
+// cpuTiny is the reference: fp16-rounded weights, like the GPU's.
+func cpuTiny(t *testing.T, cfg Config) *Engine { return tinyEngine(t, cpu.New(2<<30), cfg) }
+
+func tinyEngine(t *testing.T, be kernels.Backend, cfg Config) *Engine {
 	t.Helper()
-	be := cpu.New(2 << 30)
-	m, err := model.Open("tiny", be, kernels.F16, 11) // fp16-rounded weights, like the GPU's
+	m, err := model.Open("tiny", be, kernels.F16, 11)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrStopped is returned to commands sent after the engine stopped.
@@ -26,17 +27,13 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		close(e.stopped)
 	}()
 	for {
+		// Idle or paused: wait for a command. Busy: take one if there is one,
+		// else step.
+		var idle <-chan time.Time
 		if e.paused || !e.sched.HasWork() {
-			select {
-			case <-ctx.Done():
-				return nil
-			case f := <-e.cmds:
-				if f == nil {
-					return nil
-				}
-				f()
-				continue
-			}
+			idle = nil // block in the select below
+		} else {
+			idle = closedTick
 		}
 		select {
 		case <-ctx.Done():
@@ -47,13 +44,20 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 			}
 			f()
 			continue
-		default:
+		case <-idle:
 		}
 		if _, err := e.Step(); err != nil {
 			return err
 		}
 	}
 }
+
+// closedTick is always ready: selecting on it means "don't wait".
+var closedTick = func() <-chan time.Time {
+	c := make(chan time.Time)
+	close(c)
+	return c
+}()
 
 // drainCommands answers commands that raced with the loop's end.
 func (e *Engine) drainCommands() {
@@ -263,16 +267,7 @@ func removeSeq(list []*Sequence, s *Sequence) []*Sequence {
 }
 
 // Close frees the engine's device memory (not the model's weights).
-func (e *Engine) Close() {
-	if e.kv != nil {
-		e.kv.Free(e.be)
-		e.kv = nil
-	}
-	if e.ws != nil {
-		e.ws.Free(e.be)
-		e.ws = nil
-	}
-}
+func (e *Engine) Close() { e.freeBuffers() }
 
 // Exec runs f on the engine goroutine between steps and waits for it:
 // the way other goroutines read state the engine goroutine owns (such as its

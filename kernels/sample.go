@@ -69,7 +69,14 @@ func SampleRow(row []float32, p SampleParams) int32 {
 			}
 		}
 	}
-	u := Uniform(p.Seed, p.Step) * total
+	return Draw(w, tau, total, p.Seed, p.Step)
+}
+
+// Draw picks the token where the running sum of the kept weights (w > 0 and
+// w ≥ tau), in index order, first exceeds Uniform(seed, step) × total; the
+// last kept token when rounding leaves the sum short.
+func Draw(w []float64, tau, total float64, seed, step uint64) int32 {
+	u := Uniform(seed, step) * total
 	var cum float64
 	last := int32(0)
 	for i, v := range w {

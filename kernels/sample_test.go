@@ -39,7 +39,8 @@ func TestHalfConversions(t *testing.T) {
 	}
 }
 
-// sortedReference is SampleRow's definition done the slow way: sort, cut, walk.
+// sortedReference is SampleRow's definition done the slow way: the
+// thresholds from a full sort, then the same draw.
 func sortedReference(row []float32, p SampleParams) int32 {
 	n := len(row)
 	idx := make([]int, n)
@@ -80,19 +81,7 @@ func sortedReference(row []float32, p SampleParams) int32 {
 			}
 		}
 	}
-	u := Uniform(p.Seed, p.Step) * total
-	var cum float64
-	last := int32(0)
-	for i, v := range w {
-		if v > 0 && v >= tau {
-			cum += v
-			last = int32(i)
-			if u < cum {
-				return int32(i)
-			}
-		}
-	}
-	return last
+	return Draw(w, tau, total, p.Seed, p.Step)
 }
 
 func TestSampleRowMatchesSortedDefinition(t *testing.T) {
