@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // ErrStopped is returned to commands sent after the engine stopped.
@@ -27,37 +26,38 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 		close(e.stopped)
 	}()
 	for {
-		// Idle or paused: wait for a command. Busy: take one if there is one,
-		// else step.
-		var idle <-chan time.Time
-		if e.paused || !e.sched.HasWork() {
-			idle = nil // block in the select below
-		} else {
-			idle = closedTick
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case f := <-e.cmds:
-			if f == nil {
+		// Every pending command applies before the next step.
+		for pending := true; pending; {
+			select {
+			case <-ctx.Done():
 				return nil
+			case f := <-e.cmds:
+				if f == nil {
+					return nil
+				}
+				f()
+			default:
+				pending = false
 			}
-			f()
+		}
+		if e.paused || !e.sched.HasWork() {
+			// Idle: sleep until a command (or the end) arrives.
+			select {
+			case <-ctx.Done():
+				return nil
+			case f := <-e.cmds:
+				if f == nil {
+					return nil
+				}
+				f()
+			}
 			continue
-		case <-idle:
 		}
 		if _, err := e.Step(); err != nil {
 			return err
 		}
 	}
 }
-
-// closedTick is always ready: selecting on it means "don't wait".
-var closedTick = func() <-chan time.Time {
-	c := make(chan time.Time)
-	close(c)
-	return c
-}()
 
 // drainCommands answers commands that raced with the loop's end.
 func (e *Engine) drainCommands() {

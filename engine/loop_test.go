@@ -123,3 +123,36 @@ func TestStopAbortsWaiters(t *testing.T) {
 		t.Fatal("Generate hung after Stop")
 	}
 }
+
+// Commands that arrive while the engine is busy all apply before the next
+// step: twenty concurrent submissions cost a step or two, not twenty.
+func TestPendingCommandsApplyBeforeTheNextStep(t *testing.T) {
+	e := newTestEngine(t, DefaultConfig(), 1<<30)
+	obs := &countingObserver{}
+	e.obs = append(e.obs, obs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go e.Run(ctx)
+	busy := randomRequests(30, 1, 5, 1)[0]
+	busy.Params.MaxTokens = 200 // keeps the engine stepping throughout
+	if err := e.Submit(ctx, []*Request{busy}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	obs.mu.Lock()
+	before := obs.steps
+	obs.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, r := range randomRequests(31, 20, 5, 5) {
+		wg.Add(1)
+		go func() { defer wg.Done(); e.Submit(ctx, []*Request{r}) }()
+	}
+	wg.Wait()
+	obs.mu.Lock()
+	steps := obs.steps - before
+	obs.mu.Unlock()
+	if steps > 5 {
+		t.Fatalf("20 concurrent submissions took %d steps to apply", steps)
+	}
+	t.Logf("20 concurrent submissions applied within %d steps", steps)
+}
