@@ -12,18 +12,18 @@ import (
 	"benchtop/experiments"
 	"benchtop/snapshot"
 	"benchtop/tui"
-	"benchtop/workloads"
 )
 
 // runDash starts the live dashboard over a workload kept running.
 func runDash(args []string, stdout, stderr io.Writer) error {
 	var c common
-	var workload, dir string
+	var dir string
+	var wf workloadFlags
 	var onExit, headless bool
 	var duration time.Duration
 	fs := newFlagSet("dash", stderr)
 	c.register(fs)
-	fs.StringVar(&workload, "workload", "bench", "workload to keep running (keys switch it)")
+	wf.register(fs, "bench")
 	fs.StringVar(&dir, "snapshot-dir", ".", "folder snapshots are written to")
 	fs.BoolVar(&onExit, "snapshot-on-exit", false, "write a snapshot when quitting")
 	fs.DurationVar(&duration, "duration", 0, "quit after this long and print the output tokens/s of the run (0: run until q)")
@@ -35,8 +35,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	w, err := workloads.Lookup(workload)
-	if err != nil {
+	if err := wf.check(); err != nil {
 		return err
 	}
 	if duration < 0 || (headless && duration == 0) {
@@ -48,8 +47,15 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	if err := experiments.CheckWritable(dir + "/probe"); err != nil {
 		return fmt.Errorf("--snapshot-dir: %w", err)
 	}
-	s, err := experiments.Open(c.options(stderr))
+	opts := c.options(stderr)
+	opts.SLO = wf.objectives
+	s, err := experiments.Open(opts)
 	if err != nil {
+		return err
+	}
+	w, err := wf.build(s)
+	if err != nil {
+		s.Close()
 		return err
 	}
 	live := experiments.NewLive(s, w)

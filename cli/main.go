@@ -27,9 +27,11 @@ func commands() []command {
 		{"throughput", "the tutorial's throughput test (100 prompts at once: requests/s, tokens/s)", runThroughput},
 		{"latency", "the tutorial's latency test (one request, 100 tokens, end to end)", runLatency},
 		{"ttft", "time to first token of short requests on an idle engine", runTTFT},
-		{"sweep", "the tutorial's batch-size sweep (1, 5, 10, 20, 50, 100) and the best batch size", runSweep},
+		{"run", "any workload (built-in or dataset, any arrival process and lengths) with every metric, SLOs and generator lag", runRun},
+		{"sweep", "sweep batch size (the tutorial's), request rate or concurrency; the knee, charts, --report HTML", runSweep},
 		{"memory", "memory efficiency: weights, KV cache, blocks, capacity, max concurrent sequences", runMemory},
-		{"compare", "the tutorial's configurations side by side (memory utilization, eager vs CUDA graphs)", runCompare},
+		{"compare", "configurations side by side on one workload (the tutorial's four, or --config NAME:flag=v,...)", runCompare},
+		{"diff", "compare two JSON files (snapshots or reports) metric by metric", runDiff},
 		{"workloads", "list the built-in workloads", runWorkloads},
 		{"logits", "print last-position logits and greedy tokens for token ids (model checks)", runLogits},
 		{"tokenize", "print a workload's prompts as token ids (for peers run on the same requests)", runTokenize},
@@ -102,8 +104,11 @@ func signalContext() (context.Context, context.CancelFunc) {
 }
 
 // experiment is the shape shared by the subcommands that run one report.
+// wf, when not nil, are the command's workload flags (checked before the
+// model loads, their SLOs applied); report is its --report path.
 func experiment(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet),
-	run func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error)) error {
+	run func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error),
+	wf *workloadFlags, report *string) error {
 	var c common
 	fs := newFlagSet(name, stderr)
 	c.register(fs)
@@ -116,7 +121,22 @@ func experiment(name string, args []string, stdout, stderr io.Writer, extra func
 	if err := c.check(); err != nil {
 		return err
 	}
-	s, err := experiments.Open(c.options(stderr))
+	opts := c.options(stderr)
+	if wf != nil {
+		if err := wf.check(); err != nil {
+			return err
+		}
+		opts.SLO = wf.objectives
+	}
+	if report != nil && *report != "" {
+		if !strings.HasSuffix(*report, ".html") {
+			return fmt.Errorf("--report %s: give a .html file name", *report)
+		}
+		if err := experiments.CheckWritable(*report); err != nil {
+			return err
+		}
+	}
+	s, err := experiments.Open(opts)
 	if err != nil {
 		return err
 	}
@@ -150,38 +170,86 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		p := c.params()
 		p.Warmup = warmup
 		return experiments.Bench(ctx, s, p)
-	})
+	}, nil, nil)
 }
 
 func runThroughput(args []string, stdout, stderr io.Writer) error {
 	return experiment("throughput", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
 		return experiments.Throughput(ctx, s, c.params())
-	})
+	}, nil, nil)
 }
 
 func runLatency(args []string, stdout, stderr io.Writer) error {
 	return experiment("latency", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
 		return experiments.Latency(ctx, s, c.params())
-	})
+	}, nil, nil)
 }
 
 func runTTFT(args []string, stdout, stderr io.Writer) error {
 	return experiment("ttft", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
 		return experiments.TTFT(ctx, s, c.params())
-	})
+	}, nil, nil)
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
-	var sizes string
+	var over, values, report string
+	var wf workloadFlags
 	return experiment("sweep", args, stdout, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&sizes, "batch-sizes", "1,5,10,20,50,100", "comma-separated batch sizes")
+		fs.StringVar(&over, "over", "batch", "what to sweep: batch, rate or concurrency")
+		fs.StringVar(&values, "values", "", "comma-separated values (batch default: 1,5,10,20,50,100)")
+		fs.StringVar(&values, "batch-sizes", "", "the same as --values, for --over batch")
+		fs.StringVar(&report, "report", "", "also write an HTML report with SVG charts (and .json, .csv beside it) to `FILE.html`")
+		wf.register(fs, "chat")
 	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		ns, err := parseInts(sizes)
-		if err != nil {
-			return nil, fmt.Errorf("--batch-sizes: %w", err)
+		var vals []float64
+		if values != "" {
+			var err error
+			if vals, err = parseFloats(values); err != nil {
+				return nil, fmt.Errorf("--values: %w", err)
+			}
+		} else if over != "batch" {
+			return nil, fmt.Errorf("--values: required for --over %s", over)
 		}
-		return experiments.Sweep(ctx, s, ns, c.params())
-	})
+		w, err := wf.build(s)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := experiments.Sweep(ctx, s, over, vals, w, c.params())
+		if err != nil {
+			return nil, err
+		}
+		return rep, writeReport(rep, report, stderr)
+	}, &wf, &report)
+}
+
+func runRun(args []string, stdout, stderr io.Writer) error {
+	var wf workloadFlags
+	var report string
+	return experiment("run", args, stdout, stderr, func(fs *flag.FlagSet) {
+		wf.register(fs, "chat")
+		fs.StringVar(&report, "report", "", "also write an HTML report (and .json, .csv beside it) to `FILE.html`")
+	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+		w, err := wf.build(s)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := experiments.RunReport(ctx, s, w, c.params())
+		if err != nil {
+			return nil, err
+		}
+		return rep, writeReport(rep, report, stderr)
+	}, &wf, &report)
+}
+
+func writeReport(rep *experiments.Report, path string, stderr io.Writer) error {
+	if path == "" {
+		return nil
+	}
+	files, err := rep.WriteReport(path)
+	for _, f := range files {
+		fmt.Fprintf(stderr, "benchtop: wrote %s\n", f)
+	}
+	return err
 }
 
 func runMemory(args []string, stdout, stderr io.Writer) error {
@@ -190,20 +258,39 @@ func runMemory(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&workload, "workload", "bench", "workload whose lengths size the concurrency estimate")
 	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
 		return experiments.Memory(ctx, s, workload, c.params())
-	})
+	}, nil, nil)
 }
 
 func runCompare(args []string, stdout, stderr io.Writer) error {
-	var workload string
+	var configs multiFlag
+	var wf workloadFlags
+	var report string
 	return experiment("compare", args, stdout, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&workload, "workload", "throughput", "workload every configuration runs")
+		wf.register(fs, "throughput")
+		fs.Var(&configs, "config", "a named configuration, `NAME:flag=value,...` (engine flags: max-num-seqs, max-num-batched-tokens, gpu-memory-utilization, block-size, max-model-len, enforce-eager, chunked-prefill); repeat it; none: the tutorial's four")
+		fs.StringVar(&report, "report", "", "also write an HTML report (and .json, .csv beside it) to `FILE.html`")
 	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		if _, err := workloads.Lookup(workload); err != nil {
+		w, err := wf.build(s)
+		if err != nil {
 			return nil, err
 		}
 		vs := experiments.TutorialVariants(c.cfg, s.Backend.Info().CUDAGraphs)
-		return experiments.Compare(ctx, s, vs, workload, c.params())
-	})
+		if len(configs) > 0 {
+			vs = nil
+			for _, spec := range configs {
+				v, err := parseVariant(spec, c.cfg)
+				if err != nil {
+					return nil, fmt.Errorf("--config %q: %w", spec, err)
+				}
+				vs = append(vs, v)
+			}
+		}
+		rep, err := experiments.Compare(ctx, s, vs, w, c.params())
+		if err != nil {
+			return nil, err
+		}
+		return rep, writeReport(rep, report, stderr)
+	}, &wf, &report)
 }
 
 func runWorkloads(args []string, stdout, stderr io.Writer) error {
@@ -211,8 +298,11 @@ func runWorkloads(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	for _, w := range workloads.Builtin() {
-		fmt.Fprintf(stdout, "%-12s %s\n", w.Name, w.Description)
+	for i, w := range workloads.Builtin() {
+		fmt.Fprintf(stdout, "%2d %-14s %s\n", i+1, w.Name, w.Description)
 	}
+	fmt.Fprintln(stdout, "\nShape any of them (run, sweep, compare, dash): --arrival all | closed:N | constant:RATE | poisson:RATE |")
+	fmt.Fprintln(stdout, "gamma:RATE:CV | ramp:FROM:TO:SECONDS | trace; --prompt-len / --output-len fixed:N | uniform:A:B |")
+	fmt.Fprintln(stdout, "normal:MEAN:STD | lognormal:MEAN:SIGMA | sharegpt; --dataset FILE.json (ShareGPT) or FILE.jsonl.")
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"benchtop/engine"
+	"benchtop/workloads"
 )
 
 // Variant is one named configuration of a comparison.
@@ -34,14 +35,15 @@ func TutorialVariants(base engine.Config, cudaGraphs bool) []Variant {
 
 // Compare runs the same workload under each variant, reconfiguring the
 // engine between runs, and prints one table side by side.
-func Compare(ctx context.Context, s *Session, variants []Variant, workload string, p Params) (*Report, error) {
-	t := &Table{Title: "Configuration comparison (" + s.describe() + ", workload " + workload + ")",
+func Compare(ctx context.Context, s *Session, variants []Variant, w workloads.Workload, p Params) (*Report, error) {
+	w = w.WithCount(p.Requests)
+	t := &Table{Title: "Configuration comparison (" + s.describe() + ", workload " + w.Name + ")",
 		Headers: []string{"Configuration", "KV blocks", "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)"}}
 	var rows []map[string]any
 	base := s.Engine.Status().Config
 	// A warm-up, so the first row does not pay for first-use costs (cuBLAS
 	// picking kernels for new shapes) that the others skip.
-	if _, err := s.runNamed(ctx, workload, Params{Requests: min(10, max(p.Requests, 10)), Seed: p.Seed + 1}); err != nil {
+	if _, err := s.Run(ctx, w.WithCount(min(10, w.Count)), p.Seed+1); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}
 	for _, v := range variants {
@@ -54,7 +56,7 @@ func Compare(ctx context.Context, s *Session, variants []Variant, workload strin
 		if err := s.Reconfigure(v.Config, v.Name); err != nil {
 			return nil, fmt.Errorf("configuration %s: %w", v.Name, err)
 		}
-		run, err := s.runNamed(ctx, workload, p)
+		run, err := s.Run(ctx, w, p.Seed)
 		if err != nil {
 			return nil, fmt.Errorf("configuration %s: %w", v.Name, err)
 		}
@@ -69,7 +71,7 @@ func Compare(ctx context.Context, s *Session, variants []Variant, workload strin
 		return nil, err
 	}
 	j := s.baseJSON("compare", nil)
-	j["workload"] = workload
+	j["workload"] = w.Name
 	j["results"] = rows
 	return &Report{Tables: []*Table{t}, JSON: j}, nil
 }

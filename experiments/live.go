@@ -73,7 +73,43 @@ func (l *Live) segmentsNow() []snapshot.Segment {
 func (l *Live) start(w workloads.Workload) {
 	ctx, stop := context.WithCancel(l.ctx)
 	l.workload, l.stopLoad = w, stop
-	specs := w.Specs(int64(l.s.Opts.Engine.Seed))
+	seed := int64(l.s.Opts.Engine.Seed)
+	specs := w.Specs(seed)
+	send := func(i int) bool {
+		sp := specs[i%len(specs)]
+		ids, err := l.s.promptIDs(sp, seed, i%len(specs))
+		if err != nil {
+			return false
+		}
+		req := &engine.Request{ID: fmt.Sprintf("%s-%d", w.Name, l.seq.Add(1)), Prompt: ids, Params: engine.SamplingParams{
+			Temperature: sp.Temperature, TopP: sp.TopP, TopK: sp.TopK, MaxTokens: sp.MaxTokens, IgnoreEOS: sp.IgnoreEOS}}
+		// An error means switched away or stopped; the request itself still finishes.
+		_, err = l.s.Engine.Generate(ctx, []*engine.Request{req})
+		return err == nil
+	}
+	switch w.Arrival.Kind {
+	case "constant", "poisson", "gamma", "ramp", "trace":
+		// Open loop: each request at its offset, the list repeated end to end.
+		l.clients.Add(1)
+		go func() {
+			defer l.clients.Done()
+			span := specs[len(specs)-1].Arrival + time.Second
+			for round, start := 0, time.Now(); ctx.Err() == nil; round, start = round+1, start.Add(span) {
+				for i, sp := range specs {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(time.Until(start.Add(sp.Arrival))):
+					}
+					l.clients.Add(1)
+					go func(i int) { defer l.clients.Done(); send(round*len(specs) + i) }(i)
+				}
+			}
+		}()
+		return
+	}
+	// Closed loop: one client a request (or the workload's concurrency),
+	// each sending the next request when its last one finishes.
 	clients := w.Concurrency
 	if clients <= 0 {
 		clients = len(specs)
@@ -82,18 +118,8 @@ func (l *Live) start(w workloads.Workload) {
 		l.clients.Add(1)
 		go func(next int) {
 			defer l.clients.Done()
-			for ctx.Err() == nil {
-				sp := specs[next%len(specs)]
+			for ctx.Err() == nil && send(next) {
 				next += clients
-				ids, err := l.s.Model.Encode(sp.Prompt)
-				if err != nil {
-					return
-				}
-				req := &engine.Request{ID: fmt.Sprintf("%s-%d", w.Name, l.seq.Add(1)), Prompt: ids, Params: engine.SamplingParams{
-					Temperature: sp.Temperature, TopP: sp.TopP, TopK: sp.TopK, MaxTokens: sp.MaxTokens, IgnoreEOS: sp.IgnoreEOS}}
-				if _, err := l.s.Engine.Generate(ctx, []*engine.Request{req}); err != nil {
-					return // switched away or stopped; the request itself still finishes
-				}
 			}
 		}(c)
 	}

@@ -21,12 +21,16 @@ const SchemaVersion = 1
 type Report struct {
 	Tables []*Table
 	JSON   map[string]any
+	Charts []Chart
 }
 
-// Print writes every table.
+// Print writes every table, then the charts as text.
 func (r *Report) Print(w io.Writer) {
 	for _, t := range r.Tables {
 		t.Print(w)
+	}
+	for _, c := range r.Charts {
+		fmt.Fprintf(w, "\n%s\n", c.Text(60, 12))
 	}
 }
 
@@ -68,6 +72,9 @@ func (s *Session) baseJSON(experiment string, run *RunResult) map[string]any {
 		j["preemptions"] = sm.Preemptions
 		j["ttft_ms"], j["tpot_ms"], j["itl_ms"], j["e2e_ms"] = dist(sm.TTFT), dist(sm.TPOT), dist(sm.ITL), dist(sm.E2E)
 		j["workload"] = run.Workload
+		if !sm.SLO.Empty() {
+			j["slo"], j["goodput_rps"], j["slo_attainment"] = sm.SLO.String(), sm.Goodput, sm.Attainment
+		}
 	}
 	return j
 }

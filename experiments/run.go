@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -21,6 +22,9 @@ type RunResult struct {
 	Summary  metrics.Summary
 	Failed   int // rejected or aborted requests
 	FirstErr string
+	// Lag is how late each request was sent against its arrival time: a
+	// generator that cannot keep up shows here (open-loop processes only).
+	Lag metrics.Dist
 }
 
 // Requests tokenizes a workload's specs for this session's model.
@@ -29,7 +33,7 @@ func (s *Session) Requests(w workloads.Workload, seed int64, prefix string) ([]*
 	reqs := make([]*engine.Request, len(specs))
 	arrivals := make([]time.Duration, len(specs))
 	for i, sp := range specs {
-		ids, err := s.Model.Encode(sp.Prompt)
+		ids, err := s.promptIDs(sp, seed, i)
 		if err != nil {
 			return nil, nil, fmt.Errorf("workload %s: %w", w.Name, err)
 		}
@@ -38,6 +42,28 @@ func (s *Session) Requests(w workloads.Workload, seed int64, prefix string) ([]*
 		arrivals[i] = sp.Arrival
 	}
 	return reqs, arrivals, nil
+}
+
+// promptIDs tokenizes a spec's text, or makes its synthetic prompt: BOS,
+// then PrefixLen tokens the same for every request of the seed, then the
+// request's own tokens, all drawn from the vocabulary's ordinary range.
+func (s *Session) promptIDs(sp workloads.Spec, seed int64, i int) ([]int32, error) {
+	if sp.Prompt != "" || sp.PromptLen == 0 {
+		return s.Model.Encode(sp.Prompt)
+	}
+	vocab := min(s.Model.Cfg.VocabSize, 50000)
+	ids := make([]int32, 0, sp.PromptLen+1)
+	ids = append(ids, int32(s.Model.Cfg.BOS))
+	shared := rand.New(rand.NewPCG(uint64(seed), 0x9f))
+	own := rand.New(rand.NewPCG(uint64(seed), uint64(i)+1))
+	for j := 0; j < sp.PromptLen; j++ {
+		r := own
+		if j < sp.PrefixLen {
+			r = shared
+		}
+		ids = append(ids, int32(1000+r.IntN(vocab-1000)))
+	}
+	return ids, nil
 }
 
 var runCounter struct {
@@ -71,6 +97,7 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 	stopProgress := s.progress(w.Name, len(reqs), res.Start)
 	defer stopProgress()
 	var wg sync.WaitGroup
+	var lags []time.Duration
 	if w.Concurrency > 0 {
 		next := make(chan int, len(reqs))
 		for i := range reqs {
@@ -102,7 +129,8 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 			wg.Add(1)
 			go func(lo, hi int) {
 				defer wg.Done()
-				if d := time.Until(res.Start.Add(arrivals[lo])); d > 0 {
+				due := res.Start.Add(arrivals[lo])
+				if d := time.Until(due); d > 0 {
 					select {
 					case <-time.After(d):
 					case <-ctx.Done():
@@ -110,6 +138,9 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 						return
 					}
 				}
+				mu.Lock()
+				lags = append(lags, max(0, time.Since(due)))
+				mu.Unlock()
 				out, err := s.Engine.Generate(ctx, reqs[lo:hi])
 				if err != nil {
 					fail(err)
@@ -145,7 +176,8 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 	if res.Failed > 0 {
 		return nil, fmt.Errorf("workload %s: %d of %d requests failed: %s", w.Name, res.Failed, len(reqs), res.FirstErr)
 	}
-	res.Summary = metrics.Summarise(res.Records, res.Wall, itl)
+	res.Summary = metrics.Summarise(res.Records, res.Wall, itl, s.Opts.SLO)
+	res.Lag = metrics.Summarize(lags)
 	return res, nil
 }
 

@@ -21,6 +21,7 @@ type Options struct {
 	Engine         engine.Config
 	Log            io.Writer // notes (stderr); nil: silent
 	Progress       bool      // a status line every second during runs
+	SLO            metrics.SLO
 }
 
 // Session is a loaded model with a running engine.
@@ -49,6 +50,7 @@ func Open(o Options) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{Opts: o, Collector: metrics.NewCollector(), done: make(chan error, 1)}
+	s.Collector.SLO = o.SLO
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	ready := make(chan error, 1)

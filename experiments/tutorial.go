@@ -92,27 +92,7 @@ func Bench(ctx context.Context, s *Session, p Params) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	sm := run.Summary
-	t := &Table{Title: "Comprehensive benchmark (" + s.describe() + ")", Headers: []string{"Metric", "Value"}}
-	t.Add("Requests", sm.Requests)
-	t.Add("Prompt tokens", sm.PromptTokens)
-	t.Add("Output tokens", sm.OutputTokens)
-	t.Add("Wall time (s)", fmt.Sprintf("%.3f", sm.WallTime))
-	t.Add("Throughput (requests/s)", sm.RPS)
-	t.Add("Output tokens/s", sm.OutputTPS)
-	t.Add("Total tokens/s", sm.TotalTPS)
-	t.Add("Average latency (ms)", ms(sm.E2E.Mean))
-	t.Add("Preemptions", sm.Preemptions)
-	t.Add("Memory in use (GB)", fmt.Sprintf("%.3f", float64(s.Backend.MemoryInUse())/1e9))
-	t.Add("GPU utilization (%)", "n/a (no NVML on this backend)")
-	pt := &Table{Title: "Latency percentiles (ms)", Headers: []string{"Metric", "n", "mean", "p50", "p90", "p99", "max"}}
-	for _, row := range []struct {
-		name string
-		d    metrics.Dist
-	}{{"TTFT", sm.TTFT}, {"TPOT", sm.TPOT}, {"ITL", sm.ITL}, {"E2E", sm.E2E}} {
-		pt.Add(row.name, row.d.Count, ms(row.d.Mean), ms(row.d.P50), ms(row.d.P90), ms(row.d.P99), ms(row.d.Max))
-	}
-	rep := &Report{Tables: []*Table{t, pt}, JSON: s.baseJSON("bench", run)}
+	rep := &Report{Tables: s.runTables("Comprehensive benchmark", run), JSON: s.baseJSON("bench", run)}
 	rf, ok, err := s.roofline(ctx, run.Start)
 	if err != nil {
 		return nil, err
@@ -131,4 +111,51 @@ func (s *Session) describe() string {
 		w = ", synthetic weights"
 	}
 	return fmt.Sprintf("%s%s on %s, max_num_seqs=%d", s.Model.Source, w, s.Backend.Info().Backend, c.MaxNumSeqs)
+}
+
+// runTables are a run's comprehensive tables: totals and rates, SLO goodput
+// when set, the generator's lag for open-loop arrivals, and percentiles.
+func (s *Session) runTables(title string, run *RunResult) []*Table {
+	sm := run.Summary
+	t := &Table{Title: title + " (" + s.describe() + ")", Headers: []string{"Metric", "Value"}}
+	t.Add("Requests", sm.Requests)
+	t.Add("Prompt tokens", sm.PromptTokens)
+	t.Add("Output tokens", sm.OutputTokens)
+	t.Add("Wall time (s)", fmt.Sprintf("%.3f", sm.WallTime))
+	t.Add("Throughput (requests/s)", sm.RPS)
+	t.Add("Output tokens/s", sm.OutputTPS)
+	t.Add("Total tokens/s", sm.TotalTPS)
+	t.Add("Average latency (ms)", ms(sm.E2E.Mean))
+	t.Add("Preemptions", sm.Preemptions)
+	if !sm.SLO.Empty() {
+		t.Add("SLO ("+sm.SLO.String()+") met", fmt.Sprintf("%.1f%%", 100*sm.Attainment))
+		t.Add("Goodput (requests/s meeting the SLO)", sm.Goodput)
+	}
+	if run.Lag.Count > 0 {
+		t.Add("Generator lag p50 / p99 / max (ms)", fmt.Sprintf("%s / %s / %s", ms(run.Lag.P50), ms(run.Lag.P99), ms(run.Lag.Max)))
+	}
+	t.Add("Memory in use (GB)", fmt.Sprintf("%.3f", float64(s.Backend.MemoryInUse())/1e9))
+	pt := &Table{Title: "Latency percentiles (ms)", Headers: []string{"Metric", "n", "mean", "p50", "p90", "p99", "max"}}
+	for _, row := range []struct {
+		name string
+		d    metrics.Dist
+	}{{"TTFT", sm.TTFT}, {"TPOT", sm.TPOT}, {"ITL", sm.ITL}, {"E2E", sm.E2E}} {
+		pt.Add(row.name, row.d.Count, ms(row.d.Mean), ms(row.d.P50), ms(row.d.P90), ms(row.d.P99), ms(row.d.Max))
+	}
+	return []*Table{t, pt}
+}
+
+// RunReport runs any workload and reports every metric.
+func RunReport(ctx context.Context, s *Session, w workloads.Workload, p Params) (*Report, error) {
+	run, err := s.Run(ctx, w.WithCount(p.Requests), p.Seed)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Tables: s.runTables("Workload "+w.Name, run), JSON: s.baseJSON("run", run)}
+	rep.Tables[0].Notes = append(rep.Tables[0].Notes, w.Description)
+	rep.JSON["description"] = w.Description
+	if run.Lag.Count > 0 {
+		rep.JSON["generator_lag_ms"] = dist(run.Lag)
+	}
+	return rep, nil
 }

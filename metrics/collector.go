@@ -40,6 +40,7 @@ type Collector struct {
 	Window       time.Duration // sliding window for live rates and percentiles
 	PublishEvery time.Duration
 	MaxSamples   int // per distribution, oldest dropped first
+	SLO          SLO // when set, snapshots carry goodput and attainment
 	now          func() time.Time
 
 	start       time.Time

@@ -57,7 +57,7 @@ func TestCollectorDefinitions(t *testing.T) {
 	if s.Window != 2*time.Second || s.OutputTPS != 2 {
 		t.Fatalf("window %v, %g tok/s", s.Window, s.OutputTPS)
 	}
-	sm := Summarise(c.Records(), time.Second, c.ITLSince(t0))
+	sm := Summarise(c.Records(), time.Second, c.ITLSince(t0), SLO{})
 	if sm.RPS != 1 || sm.OutputTPS != 4 || sm.TotalTPS != 9 {
 		t.Fatalf("summary %+v", sm)
 	}

@@ -52,6 +52,12 @@ type Snapshot struct {
 	E2E       Dist    `json:"e2e"`
 	StepTime  Dist    `json:"step_time"`
 
+	// With an SLO set: requests of the window that met it, per second and
+	// as a share of those that finished.
+	SLO        SLO     `json:"slo"`
+	Goodput    float64 `json:"goodput_rps"`
+	Attainment float64 `json:"slo_attainment"`
+
 	Occupancy float64          `json:"batch_occupancy"`
 	KVUsed    int              `json:"kv_blocks_used"`
 	KVTotal   int              `json:"kv_blocks_total"`
@@ -103,6 +109,18 @@ func (c *Collector) publish(now time.Time) {
 	}
 	s.TTFT, s.TPOT, s.E2E = Summarize(ttft), Summarize(tpot), Summarize(e2e)
 	s.ITL = Summarize(c.itl[since(c.itlTimes, cut):])
+	if s.SLO = c.SLO; !c.SLO.Empty() && len(recent) > 0 {
+		met := 0
+		for _, r := range recent {
+			if c.SLO.Met(r) {
+				met++
+			}
+		}
+		s.Attainment = float64(met) / float64(len(recent))
+		if secs > 0 {
+			s.Goodput = float64(met) / secs
+		}
+	}
 	st := c.stepTimes
 	if len(st) > 1000 {
 		st = st[len(st)-1000:]
@@ -141,11 +159,15 @@ type Summary struct {
 	E2E          Dist    `json:"e2e"`
 	ITL          Dist    `json:"itl"`
 	Preemptions  int     `json:"preemptions"`
+	// With SLOs set: requests that met all of them, per second and as a share.
+	SLO        SLO     `json:"slo"`
+	Goodput    float64 `json:"goodput_rps"`
+	Attainment float64 `json:"slo_attainment"`
 }
 
 // Summarise aggregates records over a wall time (the tutorial's way: the
 // time around the whole generate call). itl may be nil.
-func Summarise(recs []RequestRecord, wall time.Duration, itl []time.Duration) Summary {
+func Summarise(recs []RequestRecord, wall time.Duration, itl []time.Duration, slo SLO) Summary {
 	s := Summary{Requests: len(recs), WallTime: wall.Seconds()}
 	var ttft, tpot, e2e []time.Duration
 	for _, r := range recs {
@@ -166,6 +188,19 @@ func Summarise(recs []RequestRecord, wall time.Duration, itl []time.Duration) Su
 		s.TotalTPS = float64(s.OutputTokens+s.PromptTokens) / wall.Seconds()
 	}
 	s.TTFT, s.TPOT, s.E2E, s.ITL = Summarize(ttft), Summarize(tpot), Summarize(e2e), Summarize(itl)
+	s.SLO = slo
+	if !slo.Empty() && len(recs) > 0 {
+		met := 0
+		for _, r := range recs {
+			if slo.Met(r) {
+				met++
+			}
+		}
+		s.Attainment = float64(met) / float64(len(recs))
+		if wall > 0 {
+			s.Goodput = float64(met) / wall.Seconds()
+		}
+	}
 	return s
 }
 

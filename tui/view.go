@@ -235,6 +235,9 @@ func (m Model) numbers() string {
 		d("TTFT", s.TTFT) + " │ " + d("TPOT", s.TPOT) + " (p50/p90/p99, n=" + fmt.Sprint(s.TTFT.Count) + ")",
 		d("ITL", s.ITL) + " │ " + d("E2E", s.E2E),
 	}
+	if !s.SLO.Empty() {
+		lines[2] += fmt.Sprintf(" │ SLO %s: %.0f%% met, goodput %.2f req/s", s.SLO, 100*s.Attainment, s.Goodput)
+	}
 	mem := ""
 	if stt := f.Status; stt != nil {
 		p := stt.Plan

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"benchtop/engine"
+	"benchtop/experiments"
+)
+
+// multiFlag collects a repeated flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// parseVariant reads NAME:flag=value,flag=value on top of base.
+func parseVariant(spec string, base engine.Config) (experiments.Variant, error) {
+	name, rest, _ := strings.Cut(spec, ":")
+	if name == "" {
+		return experiments.Variant{}, fmt.Errorf("no name (want NAME:flag=value,...)")
+	}
+	c := base
+	for _, kv := range splitComma(rest) {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return experiments.Variant{}, fmt.Errorf("%q is not flag=value", kv)
+		}
+		var err error
+		switch strings.TrimPrefix(k, "--") {
+		case "max-num-seqs":
+			c.MaxNumSeqs, err = strconv.Atoi(v)
+		case "max-num-batched-tokens":
+			c.MaxNumBatchedTokens, err = strconv.Atoi(v)
+		case "gpu-memory-utilization":
+			c.GPUMemoryUtilization, err = strconv.ParseFloat(v, 64)
+		case "block-size":
+			c.BlockSize, err = strconv.Atoi(v)
+		case "max-model-len":
+			c.MaxModelLen, err = strconv.Atoi(v)
+		case "enforce-eager":
+			c.EnforceEager, err = strconv.ParseBool(v)
+		case "chunked-prefill":
+			c.EnableChunkedPrefill, err = strconv.ParseBool(v)
+		default:
+			return experiments.Variant{}, fmt.Errorf("unknown engine flag %q", k)
+		}
+		if err != nil {
+			return experiments.Variant{}, fmt.Errorf("%s: %q is not a valid value", k, v)
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return experiments.Variant{}, err
+	}
+	return experiments.Variant{Name: name, Config: c}, nil
+}
+
+// parseFloats reads "1,2.5,10".
+func parseFloats(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range splitComma(s) {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(v > 0) {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty list")
+	}
+	return out, nil
+}
