@@ -27,29 +27,18 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 	}()
 	for {
 		// Every pending command applies before the next step.
-		for pending := true; pending; {
-			select {
-			case <-ctx.Done():
+		for {
+			got, stop := e.next(ctx, false)
+			if stop {
 				return nil
-			case f := <-e.cmds:
-				if f == nil {
-					return nil
-				}
-				f()
-			default:
-				pending = false
+			}
+			if !got {
+				break
 			}
 		}
 		if e.paused || !e.sched.HasWork() {
-			// Idle: sleep until a command (or the end) arrives.
-			select {
-			case <-ctx.Done():
+			if _, stop := e.next(ctx, true); stop { // idle: sleep until a command
 				return nil
-			case f := <-e.cmds:
-				if f == nil {
-					return nil
-				}
-				f()
 			}
 			continue
 		}
@@ -57,6 +46,34 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
+}
+
+// next applies one command, waiting for one when block is set. It reports
+// whether it applied one and whether the loop must end.
+func (e *Engine) next(ctx context.Context, block bool) (got, stop bool) {
+	if !block {
+		select {
+		case f := <-e.cmds:
+			return apply(f)
+		default:
+			return false, ctx.Err() != nil
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return false, true
+	case f := <-e.cmds:
+		return apply(f)
+	}
+}
+
+// apply runs a command; nil is Stop's.
+func apply(f func()) (got, stop bool) {
+	if f == nil {
+		return false, true
+	}
+	f()
+	return true, false
 }
 
 // drainCommands answers commands that raced with the loop's end.
