@@ -33,7 +33,7 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"bench", "--model", dir}, 1, "config.json"},
 		{[]string{"bench", "--model", "tiny", "--json", "/proc/benchtop/out.json"}, 1, "not writable"},
 		{[]string{"bench", "--model", "tiny", "--json", dir}, 1, "is a directory"},
-		{[]string{"sweep", "--model", "tiny", "--batch-sizes", "1,x"}, 1, `"x" is not a positive whole number`},
+		{[]string{"sweep", "--model", "tiny", "--batch-sizes", "1,x"}, 1, `"x" is not a positive number`},
 		{[]string{"memory", "--model", "tiny", "--workload", "nope"}, 1, `unknown workload "nope"`},
 		{[]string{"logits", "--model", "tiny"}, 1, "--ids: no token ids given"},
 		{[]string{"logits", "--model", "tiny", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
@@ -58,7 +58,7 @@ func TestSubcommandsRunOnTiny(t *testing.T) {
 		{[]string{"throughput", "--requests", "5"}, []string{"Throughput (requests/s)"}},
 		{[]string{"latency"}, []string{"End-to-end latency (ms)"}},
 		{[]string{"ttft", "--requests", "3"}, []string{"Time to first token", "p99"}},
-		{[]string{"sweep", "--batch-sizes", "1,3"}, []string{"Batch-size sweep", "Best batch size"}},
+		{[]string{"sweep", "--batch-sizes", "1,3"}, []string{"Sweep over Batch size", "Best throughput"}},
 		{[]string{"memory"}, []string{"KV blocks", "Est. max concurrent sequences"}},
 		{[]string{"compare", "--requests", "4"}, []string{"gpu_memory_utilization=0.7", "not applicable"}},
 	}

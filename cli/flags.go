@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"benchtop/engine"
@@ -67,26 +66,6 @@ func (c *common) options(stderr io.Writer) experiments.Options {
 
 func (c *common) params() experiments.Params {
 	return experiments.Params{Requests: c.requests, Seed: int64(c.cfg.Seed)}
-}
-
-// parseInts reads "1,5,10".
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%q is not a positive whole number", f)
-		}
-		out = append(out, n)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("empty list")
-	}
-	return out, nil
 }
 
 func splitComma(s string) []string {

@@ -38,6 +38,9 @@ func Sweep(ctx context.Context, s *Session, over string, values []float64, w wor
 		if v <= 0 {
 			return nil, fmt.Errorf("sweep value %g: must be positive", v)
 		}
+		if over != "rate" && v != float64(int(v)) {
+			return nil, fmt.Errorf("sweep value %g: %s takes whole numbers", v, over)
+		}
 		var wl workloads.Workload
 		switch over {
 		case "batch":
