@@ -49,6 +49,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	}
 	opts := c.options(stderr)
 	opts.SLO = wf.objectives
+	opts.Ceilings = true
 	s, err := experiments.Open(opts)
 	if err != nil {
 		return err

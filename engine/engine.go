@@ -32,6 +32,7 @@ type Engine struct {
 	status      atomic.Pointer[Status]
 	now         func() time.Time
 	buckets     []int // decode graph batch sizes
+	ceilings    kernels.Ceilings
 }
 
 // Status is an immutable view of the engine's settings, published on change.
@@ -44,6 +45,11 @@ type Status struct {
 	Params    int64
 	State     string // running, paused, switching, stopped
 	Err       string
+	// Ceilings are the device's measured bandwidth and matrix rate, when the
+	// backend measured them: the roofline the dashboard compares steps with.
+	Ceilings kernels.Ceilings
+	// ModelFLOPsPerToken is two per weight multiplied (the LM head too).
+	ModelFLOPsPerToken float64
 }
 
 // New builds an engine: it sizes the workspace and the KV pool from the
@@ -113,10 +119,31 @@ func (e *Engine) freeBuffers() {
 }
 
 func (e *Engine) publish(state, errMsg string) {
+	c := &e.model.Cfg
+	h, f, p := float64(c.HiddenSize), float64(c.FFNDim), float64(c.ProjDim())
 	e.status.Store(&Status{
 		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
-		Synthetic: e.model.Synthetic, Params: e.model.Cfg.ParamCount(), State: state, Err: errMsg,
+		Synthetic: e.model.Synthetic, Params: c.ParamCount(), State: state, Err: errMsg, Ceilings: e.ceilings,
+		ModelFLOPsPerToken: 2 * (float64(c.NumLayers)*(4*h*h+2*h*f) + float64(c.VocabSize)*p),
 	})
+}
+
+// MeasureCeilings has a backend that can measure its bandwidth and matrix
+// rate do so, and publishes them with the status (engine goroutine only,
+// before Run or through Exec).
+func (e *Engine) MeasureCeilings() error {
+	m, ok := e.be.(kernels.CeilingMeter)
+	if !ok {
+		return nil
+	}
+	c, err := m.MeasureCeilings()
+	if err != nil {
+		return err
+	}
+	e.ceilings = c
+	st := e.Status()
+	e.publish(st.State, st.Err)
+	return nil
 }
 
 // Status returns the latest published status; safe from any goroutine.

@@ -22,6 +22,7 @@ type Options struct {
 	Log            io.Writer // notes (stderr); nil: silent
 	Progress       bool      // a status line every second during runs
 	SLO            metrics.SLO
+	Ceilings       bool // measure the device's ceilings at start (the dashboard's roofline)
 }
 
 // Session is a loaded model with a running engine.
@@ -96,6 +97,11 @@ func (s *Session) device(ctx context.Context, ready chan<- error) {
 		return
 	}
 	s.Backend, s.Model, s.Engine, s.LoadTime = be, m, e, time.Since(t0)
+	if o.Ceilings {
+		if err := e.MeasureCeilings(); err != nil {
+			o.logf("benchtop: measuring the device's ceilings failed (%v): no roofline", err)
+		}
+	}
 	ready <- nil
 	err = e.Run(ctx)
 	e.Close()

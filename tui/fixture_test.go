@@ -32,17 +32,23 @@ func fixedFrame() snapshot.Frame {
 		ITL:      metrics.Dist{Count: 58000, P50: 1050 * time.Microsecond, P90: 1400 * time.Microsecond, P99: 2300 * time.Microsecond},
 		E2E:      metrics.Dist{Count: 1190, P50: 57 * ms, P90: 60 * ms, P99: 75 * ms},
 		StepTime: metrics.Dist{P50: 800 * time.Microsecond}, Occupancy: 0.39, KVUsed: 400, KVTotal: 122000, Steps: 60000,
-		LastStep: engine.StepEvent{DeviceTime: 790 * time.Microsecond, NumSeqs: 100, MaxNumSeqs: 256}, Series: pts,
+		LastStep: engine.StepEvent{DeviceTime: 779 * time.Microsecond, Total: 815 * time.Microsecond, NumSeqs: 100, MaxNumSeqs: 256,
+			DecodeTokens: 100, ContextTokens: 3400}, Series: pts,
 		Markers: []metrics.Marker{{Time: t0.Add(40 * time.Second), What: "max_num_seqs=50"}, {Time: t0.Add(80 * time.Second), What: "workload=latency"}}}
 	cfg := engine.DefaultConfig()
 	st := &engine.Status{Config: cfg, Device: kernels.DeviceInfo{Backend: "cuda", Name: "NVIDIA H100 80GB HBM3", CUDAGraphs: true},
 		Model: "opt-125m", Synthetic: true, Params: 125239296, State: "running",
-		Plan: engine.MemoryPlan{TotalBytes: 85e9, WeightBytes: 284e6, ActivationBytes: 190e6, KVBytes: 72e9, NumBlocks: 122000, BlockSize: 16}}
+		Plan: engine.MemoryPlan{TotalBytes: 85e9, WeightBytes: 284e6, ActivationBytes: 190e6, KVBytes: 72e9, NumBlocks: 122000, BlockSize: 16,
+			BytesPerBlock: 589824},
+		Ceilings: kernels.Ceilings{BandwidthBytesPerSec: 2.98e12, MatmulFlopsPerSec: 735e12}, ModelFLOPsPerToken: 2 * 163e6}
 	var hist []snapshot.GPUSample
 	for i := 0; i < 480; i++ {
-		hist = append(hist, snapshot.GPUSample{Time: t0.Add(time.Duration(i) * 250 * time.Millisecond), GPUs: []snapshot.GPU{{
-			Index: 0, Name: "NVIDIA H100 80GB HBM3", UtilPct: float64(50 + i%50), MemUsedBytes: 76e9, MemTotalBytes: 85e9,
-			PowerW: 310, TempC: 41, SMClockMHz: 1980}}})
+		var gpus []snapshot.GPU
+		for g := 0; g < 2; g++ {
+			gpus = append(gpus, snapshot.GPU{Index: g, Name: "NVIDIA H100 80GB HBM3", UtilPct: float64(50*g + i%50), MemUsedBytes: int64(76e9 - 40e9*float64(g)),
+				MemTotalBytes: 85e9, PowerW: 310, TempC: 41, SMClockMHz: 1980})
+		}
+		hist = append(hist, snapshot.GPUSample{Time: t0.Add(time.Duration(i) * 250 * time.Millisecond), GPUs: gpus})
 	}
 	segs := []snapshot.Segment{{Index: 0, What: "start", Requests: 5000, OutputTPS: 66000, TTFTP50: 2 * ms},
 		{Index: 1, What: "max_num_seqs=50", Requests: 4000, OutputTPS: 50000, TTFTP50: 1500 * time.Microsecond},

@@ -107,7 +107,9 @@ func clock(d time.Duration) string {
 
 func (m Model) charts(h int) string {
 	colW := (m.width - 1) / 2
-	panels := m.panels()
+	// Two rows of engine charts, then a row per GPU while each row keeps at
+	// least four lines; GPUs beyond that are named in the last one's title.
+	panels := m.panels(max(1, h/4-2))
 	rows := (len(panels) + 1) / 2
 	ph := max(3, h/rows)
 	var lines []string
@@ -140,8 +142,9 @@ func pct(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
 
 func msec(v float64) string { return fmt.Sprintf("%.1fms", v) }
 
-// panels are the charts: engine series from the metrics, GPU from NVML.
-func (m Model) panels() []series {
+// panels are the charts: engine series from the metrics, then utilization
+// and memory for up to maxGPUs GPUs from NVML.
+func (m Model) panels(maxGPUs int) []series {
 	f := m.frame
 	var pts []metrics.Point
 	var marks []int
@@ -183,40 +186,46 @@ func (m Model) panels() []series {
 		}
 		kv.markers = append(append([]int(nil), marks...), pre...)
 	}
-	return append([]series{tps, ttft, occ, kv}, m.gpuPanels()...)
+	return append([]series{tps, ttft, occ, kv}, m.gpuPanels(maxGPUs)...)
 }
 
-func (m Model) gpuPanels() []series {
+func (m Model) gpuPanels(maxGPUs int) []series {
 	g := m.frame.GPU
-	util := series{title: "GPU utilization", unit: func(v float64) string { return fmt.Sprintf("%.0f%%", v) }}
-	mem := series{title: "GPU memory", unit: func(v float64) string { return fmt.Sprintf("%.1fGB", v/1e9) }}
+	pct := func(v float64) string { return fmt.Sprintf("%.0f%%", v) }
+	gb := func(v float64) string { return fmt.Sprintf("%.1fGB", v/1e9) }
 	if g == nil || !g.Available {
 		reason := "NVML: no data"
 		if g != nil && g.Reason != "" {
 			reason = "NVML: " + g.Reason
 		}
-		util.note, mem.note = reason, "GPU panels need NVML (an NVIDIA driver)"
-		return []series{util, mem}
+		return []series{{title: "GPU utilization", unit: pct, note: reason},
+			{title: "GPU memory", unit: gb, note: "GPU panels need NVML (an NVIDIA driver)"}}
 	}
-	for _, s := range g.History {
-		if len(s.GPUs) > 0 {
-			util.values = append(util.values, s.GPUs[0].UtilPct)
-			mem.values = append(mem.values, float64(s.GPUs[0].MemUsedBytes))
+	last := g.Latest()
+	n := len(last.GPUs)
+	window := ""
+	if h := len(g.History); h > 1 {
+		window = g.History[h-1].Time.Sub(g.History[0].Time).Round(time.Second).String()
+	}
+	var out []series
+	for i := 0; i < min(n, maxGPUs); i++ {
+		util := series{unit: pct, window: window}
+		mem := series{unit: gb, window: window}
+		for _, s := range g.History {
+			if i < len(s.GPUs) {
+				util.values = append(util.values, s.GPUs[i].UtilPct)
+				mem.values = append(mem.values, float64(s.GPUs[i].MemUsedBytes))
+			}
 		}
-	}
-	if last := g.Latest(); last != nil && len(last.GPUs) > 0 {
-		x := last.GPUs[0]
+		x := last.GPUs[i]
 		util.title = fmt.Sprintf("GPU%d %.0fW %.0f°C %.0fMHz util", x.Index, x.PowerW, x.TempC, x.SMClockMHz)
 		mem.title = fmt.Sprintf("GPU%d mem /%.0fGB", x.Index, float64(x.MemTotalBytes)/1e9)
-		if len(last.GPUs) > 1 {
-			util.title += fmt.Sprintf(" (+%d GPUs)", len(last.GPUs)-1)
-		}
+		out = append(out, util, mem)
 	}
-	if n := len(g.History); n > 1 {
-		w := g.History[n-1].Time.Sub(g.History[0].Time).Round(time.Second).String()
-		util.window, mem.window = w, w
+	if n > maxGPUs {
+		out[len(out)-2].title += fmt.Sprintf(" (+%d more GPUs)", n-maxGPUs)
 	}
-	return []series{util, mem}
+	return out
 }
 
 func (m Model) numbers() string {
@@ -247,6 +256,9 @@ func (m Model) numbers() string {
 	step := fmt.Sprintf("step p50 %s", msec(metrics.Ms(s.StepTime.P50)))
 	if s.LastStep.DeviceTime > 0 {
 		step += fmt.Sprintf(" (device %s)", msec(metrics.Ms(s.LastStep.DeviceTime)))
+	}
+	if floor := roofline(f.Status, s.LastStep); floor > 0 {
+		step += fmt.Sprintf(", %.1f× roofline", float64(s.LastStep.Total)/float64(floor))
 	}
 	lines = append(lines, step+" │ "+mem, m.segmentLine())
 	var b strings.Builder
@@ -310,4 +322,19 @@ func (m Model) pickerText() string {
 		fmt.Fprintf(&b, "\n%s%d %s%s", cursor, i+1, w, cur)
 	}
 	return b.String()
+}
+
+// roofline is the floor of a step: the larger of the bytes it must move
+// (every weight once, plus the KV cache its sequences attend over) over the
+// measured bandwidth and its FLOPs over the measured matrix rate. 0 when the
+// backend measured no ceilings.
+func roofline(st *engine.Status, ev engine.StepEvent) time.Duration {
+	if st == nil || st.Ceilings.BandwidthBytesPerSec <= 0 || st.Ceilings.MatmulFlopsPerSec <= 0 || ev.NumSeqs == 0 {
+		return 0
+	}
+	kvPerToken := float64(st.Plan.BytesPerBlock) / float64(max(1, st.Plan.BlockSize))
+	bytes := float64(st.Plan.WeightBytes) + float64(ev.ContextTokens)*kvPerToken
+	flops := st.ModelFLOPsPerToken * float64(ev.PrefillTokens+ev.DecodeTokens)
+	secs := max(bytes/st.Ceilings.BandwidthBytesPerSec, flops/st.Ceilings.MatmulFlopsPerSec)
+	return time.Duration(secs * float64(time.Second))
 }
