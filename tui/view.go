@@ -222,8 +222,9 @@ func (m Model) gpuPanels(maxGPUs int) []series {
 		mem.title = fmt.Sprintf("GPU%d mem /%.0fGB", x.Index, float64(x.MemTotalBytes)/1e9)
 		out = append(out, util, mem)
 	}
-	if n > maxGPUs {
-		out[len(out)-2].title += fmt.Sprintf(" (+%d more GPUs)", n-maxGPUs)
+	if n > maxGPUs { // first in the title, which a narrow panel cuts at the end
+		last := &out[len(out)-2]
+		last.title = fmt.Sprintf("+%d GPUs · ", n-maxGPUs) + last.title
 	}
 	return out
 }
