@@ -37,6 +37,34 @@ func matmulCols(od, xd, wd, bd []float32, n, k, m, c0, c1 int) {
 		for ; c+4 <= c1; c += 4 {
 			w0, w1, w2, w3 := wd[c*k:(c+1)*k], wd[(c+1)*k:(c+2)*k], wd[(c+2)*k:(c+3)*k], wd[(c+3)*k:(c+4)*k]
 			r := r0
+			if vec := k &^ 7; haveFMA && vec > 0 {
+				// The AVX2 micro-kernel takes the multiple-of-8 part of k; the
+				// tail and a last odd row go through the loops below.
+				var acc [8]float32
+				for ; r < r1; r += 2 {
+					x0 := xd[r*k : (r+1)*k]
+					x1 := x0 // an odd last row is computed twice, stored once
+					if r+1 < r1 {
+						x1 = xd[(r+1)*k : (r+2)*k]
+					}
+					dot2x4(&x0[0], &x1[0], &w0[0], &w1[0], &w2[0], &w3[0], vec, &acc)
+					for i := vec; i < k; i++ {
+						acc[0] += x0[i] * w0[i]
+						acc[1] += x0[i] * w1[i]
+						acc[2] += x0[i] * w2[i]
+						acc[3] += x0[i] * w3[i]
+						acc[4] += x1[i] * w0[i]
+						acc[5] += x1[i] * w1[i]
+						acc[6] += x1[i] * w2[i]
+						acc[7] += x1[i] * w3[i]
+					}
+					store4(od[r*m+c:r*m+c+4], bd, c, acc[0], acc[1], acc[2], acc[3])
+					if r+1 < r1 {
+						store4(od[(r+1)*m+c:(r+1)*m+c+4], bd, c, acc[4], acc[5], acc[6], acc[7])
+					}
+				}
+				continue
+			}
 			for ; r+2 <= r1; r += 2 {
 				x0, x1 := xd[r*k:(r+1)*k], xd[(r+1)*k:(r+2)*k]
 				var a00, a01, a02, a03, a10, a11, a12, a13 float32
