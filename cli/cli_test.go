@@ -54,7 +54,7 @@ func TestSubcommandsRunOnTiny(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"bench", "--requests", "6", "--warmup", "2"}, []string{"Comprehensive benchmark", "Output tokens/s", "TTFT", "ITL"}},
+		{[]string{"bench", "--requests", "6", "--warmup", "2"}, []string{"Comprehensive benchmark", "Output tokens/s", "TTFT", "ITL", "GPU utilization (%)"}},
 		{[]string{"throughput", "--requests", "5"}, []string{"Throughput (requests/s)"}},
 		{[]string{"latency"}, []string{"End-to-end latency (ms)"}},
 		{[]string{"ttft", "--requests", "3"}, []string{"Time to first token", "p99"}},

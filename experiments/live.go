@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"benchtop/engine"
-	"benchtop/gpumon"
 	"benchtop/metrics"
 	"benchtop/snapshot"
 	"benchtop/workloads"
@@ -23,7 +22,6 @@ import (
 // requests in flight finish).
 type Live struct {
 	s        *Session
-	gpu      *gpumon.Sampler
 	ctx      context.Context
 	cancel   context.CancelFunc
 	mu       sync.Mutex
@@ -34,11 +32,10 @@ type Live struct {
 	seq      atomic.Int64
 }
 
-// NewLive starts the NVML sampler, the segment summariser and the workload.
+// NewLive starts the segment summariser and the workload.
 func NewLive(s *Session, w workloads.Workload) *Live {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &Live{s: s, gpu: gpumon.New(), ctx: ctx, cancel: cancel}
-	go l.gpu.Run(ctx)
+	l := &Live{s: s, ctx: ctx, cancel: cancel}
 	go l.summarise()
 	l.start(w)
 	return l
@@ -130,7 +127,7 @@ func (l *Live) Frame() snapshot.Frame {
 	l.mu.Lock()
 	w := l.workload.Name
 	l.mu.Unlock()
-	f := snapshot.Frame{Metrics: l.s.Collector.Latest(), Status: l.s.Engine.Status(), GPU: l.gpu.Latest(), Workload: w}
+	f := snapshot.Frame{Metrics: l.s.Collector.Latest(), Status: l.s.Engine.Status(), GPU: l.s.GPU.Latest(), Workload: w}
 	if segs := l.segments.Load(); segs != nil {
 		f.Segments = *segs
 	}

@@ -55,7 +55,7 @@ func (s *Session) baseJSON(experiment string, run *RunResult) map[string]any {
 		"backend":             info.Backend,
 		"device":              info.Name,
 		"gpu_memory_gb":       float64(s.Backend.MemoryInUse()) / 1e9,
-		"gpu_utilization_pct": nil, // NVML sampling arrives with the dashboard; null where there is none
+		"gpu_utilization_pct": nil, // set from NVML samples of a run; null where there are none
 		"config":              configJSON(st.Config),
 		"memory":              memoryJSON(st.Plan),
 	}
@@ -72,6 +72,9 @@ func (s *Session) baseJSON(experiment string, run *RunResult) map[string]any {
 		j["preemptions"] = sm.Preemptions
 		j["ttft_ms"], j["tpot_ms"], j["itl_ms"], j["e2e_ms"] = dist(sm.TTFT), dist(sm.TPOT), dist(sm.ITL), dist(sm.E2E)
 		j["workload"] = run.Workload
+		if u, _, ok := s.gpuUtilization(run); ok {
+			j["gpu_utilization_pct"] = u
+		}
 		if !sm.SLO.Empty() {
 			j["slo"], j["goodput_rps"], j["slo_attainment"] = sm.SLO.String(), sm.Goodput, sm.Attainment
 		}
@@ -121,4 +124,32 @@ func (r *Report) WriteJSON(path string) error {
 		return fmt.Errorf("encode report: %w", err)
 	}
 	return WriteFileAtomic(path, append(data, '\n'))
+}
+
+// gpuUtilization is the mean NVML utilization of the GPUs over a run's
+// samples (taken every 250 ms; NVML itself averages over a fraction of a
+// second). why says what stands in for it when there is none.
+func (s *Session) gpuUtilization(run *RunResult) (pct float64, why string, ok bool) {
+	st := s.GPU.Latest()
+	if !st.Available {
+		return 0, "n/a (" + st.Reason + ")", false
+	}
+	end := run.Start.Add(run.Wall)
+	var sum float64
+	n := 0
+	for _, smp := range st.History {
+		if smp.Time.Before(run.Start) || smp.Time.After(end.Add(s.GPU.Interval)) {
+			continue // the sample just after the end still covers the run's tail
+		}
+		for _, g := range smp.GPUs {
+			if g.UtilPct >= 0 {
+				sum += g.UtilPct
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return 0, fmt.Sprintf("n/a (the run took %s, shorter than NVML's %s sampling)", run.Wall.Round(time.Millisecond), s.GPU.Interval), false
+	}
+	return sum / float64(n), "", true
 }

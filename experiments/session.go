@@ -9,6 +9,7 @@ import (
 
 	"benchtop/engine"
 	"benchtop/engine/model"
+	"benchtop/gpumon"
 	"benchtop/kernels"
 	"benchtop/metrics"
 )
@@ -32,6 +33,7 @@ type Session struct {
 	Model     *model.Loaded
 	Engine    *engine.Engine
 	Collector *metrics.Collector
+	GPU       *gpumon.Sampler // NVML, sampled for the session's life
 	LoadTime  time.Duration
 	cancel    context.CancelFunc
 	done      chan error
@@ -50,10 +52,11 @@ func Open(o Options) (*Session, error) {
 	if err := o.Engine.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Session{Opts: o, Collector: metrics.NewCollector(), done: make(chan error, 1)}
+	s := &Session{Opts: o, Collector: metrics.NewCollector(), GPU: gpumon.New(), done: make(chan error, 1)}
 	s.Collector.SLO = o.SLO
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	go s.GPU.Run(ctx)
 	ready := make(chan error, 1)
 	go s.device(ctx, ready)
 	if err := <-ready; err != nil {

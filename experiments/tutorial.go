@@ -135,6 +135,11 @@ func (s *Session) runTables(title string, run *RunResult) []*Table {
 		t.Add("Generator lag p50 / p99 / max (ms)", fmt.Sprintf("%s / %s / %s", ms(run.Lag.P50), ms(run.Lag.P99), ms(run.Lag.Max)))
 	}
 	t.Add("Memory in use (GB)", fmt.Sprintf("%.3f", float64(s.Backend.MemoryInUse())/1e9))
+	if u, why, ok := s.gpuUtilization(run); ok {
+		t.Add("GPU utilization (%, NVML mean)", fmt.Sprintf("%.1f", u))
+	} else {
+		t.Add("GPU utilization (%)", why)
+	}
 	pt := &Table{Title: "Latency percentiles (ms)", Headers: []string{"Metric", "n", "mean", "p50", "p90", "p99", "max"}}
 	for _, row := range []struct {
 		name string

@@ -111,3 +111,6 @@ func read(i int, d nvml.Device, have map[string]bool) snapshot.GPU {
 	}
 	return g
 }
+
+// Publish stores a state as if sampled (for tests and replays).
+func (s *Sampler) Publish(st *snapshot.GPUState) { s.state.Store(st) }
