@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
 
 	"benchtop/experiments"
 	"benchtop/snapshot"
@@ -46,6 +47,11 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := experiments.CheckWritable(dir + "/probe"); err != nil {
 		return fmt.Errorf("--snapshot-dir: %w", err)
+	}
+	if !headless {
+		if err := needTerminal(); err != nil {
+			return err
+		}
 	}
 	opts := c.options(stderr)
 	opts.SLO = wf.objectives
@@ -114,9 +120,22 @@ func runView(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := needTerminal(); err != nil {
+		return err
+	}
 	_, err = tea.NewProgram(tui.NewViewer(f.Frame(path)), tea.WithInput(os.Stdin), tea.WithOutput(stdout)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) {
 		return nil
 	}
 	return err
+}
+
+// needTerminal fails clearly where the dashboard cannot draw: standard input
+// and output must be a terminal.
+func needTerminal() error {
+	if term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd()) {
+		return nil
+	}
+	return errors.New("the dashboard needs a terminal (standard input and output are not one); " +
+		"headless: benchtop bench, run or sweep, or benchtop dash --headless --duration 30s")
 }

@@ -110,3 +110,11 @@ func TestDashAndViewBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Without a terminal (as under go test), the dashboard says what to run instead.
+func TestDashNeedsATerminal(t *testing.T) {
+	code, _, stderr := runCLI("dash", "--model", "tiny")
+	if code != 1 || !strings.Contains(stderr, "needs a terminal") || !strings.Contains(stderr, "--headless") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
