@@ -151,6 +151,12 @@ func (e *Engine) Generate(ctx context.Context, reqs []*Request) ([]Result, error
 	if err := e.do(ctx, func() error { e.add(reqs, ch); return nil }); err != nil {
 		return nil, err
 	}
+	return collect(ctx, ch, reqs)
+}
+
+// collect receives one result per request and returns them in the order of
+// reqs.
+func collect(ctx context.Context, ch <-chan Result, reqs []*Request) ([]Result, error) {
 	byID := make(map[string]Result, len(reqs))
 	for range reqs {
 		select {
@@ -178,27 +184,14 @@ func (e *Engine) GenerateSync(reqs []*Request) ([]Result, error) {
 			return nil, err
 		}
 	}
-	byID := map[string]Result{}
-	for range reqs {
-		r := <-ch
-		byID[r.ID] = r
-	}
-	out := make([]Result, len(reqs))
-	for i, r := range reqs {
-		out[i] = byID[r.ID]
-	}
-	return out, nil
+	return collect(context.Background(), ch, reqs) // every result is already in ch
 }
 
 // SetPaused pauses or resumes stepping.
 func (e *Engine) SetPaused(ctx context.Context, paused bool) error {
 	return e.do(ctx, func() error {
 		e.paused = paused
-		state := "running"
-		if paused {
-			state = "paused"
-		}
-		e.publish(state, "")
+		e.publish(e.runState(), "")
 		return nil
 	})
 }
@@ -245,26 +238,18 @@ func (e *Engine) reconfigure(c Config, what string) error {
 			if berr := e.build(old); berr != nil {
 				return fmt.Errorf("%w (and restoring the previous configuration failed: %v)", err, berr)
 			}
-			e.publish("running", "")
+			e.publish(e.runState(), "")
 			return err
 		}
 		// A sequence that no longer fits the smaller pool can never run.
-		for _, seq := range append([]*Sequence(nil), e.sched.waiting...) {
-			if msg := e.reject(seq); msg != "" {
-				e.sched.waiting = removeSeq(e.sched.waiting, seq)
-				seq.Err = msg
-				e.finish(seq, FinishRejected, now)
-			}
+		for _, seq := range e.sched.Withdraw(func(seq *Sequence) bool { seq.Err = e.reject(seq); return seq.Err != "" }) {
+			e.finish(seq, FinishRejected, now)
 		}
 	} else {
 		e.cfg = c
 		e.buckets = GraphBuckets(c.MaxNumSeqs) // new buckets are captured on first use
 	}
-	state := "running"
-	if e.paused {
-		state = "paused"
-	}
-	e.publish(state, "")
+	e.publish(e.runState(), "")
 	ev := &ConfigEvent{Time: e.now(), Config: e.cfg, What: what}
 	for _, o := range e.obs {
 		if co, ok := o.(ConfigObserver); ok {
@@ -274,13 +259,12 @@ func (e *Engine) reconfigure(c Config, what string) error {
 	return nil
 }
 
-func removeSeq(list []*Sequence, s *Sequence) []*Sequence {
-	for i, x := range list {
-		if x == s {
-			return append(list[:i], list[i+1:]...)
-		}
+// runState is what the status says between steps.
+func (e *Engine) runState() string {
+	if e.paused {
+		return "paused"
 	}
-	return list
+	return "running"
 }
 
 // Close frees the engine's device memory (not the model's weights).

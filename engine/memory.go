@@ -42,10 +42,6 @@ func planKV(be kernels.Backend, cfg *model.Config, c *Config, weights, activatio
 	// else on it — comes out of the budget, as vLLM's profiling does.
 	free, total := be.MemoryInfo()
 	budget := int64(c.GPUMemoryUtilization*float64(total)) - (total - free)
-	if info.Backend == "cpu" {
-		// The CPU backend stores every tensor as float32.
-		p.BytesPerBlock = model.KVBytesPerBlock(cfg, c.BlockSize, kernels.F32)
-	}
 	p.NumBlocks = int(budget / p.BytesPerBlock)
 	if p.NumBlocks < 1 {
 		return p, fmt.Errorf("no memory left for the KV cache: %.0f%% of %s is %s, and %s is already in use (weights %s, activations %s, the rest other allocations and processes); raise --gpu-memory-utilization or --cpu-memory",

@@ -127,13 +127,31 @@ func (s *Scheduler) preempt(seq *Sequence) error {
 	return nil
 }
 
-func (s *Scheduler) remove(seq *Sequence) {
-	for i, r := range s.running {
-		if r == seq {
-			s.running = append(s.running[:i], s.running[i+1:]...)
-			return
+func (s *Scheduler) remove(seq *Sequence) { s.running = removeSeq(s.running, seq) }
+
+func removeSeq(list []*Sequence, s *Sequence) []*Sequence {
+	for i, x := range list {
+		if x == s {
+			return append(list[:i], list[i+1:]...)
 		}
 	}
+	return list
+}
+
+// Withdraw takes out of the queue every waiting sequence drop says must go,
+// and returns them in queue order.
+func (s *Scheduler) Withdraw(drop func(*Sequence) bool) []*Sequence {
+	var out []*Sequence
+	kept := s.waiting[:0]
+	for _, seq := range s.waiting {
+		if drop(seq) {
+			out = append(out, seq)
+		} else {
+			kept = append(kept, seq)
+		}
+	}
+	s.waiting = kept
+	return out
 }
 
 // Finish removes a finished sequence from the running set and frees its blocks.
