@@ -48,8 +48,9 @@ type Status struct {
 	// Ceilings are the device's measured bandwidth and matrix rate, when the
 	// backend measured them: the roofline the dashboard compares steps with.
 	Ceilings kernels.Ceilings
-	// ModelFLOPsPerToken is two per weight multiplied (the LM head too).
-	ModelFLOPsPerToken float64
+	// The model's arithmetic, for step costs (see Cost).
+	MatmulFLOPsPerToken           float64
+	AttentionFLOPsPerContextToken float64
 }
 
 // New builds an engine: it sizes the workspace and the KV pool from the
@@ -120,11 +121,10 @@ func (e *Engine) freeBuffers() {
 
 func (e *Engine) publish(state, errMsg string) {
 	c := &e.model.Cfg
-	h, f, p := float64(c.HiddenSize), float64(c.FFNDim), float64(c.ProjDim())
 	e.status.Store(&Status{
 		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
 		Synthetic: e.model.Synthetic, Params: c.ParamCount(), State: state, Err: errMsg, Ceilings: e.ceilings,
-		ModelFLOPsPerToken: 2 * (float64(c.NumLayers)*(4*h*h+2*h*f) + float64(c.VocabSize)*p),
+		MatmulFLOPsPerToken: c.MatmulFLOPsPerToken(), AttentionFLOPsPerContextToken: c.AttentionFLOPsPerContextToken(),
 	})
 }
 

@@ -32,22 +32,21 @@ type Roofline struct {
 // ok is false when the backend cannot measure its ceilings.
 func (s *Session) roofline(ctx context.Context, start time.Time) (r Roofline, ok bool, err error) {
 	var steps []engine.StepEvent
-	var ceil kernels.Ceilings
 	var cerr error
-	meter, can := s.Backend.(kernels.CeilingMeter)
 	if err := s.Engine.Exec(ctx, func() {
 		steps = append(steps, s.Collector.DecodeStepsSince(start)...)
-		if can {
-			ceil, cerr = meter.MeasureCeilings()
+		if len(steps) > 0 {
+			cerr = s.Engine.MeasureCeilings()
 		}
 	}); err != nil {
 		return r, false, err
 	}
-	if !can || len(steps) == 0 {
-		return r, false, nil
-	}
 	if cerr != nil {
 		return r, false, fmt.Errorf("measure the card's ceilings: %w", cerr)
+	}
+	st := s.Engine.Status()
+	if st.Ceilings.BandwidthBytesPerSec <= 0 || len(steps) == 0 {
+		return r, false, nil
 	}
 	counts := map[int]int{}
 	for _, st := range steps {
@@ -71,18 +70,10 @@ func (s *Session) roofline(ctx context.Context, start time.Time) (r Roofline, ok
 	sort.Slice(host, func(i, j int) bool { return host[i] < host[j] })
 	sort.Slice(dev, func(i, j int) bool { return dev[i] < dev[j] })
 	sort.Ints(ctxs)
-	c := s.Model.Cfg
-	plan := s.Engine.Status().Plan
-	r = Roofline{Batch: best, Steps: len(host), ContextTokens: ctxs[len(ctxs)/2], Ceilings: ceil,
-		WeightBytes: plan.WeightBytes, MeasuredHost: host[len(host)/2], MeasuredDevice: dev[len(dev)/2]}
-	kvPerToken := plan.BytesPerBlock / int64(plan.BlockSize)
-	r.KVBytes = int64(r.ContextTokens) * kvPerToken
-	h, f, p := float64(c.HiddenSize), float64(c.FFNDim), float64(c.ProjDim())
-	perToken := 2 * (float64(c.NumLayers)*(4*h*h+2*h*f) + float64(c.VocabSize)*p)
-	r.FLOPs = perToken*float64(best) + 4*float64(r.ContextTokens)*h*float64(c.NumLayers)
-	bytesTime := float64(r.WeightBytes+r.KVBytes) / ceil.BandwidthBytesPerSec
-	flopTime := r.FLOPs / ceil.MatmulFlopsPerSec
-	r.Floor = time.Duration(max(bytesTime, flopTime) * 1e9)
+	r = Roofline{Batch: best, Steps: len(host), ContextTokens: ctxs[len(ctxs)/2], Ceilings: st.Ceilings,
+		MeasuredHost: host[len(host)/2], MeasuredDevice: dev[len(dev)/2]}
+	cost := st.Cost(best, r.ContextTokens)
+	r.WeightBytes, r.KVBytes, r.FLOPs, r.Floor = cost.WeightBytes, cost.KVBytes, cost.FLOPs, st.Floor(cost)
 	if r.Floor > 0 {
 		r.Ratio = float64(r.MeasuredHost) / float64(r.Floor)
 	}

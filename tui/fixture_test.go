@@ -40,7 +40,7 @@ func fixedFrame() snapshot.Frame {
 		Model: "opt-125m", Synthetic: true, Params: 125239296, State: "running",
 		Plan: engine.MemoryPlan{TotalBytes: 85e9, WeightBytes: 284e6, ActivationBytes: 190e6, KVBytes: 72e9, NumBlocks: 122000, BlockSize: 16,
 			BytesPerBlock: 589824},
-		Ceilings: kernels.Ceilings{BandwidthBytesPerSec: 2.98e12, MatmulFlopsPerSec: 735e12}, ModelFLOPsPerToken: 2 * 163e6}
+		Ceilings: kernels.Ceilings{BandwidthBytesPerSec: 2.98e12, MatmulFlopsPerSec: 735e12}, MatmulFLOPsPerToken: 2 * 163e6, AttentionFLOPsPerContextToken: 4 * 768 * 12}
 	var hist []snapshot.GPUSample
 	for i := 0; i < 480; i++ {
 		var gpus []snapshot.GPU

@@ -258,7 +258,7 @@ func (m Model) numbers() string {
 	if s.LastStep.DeviceTime > 0 {
 		step += fmt.Sprintf(" (device %s)", msec(metrics.Ms(s.LastStep.DeviceTime)))
 	}
-	if floor := roofline(f.Status, s.LastStep); floor > 0 {
+	if floor := stepFloor(f.Status, s.LastStep); floor > 0 {
 		step += fmt.Sprintf(", %.1f× roofline", float64(s.LastStep.Total)/float64(floor))
 	}
 	lines = append(lines, step+" │ "+mem, m.segmentLine())
@@ -325,17 +325,10 @@ func (m Model) pickerText() string {
 	return b.String()
 }
 
-// roofline is the floor of a step: the larger of the bytes it must move
-// (every weight once, plus the KV cache its sequences attend over) over the
-// measured bandwidth and its FLOPs over the measured matrix rate. 0 when the
-// backend measured no ceilings.
-func roofline(st *engine.Status, ev engine.StepEvent) time.Duration {
-	if st == nil || st.Ceilings.BandwidthBytesPerSec <= 0 || st.Ceilings.MatmulFlopsPerSec <= 0 || ev.NumSeqs == 0 {
+// stepFloor is the roofline floor of a step (0 without measured ceilings).
+func stepFloor(st *engine.Status, ev engine.StepEvent) time.Duration {
+	if st == nil || ev.NumSeqs == 0 {
 		return 0
 	}
-	kvPerToken := float64(st.Plan.BytesPerBlock) / float64(max(1, st.Plan.BlockSize))
-	bytes := float64(st.Plan.WeightBytes) + float64(ev.ContextTokens)*kvPerToken
-	flops := st.ModelFLOPsPerToken * float64(ev.PrefillTokens+ev.DecodeTokens)
-	secs := max(bytes/st.Ceilings.BandwidthBytesPerSec, flops/st.Ceilings.MatmulFlopsPerSec)
-	return time.Duration(secs * float64(time.Second))
+	return st.Floor(st.Cost(ev.PrefillTokens+ev.DecodeTokens, ev.ContextTokens))
 }

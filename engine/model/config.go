@@ -134,3 +134,16 @@ func (c *Config) ParamCount() int64 {
 	}
 	return n
 }
+
+// MatmulFLOPsPerToken is two per weight a token is multiplied by: the
+// decoder's projections and feed-forward, and the LM head.
+func (c *Config) MatmulFLOPsPerToken() float64 {
+	h, f, p := float64(c.HiddenSize), float64(c.FFNDim), float64(c.ProjDim())
+	return 2 * (float64(c.NumLayers)*(4*h*h+2*h*f) + float64(c.VocabSize)*p)
+}
+
+// AttentionFLOPsPerContextToken is what one query spends on one cached
+// token in every layer: its score and its share of the values.
+func (c *Config) AttentionFLOPsPerContextToken() float64 {
+	return 4 * float64(c.HiddenSize) * float64(c.NumLayers)
+}
