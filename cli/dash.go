@@ -65,7 +65,11 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 		s.Close()
 		return err
 	}
-	live := experiments.NewLive(s, w)
+	live, err := experiments.NewLive(s, w)
+	if err != nil {
+		s.Close()
+		return err
+	}
 	start := time.Now()
 	var runErr error
 	if headless {

@@ -30,7 +30,10 @@ func TestDashboardEndToEnd(t *testing.T) {
 	}
 	defer s.Close()
 	w, _ := workloads.Lookup("throughput")
-	live := experiments.NewLive(s, w.WithCount(8))
+	live, err := experiments.NewLive(s, w.WithCount(8))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer live.Close()
 	dir := t.TempDir()
 	m := tui.New(live)

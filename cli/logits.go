@@ -9,6 +9,7 @@ import (
 	"benchtop/engine"
 	"benchtop/experiments"
 	"benchtop/kernels"
+	"benchtop/snapshot"
 )
 
 // runLogits prints, as JSON, the logits after the last of the given token
@@ -65,7 +66,7 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return experiments.WriteFileAtomic(c.jsonPath, data)
+		return snapshot.WriteFileAtomic(c.jsonPath, data)
 	}
 	return enc.Encode(out)
 }

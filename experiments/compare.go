@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"benchtop/engine"
+	"benchtop/metrics"
 	"benchtop/workloads"
 )
 
@@ -64,7 +65,7 @@ func Compare(ctx context.Context, s *Session, variants []Variant, w workloads.Wo
 		plan := s.Engine.Status().Plan
 		t.Add(v.Name, plan.NumBlocks, sm.RPS, sm.OutputTPS, ms(sm.E2E.Mean), ms(sm.TTFT.P50))
 		rows = append(rows, map[string]any{"name": v.Name, "config": configJSON(v.Config), "memory": memoryJSON(plan),
-			"throughput_rps": sm.RPS, "throughput_tps": sm.OutputTPS, "avg_latency_ms": float64(sm.E2E.Mean.Nanoseconds()) / 1e6,
+			"throughput_rps": sm.RPS, "throughput_tps": sm.OutputTPS, "avg_latency_ms": metrics.Ms(sm.E2E.Mean),
 			"ttft_ms": dist(sm.TTFT), "e2e_ms": dist(sm.E2E)})
 	}
 	if err := s.Reconfigure(base, "restore"); err != nil {

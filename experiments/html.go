@@ -7,6 +7,8 @@ import (
 	"html"
 	"strings"
 	"time"
+
+	"benchtop/snapshot"
 )
 
 // WriteReport writes path (a self-contained HTML page: the tables and the
@@ -47,7 +49,7 @@ func (r *Report) WriteReport(path string) ([]string, error) {
 	}
 	b.WriteString("</body></html>\n")
 	out := []string{path}
-	if err := WriteFileAtomic(path, []byte(b.String())); err != nil {
+	if err := snapshot.WriteFileAtomic(path, []byte(b.String())); err != nil {
 		return nil, err
 	}
 	if err := r.WriteJSON(base + ".json"); err != nil {
@@ -59,7 +61,7 @@ func (r *Report) WriteReport(path string) ([]string, error) {
 		w := csv.NewWriter(&cb)
 		w.Write(r.Tables[0].Headers)
 		w.WriteAll(r.Tables[0].Rows)
-		if err := WriteFileAtomic(base+".csv", cb.Bytes()); err != nil {
+		if err := snapshot.WriteFileAtomic(base+".csv", cb.Bytes()); err != nil {
 			return out, err
 		}
 		out = append(out, base+".csv")

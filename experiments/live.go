@@ -30,15 +30,25 @@ type Live struct {
 	clients  sync.WaitGroup
 	segments atomic.Pointer[[]snapshot.Segment]
 	seq      atomic.Int64
+	names    []string // the picker's list, read-only
 }
 
-// NewLive starts the segment summariser and the workload.
-func NewLive(s *Session, w workloads.Workload) *Live {
+// NewLive starts the segment summariser and the workload; a workload that
+// cannot be tokenized for the model is an error.
+func NewLive(s *Session, w workloads.Workload) (*Live, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Live{s: s, ctx: ctx, cancel: cancel}
+	for _, b := range workloads.Builtin() {
+		l.names = append(l.names, b.Name)
+	}
+	tmpl, arrivals, err := l.prepare(w)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	go l.summarise()
-	l.start(w)
-	return l
+	l.launch(w, tmpl, arrivals)
+	return l, nil
 }
 
 // summarise recomputes per-segment summaries once a second on the engine
@@ -67,21 +77,20 @@ func (l *Live) segmentsNow() []snapshot.Segment {
 	return snapshot.Segments(c.Records(), snap.Markers, snap.Start, snap.Time)
 }
 
-func (l *Live) start(w workloads.Workload) {
+// prepare tokenizes a workload once: each send copies one of its requests.
+func (l *Live) prepare(w workloads.Workload) ([]*engine.Request, []time.Duration, error) {
+	return l.s.Requests(w, int64(l.s.Opts.Engine.Seed), "")
+}
+
+// launch starts sending a prepared workload.
+func (l *Live) launch(w workloads.Workload, tmpl []*engine.Request, arrivals []time.Duration) {
 	ctx, stop := context.WithCancel(l.ctx)
 	l.workload, l.stopLoad = w, stop
-	seed := int64(l.s.Opts.Engine.Seed)
-	specs := w.Specs(seed)
 	send := func(i int) bool {
-		sp := specs[i%len(specs)]
-		ids, err := l.s.promptIDs(sp, seed, i%len(specs))
-		if err != nil {
-			return false
-		}
-		req := &engine.Request{ID: fmt.Sprintf("%s-%d", w.Name, l.seq.Add(1)), Prompt: ids, Params: engine.SamplingParams{
-			Temperature: sp.Temperature, TopP: sp.TopP, TopK: sp.TopK, MaxTokens: sp.MaxTokens, IgnoreEOS: sp.IgnoreEOS}}
+		req := *tmpl[i%len(tmpl)]
+		req.ID = fmt.Sprintf("%s-%d", w.Name, l.seq.Add(1))
 		// An error means switched away or stopped; the request itself still finishes.
-		_, err = l.s.Engine.Generate(ctx, []*engine.Request{req})
+		_, err := l.s.Engine.Generate(ctx, []*engine.Request{&req})
 		return err == nil
 	}
 	switch w.Arrival.Kind {
@@ -90,16 +99,16 @@ func (l *Live) start(w workloads.Workload) {
 		l.clients.Add(1)
 		go func() {
 			defer l.clients.Done()
-			span := specs[len(specs)-1].Arrival + time.Second
+			span := arrivals[len(arrivals)-1] + time.Second
 			for round, start := 0, time.Now(); ctx.Err() == nil; round, start = round+1, start.Add(span) {
-				for i, sp := range specs {
+				for i, at := range arrivals {
 					select {
 					case <-ctx.Done():
 						return
-					case <-time.After(time.Until(start.Add(sp.Arrival))):
+					case <-time.After(time.Until(start.Add(at))):
 					}
 					l.clients.Add(1)
-					go func(i int) { defer l.clients.Done(); send(round*len(specs) + i) }(i)
+					go func(i int) { defer l.clients.Done(); send(round*len(arrivals) + i) }(i)
 				}
 			}
 		}()
@@ -109,7 +118,7 @@ func (l *Live) start(w workloads.Workload) {
 	// each sending the next request when its last one finishes.
 	clients := w.Concurrency
 	if clients <= 0 {
-		clients = len(specs)
+		clients = len(tmpl)
 	}
 	for c := 0; c < clients; c++ {
 		l.clients.Add(1)
@@ -131,9 +140,7 @@ func (l *Live) Frame() snapshot.Frame {
 	if segs := l.segments.Load(); segs != nil {
 		f.Segments = *segs
 	}
-	for _, b := range workloads.Builtin() {
-		f.Workloads = append(f.Workloads, b.Name)
-	}
+	f.Workloads = l.names
 	return f
 }
 
@@ -148,9 +155,13 @@ func (l *Live) SwitchWorkload(name string) error {
 	if w.Name == l.workload.Name {
 		return nil
 	}
+	tmpl, arrivals, err := l.prepare(w)
+	if err != nil {
+		return err
+	}
 	l.stopLoad()
-	l.mark("workload=" + w.Name)
-	l.start(w)
+	l.mark("workload=" + w.Name) // before the new workload's first request
+	l.launch(w, tmpl, arrivals)
 	return nil
 }
 

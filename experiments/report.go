@@ -114,16 +114,13 @@ func CheckWritable(path string) error {
 	return os.Remove(name)
 }
 
-// WriteFileAtomic writes data to path whole or not at all.
-func WriteFileAtomic(path string, data []byte) error { return snapshot.WriteFileAtomic(path, data) }
-
 // WriteJSON writes the report's JSON atomically.
 func (r *Report) WriteJSON(path string) error {
 	data, err := json.MarshalIndent(r.JSON, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}
-	return WriteFileAtomic(path, append(data, '\n'))
+	return snapshot.WriteFileAtomic(path, append(data, '\n'))
 }
 
 // gpuUtilization is the mean NVML utilization of the GPUs over a run's

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"benchtop/metrics"
 	"benchtop/workloads"
 )
 
@@ -55,8 +56,8 @@ func Sweep(ctx context.Context, s *Session, over string, values []float64, w wor
 			return nil, fmt.Errorf("%s %g: %w", over, v, err)
 		}
 		sm := run.Summary
-		xs, tput, toks, lat = append(xs, v), append(tput, sm.RPS), append(toks, sm.OutputTPS), append(lat, ms64(sm.E2E.Mean))
-		row := map[string]any{over: v, "throughput_rps": sm.RPS, "throughput_tps": sm.OutputTPS, "avg_latency_ms": ms64(sm.E2E.Mean),
+		xs, tput, toks, lat = append(xs, v), append(tput, sm.RPS), append(toks, sm.OutputTPS), append(lat, metrics.Ms(sm.E2E.Mean))
+		row := map[string]any{over: v, "throughput_rps": sm.RPS, "throughput_tps": sm.OutputTPS, "avg_latency_ms": metrics.Ms(sm.E2E.Mean),
 			"ttft_ms": dist(sm.TTFT), "tpot_ms": dist(sm.TPOT), "e2e_ms": dist(sm.E2E), "generator_lag_ms": dist(run.Lag)}
 		if !s.Opts.SLO.Empty() {
 			row["goodput_rps"], row["slo_attainment"] = sm.Goodput, sm.Attainment
@@ -105,5 +106,3 @@ func Sweep(ctx context.Context, s *Session, over string, values []float64, w wor
 		{Title: "Latency vs throughput", XLabel: "requests/s", YLabel: "mean E2E latency (ms)", Series: []Series{{Name: "E2E", X: tput, Y: lat}}, Mark: knee},
 	}}, nil
 }
-
-func ms64(d interface{ Nanoseconds() int64 }) float64 { return float64(d.Nanoseconds()) / 1e6 }
