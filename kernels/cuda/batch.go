@@ -86,27 +86,27 @@ func (m *metaBuffers) fill(b *Backend, bt *kernels.Batch) (layout, error) {
 	}
 	w := unsafe.Slice((*int32)(m.host), m.words)
 	off := 0
-	put := func(vals []int32) uintptr {
+	// take reserves the next n words: their staging slice and device address.
+	take := func(n int) ([]int32, uintptr) {
 		p := m.dev + uintptr(off*4)
-		copy(w[off:], vals)
-		off += len(vals)
+		off += n
+		return w[off-n : off], p
+	}
+	put := func(vals []int32) uintptr {
+		dst, p := take(len(vals))
+		copy(dst, vals)
 		return p
 	}
 	m.ptrs.tokens = put(bt.Tokens)
 	m.ptrs.positions = put(bt.Positions)
 	m.ptrs.slots = put(bt.Slots)
-	tokSeq := w[off : off+l.n]
-	m.ptrs.tokSeq, off = m.dev+uintptr(off*4), off+l.n
-	qstart := w[off : off+l.s]
-	m.ptrs.qstart, off = m.dev+uintptr(off*4), off+l.s
-	qlen := w[off : off+l.s]
-	m.ptrs.qlen, off = m.dev+uintptr(off*4), off+l.s
-	ctx := w[off : off+l.s]
-	m.ptrs.ctx, off = m.dev+uintptr(off*4), off+l.s
-	rows := w[off : off+l.l]
-	m.ptrs.logitRows, off = m.dev+uintptr(off*4), off+l.l
-	tables := w[off : off+l.s*l.stride]
-	m.ptrs.tables = m.dev + uintptr(off*4)
+	tokSeq, pTokSeq := take(l.n)
+	qstart, pQstart := take(l.s)
+	qlen, pQlen := take(l.s)
+	ctx, pCtx := take(l.s)
+	rows, pRows := take(l.l)
+	tables, pTables := take(l.s * l.stride)
+	m.ptrs.tokSeq, m.ptrs.qstart, m.ptrs.qlen, m.ptrs.ctx, m.ptrs.logitRows, m.ptrs.tables = pTokSeq, pQstart, pQlen, pCtx, pRows, pTables
 	for i := range tokSeq {
 		tokSeq[i] = -1
 	}
