@@ -149,10 +149,7 @@ func (c *Collector) OnStep(ev *engine.StepEvent) {
 	c.last = *ev
 	c.stepTimes = append(c.stepTimes, ev.Total)
 	if ev.PrefillTokens == 0 && ev.DecodeTokens > 0 {
-		c.decode = append(c.decode, *ev)
-		if len(c.decode) > 2*c.MaxSamples {
-			c.decode = append([]engine.StepEvent(nil), c.decode[len(c.decode)-c.MaxSamples:]...)
-		}
+		c.decode = keepLast(append(c.decode, *ev), c.MaxSamples)
 	}
 	now := ev.Start.Add(ev.Total)
 	if now.Sub(c.lastPub) >= c.PublishEvery {
@@ -180,27 +177,25 @@ func (c *Collector) Latest() *Snapshot { return c.latest.Load() }
 func (c *Collector) Records() []RequestRecord { return c.records }
 
 // trim bounds memory on long sessions: drop the oldest samples, keeping the
-// window's worth whenever possible.
+// window's worth whenever possible. Paired lists have equal lengths, so they
+// are cut alike.
 func (c *Collector) trim() {
 	m := c.MaxSamples
-	if len(c.tokenTimes) > 2*m {
-		c.tokenTimes = append([]time.Time(nil), c.tokenTimes[len(c.tokenTimes)-m:]...)
+	c.tokenTimes = keepLast(c.tokenTimes, m)
+	c.itl, c.itlTimes = keepLast(c.itl, m), keepLast(c.itlTimes, m)
+	c.records, c.finishes = keepLast(c.records, m), keepLast(c.finishes, m)
+	c.stepTimes = keepLast(c.stepTimes, m)
+	c.promptIn, c.promptN = keepLast(c.promptIn, m), keepLast(c.promptN, m)
+}
+
+// keepLast returns s, or once it holds more than 2n elements a fresh copy of
+// its newest n. A fresh copy: published snapshots may still read the old
+// array, which is never written again.
+func keepLast[T any](s []T, n int) []T {
+	if len(s) <= 2*n {
+		return s
 	}
-	if len(c.itl) > 2*m {
-		c.itl = append([]time.Duration(nil), c.itl[len(c.itl)-m:]...)
-		c.itlTimes = append([]time.Time(nil), c.itlTimes[len(c.itlTimes)-m:]...)
-	}
-	if len(c.records) > 2*m {
-		c.records = append([]RequestRecord(nil), c.records[len(c.records)-m:]...)
-		c.finishes = append([]time.Time(nil), c.finishes[len(c.finishes)-m:]...)
-	}
-	if len(c.stepTimes) > 2*m {
-		c.stepTimes = append([]time.Duration(nil), c.stepTimes[len(c.stepTimes)-m:]...)
-	}
-	if len(c.promptIn) > 2*m {
-		c.promptIn = append([]time.Time(nil), c.promptIn[len(c.promptIn)-m:]...)
-		c.promptN = append([]int32(nil), c.promptN[len(c.promptN)-m:]...)
-	}
+	return append([]T(nil), s[len(s)-n:]...)
 }
 
 // DecodeStepsSince returns the pure-decode steps that started at or after t

@@ -62,3 +62,15 @@ func TestCollectorDefinitions(t *testing.T) {
 		t.Fatalf("summary %+v", sm)
 	}
 }
+
+func TestKeepLast(t *testing.T) {
+	s := []int{1, 2, 3, 4}
+	if got := keepLast(s, 2); &got[0] != &s[0] || len(got) != 4 {
+		t.Fatal("a list within twice the bound was changed")
+	}
+	s = append(s, 5)
+	got := keepLast(s, 2)
+	if len(got) != 2 || got[0] != 4 || got[1] != 5 || &got[0] == &s[3] {
+		t.Fatalf("got %v: want a fresh [4 5]", got)
+	}
+}

@@ -133,10 +133,7 @@ func (c *Collector) publish(now time.Time) {
 		if s.KVTotal > 0 {
 			p.KVUsage = float64(s.KVUsed) / float64(s.KVTotal)
 		}
-		c.series = append(c.series, p)
-		if len(c.series) > MaxPoints {
-			c.series = append([]Point(nil), c.series[len(c.series)-MaxPoints/2:]...)
-		}
+		c.series = keepLast(append(c.series, p), MaxPoints/2)
 	}
 	// Readers get their own slice headers over append-only data: the
 	// elements they can see are never written again.
