@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,26 +18,18 @@ import (
 
 // runDash starts the live dashboard over a workload kept running.
 func runDash(args []string, stdout, stderr io.Writer) error {
-	var c common
 	var dir string
 	var wf workloadFlags
 	var onExit, headless bool
 	var duration time.Duration
-	fs := newFlagSet("dash", stderr)
-	c.register(fs)
-	wf.register(fs, "bench")
-	fs.StringVar(&dir, "snapshot-dir", ".", "folder snapshots are written to")
-	fs.BoolVar(&onExit, "snapshot-on-exit", false, "write a snapshot when quitting")
-	fs.DurationVar(&duration, "duration", 0, "quit after this long and print the output tokens/s of the run (0: run until q)")
-	fs.BoolVar(&headless, "headless", false, "run the same workload loop without drawing (with --duration: the baseline for the dashboard's cost)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	c.quiet = true
-	if err := c.check(); err != nil {
-		return err
-	}
-	if err := wf.check(); err != nil {
+	_, opts, err := setup("dash", args, stderr, func(fs *flag.FlagSet) {
+		wf.register(fs, "bench")
+		fs.StringVar(&dir, "snapshot-dir", ".", "folder snapshots are written to")
+		fs.BoolVar(&onExit, "snapshot-on-exit", false, "write a snapshot when quitting")
+		fs.DurationVar(&duration, "duration", 0, "quit after this long and print the output tokens/s of the run (0: run until q)")
+		fs.BoolVar(&headless, "headless", false, "run the same workload loop without drawing (with --duration: the baseline for the dashboard's cost)")
+	}, &wf)
+	if err != nil {
 		return err
 	}
 	if duration < 0 || (headless && duration == 0) {
@@ -53,8 +46,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	opts := c.options(stderr)
-	opts.SLO = wf.objectives
+	opts.Progress = false // the dashboard is the progress
 	opts.Ceilings = true
 	s, err := experiments.Open(opts)
 	if err != nil {

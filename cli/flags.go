@@ -77,3 +77,29 @@ func splitComma(s string) []string {
 	}
 	return out
 }
+
+// setup parses a command's flags — the common engine flags, the command's
+// own (extra registers them) and, when wf is set, its workload flags — and
+// checks everything that needs no model, returning the session's options.
+func setup(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet), wf *workloadFlags) (*common, experiments.Options, error) {
+	c := &common{}
+	fs := newFlagSet(name, stderr)
+	c.register(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := parse(fs, args); err != nil {
+		return nil, experiments.Options{}, err
+	}
+	if err := c.check(); err != nil {
+		return nil, experiments.Options{}, err
+	}
+	opts := c.options(stderr)
+	if wf != nil {
+		if err := wf.check(); err != nil {
+			return nil, experiments.Options{}, err
+		}
+		opts.SLO = wf.objectives
+	}
+	return c, opts, nil
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 
@@ -16,17 +17,13 @@ import (
 // ids and the greedy continuation: what scripts/compare_transformers.py
 // compares with transformers.
 func runLogits(args []string, stdout, stderr io.Writer) error {
-	var c common
 	var ids string
 	var steps int
-	fs := newFlagSet("logits", stderr)
-	c.register(fs)
-	fs.StringVar(&ids, "ids", "", "comma-separated prompt token ids (required)")
-	fs.IntVar(&steps, "steps", 32, "greedy tokens to generate")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := c.check(); err != nil {
+	c, opts, err := setup("logits", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&ids, "ids", "", "comma-separated prompt token ids (required)")
+		fs.IntVar(&steps, "steps", 32, "greedy tokens to generate")
+	}, nil)
+	if err != nil {
 		return err
 	}
 	prompt, err := parseIDs(ids)
@@ -36,7 +33,7 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	if steps < 1 {
 		return fmt.Errorf("--steps %d: must be at least 1", steps)
 	}
-	s, err := experiments.Open(c.options(stderr))
+	s, err := experiments.Open(opts)
 	if err != nil {
 		return err
 	}

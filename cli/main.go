@@ -109,24 +109,9 @@ func signalContext() (context.Context, context.CancelFunc) {
 func experiment(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet),
 	run func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error),
 	wf *workloadFlags, report *string) error {
-	var c common
-	fs := newFlagSet(name, stderr)
-	c.register(fs)
-	if extra != nil {
-		extra(fs)
-	}
-	if err := parse(fs, args); err != nil {
+	c, opts, err := setup(name, args, stderr, extra, wf)
+	if err != nil {
 		return err
-	}
-	if err := c.check(); err != nil {
-		return err
-	}
-	opts := c.options(stderr)
-	if wf != nil {
-		if err := wf.check(); err != nil {
-			return err
-		}
-		opts.SLO = wf.objectives
 	}
 	if report != nil && *report != "" {
 		if !strings.HasSuffix(*report, ".html") {
@@ -142,7 +127,7 @@ func experiment(name string, args []string, stdout, stderr io.Writer, extra func
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	rep, err := run(ctx, s, &c)
+	rep, err := run(ctx, s, c)
 	if cerr := s.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
