@@ -1,5 +1,14 @@
 #include "textflag.h"
 
+// HSUM stores the sum of y's eight lanes (x is y's low half) at off(DX):
+// fold the high 128 bits onto the low, then two horizontal adds.
+#define HSUM(y, x, off) \
+	VEXTRACTF128 $1, y, X8; \
+	VADDPS X8, x, x; \
+	VHADDPS x, x, x; \
+	VHADDPS x, x, x; \
+	VMOVSS x, off(DX)
+
 // func dot2x4(x0, x1, w0, w1, w2, w3 *float32, k int, out *[8]float32)
 //
 // out[r*4+c] = Σ_{i<k} x_r[i]·w_c[i] for rows x0, x1 and columns w0..w3,
@@ -43,46 +52,14 @@ loop:
 	SUBQ $8, CX
 	JNZ  loop
 
-	// Horizontal sums: fold the high 128 bits onto the low, then two hadds.
-	VEXTRACTF128 $1, Y0, X8
-	VADDPS X8, X0, X0
-	VHADDPS X0, X0, X0
-	VHADDPS X0, X0, X0
-	VMOVSS X0, 0(DX)
-	VEXTRACTF128 $1, Y1, X8
-	VADDPS X8, X1, X1
-	VHADDPS X1, X1, X1
-	VHADDPS X1, X1, X1
-	VMOVSS X1, 4(DX)
-	VEXTRACTF128 $1, Y2, X8
-	VADDPS X8, X2, X2
-	VHADDPS X2, X2, X2
-	VHADDPS X2, X2, X2
-	VMOVSS X2, 8(DX)
-	VEXTRACTF128 $1, Y3, X8
-	VADDPS X8, X3, X3
-	VHADDPS X3, X3, X3
-	VHADDPS X3, X3, X3
-	VMOVSS X3, 12(DX)
-	VEXTRACTF128 $1, Y4, X8
-	VADDPS X8, X4, X4
-	VHADDPS X4, X4, X4
-	VHADDPS X4, X4, X4
-	VMOVSS X4, 16(DX)
-	VEXTRACTF128 $1, Y5, X8
-	VADDPS X8, X5, X5
-	VHADDPS X5, X5, X5
-	VHADDPS X5, X5, X5
-	VMOVSS X5, 20(DX)
-	VEXTRACTF128 $1, Y6, X8
-	VADDPS X8, X6, X6
-	VHADDPS X6, X6, X6
-	VHADDPS X6, X6, X6
-	VMOVSS X6, 24(DX)
-	VEXTRACTF128 $1, Y7, X8
-	VADDPS X8, X7, X7
-	VHADDPS X7, X7, X7
-	VHADDPS X7, X7, X7
-	VMOVSS X7, 28(DX)
+	// Horizontal sums into out[0..7].
+	HSUM(Y0, X0, 0)
+	HSUM(Y1, X1, 4)
+	HSUM(Y2, X2, 8)
+	HSUM(Y3, X3, 12)
+	HSUM(Y4, X4, 16)
+	HSUM(Y5, X5, 20)
+	HSUM(Y6, X6, 24)
+	HSUM(Y7, X7, 28)
 	VZEROUPPER
 	RET
