@@ -108,6 +108,38 @@ type SampleParams struct {
 	Step        uint64
 }
 
+// AttnShape is one attention layer's geometry. A token's row of the fused
+// QKV projection is [Q: NumHeads·HeadDim | K: NumKVHeads·HeadDim |
+// V: NumKVHeads·HeadDim]; the KV caches hold K and V rows of
+// NumKVHeads·HeadDim. NumHeads == NumKVHeads is multi-head attention,
+// NumHeads a multiple of NumKVHeads is grouped-query attention.
+type AttnShape struct {
+	NumHeads   int
+	NumKVHeads int
+	HeadDim    int
+	Scale      float32 // applied to q·k (1 when the scale is folded into Q)
+}
+
+// QWidth is the width of a token's queries (and of attention's output).
+func (s AttnShape) QWidth() int { return s.NumHeads * s.HeadDim }
+
+// KVWidth is the width of a token's keys (or values): a KV-cache row.
+func (s AttnShape) KVWidth() int { return s.NumKVHeads * s.HeadDim }
+
+// QKVWidth is the width of a token's fused QKV row.
+func (s AttnShape) QKVWidth() int { return s.QWidth() + 2*s.KVWidth() }
+
+// Validate rejects a geometry no kernel can run.
+func (s AttnShape) Validate() error {
+	switch {
+	case s.NumHeads < 1 || s.NumKVHeads < 1 || s.HeadDim < 1:
+		return fmt.Errorf("attention shape %d heads, %d KV heads, head size %d: each must be positive", s.NumHeads, s.NumKVHeads, s.HeadDim)
+	case s.NumHeads%s.NumKVHeads != 0:
+		return fmt.Errorf("attention shape: %d heads are not a multiple of %d KV heads", s.NumHeads, s.NumKVHeads)
+	}
+	return nil
+}
+
 // ErrOutOfMemory is returned when a backend cannot allocate a tensor.
 var ErrOutOfMemory = errors.New("out of device memory")
 
@@ -149,14 +181,15 @@ type Backend interface {
 	// out is not nil, out = LayerNorm(h) with w and b (nil: no affine). out
 	// may alias h (a post-LN model).
 	ResidualLayerNorm(h, x, bias, out, w, b Tensor, eps float32) error
-	// WriteKV adds bias [3·hidden] (may be nil) to qkv [n, 3·hidden] in place
-	// and stores its K and V thirds at the batch's slots of the caches kc and
-	// vc [numSlots, hidden].
-	WriteKV(kc, vc, qkv, bias Tensor) error
-	// Attention computes causal multi-head attention of the Q third of qkv
-	// [n, 3·hidden] (already scaled) over each sequence's cached keys and
-	// values (written before this call) into out [n, hidden].
-	Attention(out, qkv, kc, vc Tensor, numHeads int) error
+	// WriteKV adds bias [s.QKVWidth()] (may be nil) to qkv [n, s.QKVWidth()]
+	// in place and stores its K and V parts at the batch's slots of the caches
+	// kc and vc [numSlots, s.KVWidth()].
+	WriteKV(kc, vc, qkv, bias Tensor, s AttnShape) error
+	// Attention computes causal attention of the Q part of qkv
+	// [n, s.QKVWidth()] over each sequence's cached keys and values (written
+	// before this call) into out [n, s.QWidth()]: query head h reads KV head
+	// h / (NumHeads/NumKVHeads), and scores are q·k × s.Scale.
+	Attention(out, qkv, kc, vc Tensor, s AttnShape) error
 	// GatherLast copies the row of the last scheduled token of each sequence
 	// that needs logits into out [NumLogits, cols].
 	GatherLast(out, x Tensor) error

@@ -125,6 +125,8 @@ func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Wor
 	}
 	c := &m.Cfg
 	pre := c.DoLayerNormBefore
+	// OPT folds the attention scale into its Q weights at load.
+	sh := kernels.AttnShape{NumHeads: c.NumHeads, NumKVHeads: c.NumHeads, HeadDim: c.HeadDim(), Scale: 1}
 	ops := &opList{}
 	if m.ProjectIn != nil {
 		ops.do(func() error { return be.Embed(emb, m.TokEmb, nil, 0) })
@@ -145,8 +147,8 @@ func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Wor
 			in = x // the attention norm of this layer, written by the step before
 		}
 		ops.do(func() error { return be.Linear(qkv, in, l.QKV.W, nil) })
-		ops.do(func() error { return be.WriteKV(kv.K[li], kv.V[li], qkv, l.QKV.B) })
-		ops.do(func() error { return be.Attention(attn, qkv, kv.K[li], kv.V[li], c.NumHeads) })
+		ops.do(func() error { return be.WriteKV(kv.K[li], kv.V[li], qkv, l.QKV.B, sh) })
+		ops.do(func() error { return be.Attention(attn, qkv, kv.K[li], kv.V[li], sh) })
 		ops.do(func() error { return be.Linear(o, attn, l.Out.W, nil) })
 		if pre {
 			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.Out.B, x, l.FFNNorm.W, l.FFNNorm.B, LayerNormEps) })

@@ -10,17 +10,17 @@ import (
 // Attention is causal attention over the paged cache: query token j of a
 // sequence sits at position ContextLen−QueryLen+j and attends to cached
 // positions 0..that position, found through the sequence's block table.
-func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, numHeads int) error {
+func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShape) error {
 	o, qt := out.(*Tensor), qkv.(*Tensor)
 	kd, vd := kc.(*Tensor).Data, vc.(*Tensor).Data
-	d := o.Cols()
-	if qt.Cols() != 3*d {
-		return fmt.Errorf("attention: qkv %v for output %v", qt.shape, o.shape)
+	if err := sh.Validate(); err != nil {
+		return fmt.Errorf("attention: %w", err)
 	}
-	if d%numHeads != 0 {
-		return fmt.Errorf("attention: width %d not divisible by %d heads", d, numHeads)
+	d, kvd, qkvd := sh.QWidth(), sh.KVWidth(), sh.QKVWidth()
+	if o.Cols() != d || qt.Cols() != qkvd || kc.(*Tensor).Cols() != kvd || vc.(*Tensor).Cols() != kvd {
+		return fmt.Errorf("attention: qkv %v, out %v, caches %v for %+v", qt.shape, o.shape, kc.Shape(), sh)
 	}
-	hd := d / numHeads
+	hd, numHeads, group := sh.HeadDim, sh.NumHeads, sh.NumHeads/sh.NumKVHeads
 	bs := b.batch.BlockSize
 	numSlots := kc.(*Tensor).Rows()
 	type job struct{ seq, tok int }
@@ -46,16 +46,18 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, numHeads int) error
 			row := s.QueryStart + jb.tok
 			n := s.ContextLen - s.QueryLen + jb.tok + 1 // keys visible to this token
 			for h := 0; h < numHeads; h++ {
-				qh := qt.Data[row*3*d+h*hd : row*3*d+(h+1)*hd]
+				qh := qt.Data[row*qkvd+h*hd : row*qkvd+(h+1)*hd]
+				kvh := h / group
 				scores = scores[:0]
 				maxs := float32(math.Inf(-1))
 				for p := 0; p < n; p++ {
 					slot := int(s.BlockTable[p/bs])*bs + p%bs
-					kh := kd[slot*d+h*hd : slot*d+(h+1)*hd]
+					kh := kd[slot*kvd+kvh*hd : slot*kvd+(kvh+1)*hd]
 					var dot float32
 					for i, qv := range qh {
 						dot += qv * kh[i]
 					}
+					dot *= sh.Scale
 					scores = append(scores, dot)
 					maxs = max(maxs, dot)
 				}
@@ -67,7 +69,7 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, numHeads int) error
 				clear(acc)
 				for p := 0; p < n; p++ {
 					slot := int(s.BlockTable[p/bs])*bs + p%bs
-					vh := vd[slot*d+h*hd : slot*d+(h+1)*hd]
+					vh := vd[slot*kvd+kvh*hd : slot*kvd+(kvh+1)*hd]
 					w := scores[p] / sum
 					for i, vv := range vh {
 						acc[i] += w * vv

@@ -117,11 +117,14 @@ func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps f
 	return b.LayerNorm(out, h, w, lb, eps)
 }
 
-func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor) error {
+func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor, sh kernels.AttnShape) error {
 	kcd, vcd, qt := kc.(*Tensor), vc.(*Tensor), qkv.(*Tensor)
-	d := kcd.Cols()
-	if qt.Cols() != 3*d {
-		return fmt.Errorf("write kv: qkv %v for caches of width %d", qt.shape, d)
+	if err := sh.Validate(); err != nil {
+		return fmt.Errorf("write kv: %w", err)
+	}
+	d, qd, w := sh.KVWidth(), sh.QWidth(), sh.QKVWidth()
+	if qt.Cols() != w || kcd.Cols() != d || vcd.Cols() != d {
+		return fmt.Errorf("write kv: qkv %v for caches of width %d (%+v)", qt.shape, kcd.Cols(), sh)
 	}
 	slots := b.batch.Slots
 	if qt.Rows() != len(slots) {
@@ -140,10 +143,10 @@ func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor) error {
 		if int(s) >= numSlots {
 			return fmt.Errorf("write kv: slot %d outside cache of %d", s, numSlots)
 		}
-		row := qt.Data[i*3*d : (i+1)*3*d]
+		row := qt.Data[i*w : (i+1)*w]
 		for j := 0; j < d; j++ {
-			kcd.Data[int(s)*d+j] = kernels.RoundTo(kcd.dtype, row[d+j])
-			vcd.Data[int(s)*d+j] = kernels.RoundTo(vcd.dtype, row[2*d+j])
+			kcd.Data[int(s)*d+j] = kernels.RoundTo(kcd.dtype, row[qd+j])
+			vcd.Data[int(s)*d+j] = kernels.RoundTo(vcd.dtype, row[qd+d+j])
 		}
 	}
 	return nil

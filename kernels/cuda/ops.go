@@ -116,9 +116,12 @@ func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps f
 		ht.ptr, ptr(x), ptr(bias), ptr(out), ptr(w), ptr(lb), d, eps, norm)
 }
 
-func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor) error {
+func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor, sh kernels.AttnShape) error {
 	qt := qkv.(*Tensor)
 	if err := b.needHalf("write kv", kc, vc, qkv, bias); err != nil {
+		return err
+	}
+	if err := mhaOnly("write kv", sh); err != nil {
 		return err
 	}
 	d := kc.(*Tensor).cols()
@@ -128,10 +131,26 @@ func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor) error {
 	return b.launch("qkv_kv_write", grid1(qt.rows()), dim3{256, 1, 1}, 0, ptr(kc), ptr(vc), qt.ptr, ptr(bias), b.meta.ptrs.slots, d)
 }
 
-func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, numHeads int) error {
+// mhaOnly rejects the geometries today's kernels do not take yet: grouped
+// KV heads, and a scale not folded into Q.
+func mhaOnly(op string, sh kernels.AttnShape) error {
+	if err := sh.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if sh.NumKVHeads != sh.NumHeads || sh.Scale != 1 {
+		return fmt.Errorf("%s: %d heads over %d KV heads with scale %g: the CUDA kernel takes multi-head attention with the scale folded into Q", op, sh.NumHeads, sh.NumKVHeads, sh.Scale)
+	}
+	return nil
+}
+
+func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShape) error {
 	o, qt := out.(*Tensor), qkv.(*Tensor)
+	if err := mhaOnly("attention", sh); err != nil {
+		return err
+	}
+	numHeads := sh.NumHeads
 	d := o.cols()
-	if qt.cols() != 3*d || d%numHeads != 0 {
+	if qt.cols() != 3*d || d != sh.QWidth() {
 		return fmt.Errorf("attention: qkv %v, out %v, %d heads", qt.shape, o.shape, numHeads)
 	}
 	hd := d / numHeads
