@@ -59,7 +59,8 @@ type Options struct {
 	Model string
 	// APIKeyEnv names the environment variable holding the API key, sent as
 	// "Authorization: Bearer"; empty, or an unset variable: no key. The key
-	// is never printed, logged or put in an error.
+	// is never printed, logged or put in an error (the client holds it in a
+	// closure, and prints as its server, API and model).
 	APIKeyEnv string
 	// ConnectTimeout bounds dialing (default 10 s).
 	ConnectTimeout time.Duration
@@ -87,18 +88,12 @@ type Options struct {
 	Transport http.RoundTripper
 }
 
-// secret holds the API key; every way of printing it prints a mask.
-type secret string
-
-func (secret) String() string   { return "[redacted]" }
-func (secret) GoString() string { return "[redacted]" }
-
 // Client sends streaming requests to one OpenAI-compatible server and times
 // every chunk. It is safe for concurrent use.
 type Client struct {
 	base    *url.URL
 	opts    Options
-	key     secret
+	auth    func(*http.Request) // sets the key's header; a closure, so no printing of the client shows it
 	http    *http.Client
 	nowFunc func() time.Time
 
@@ -137,8 +132,11 @@ func New(opts Options) (*Client, error) {
 		opts.MaxBodyBytes = 64 << 20
 	}
 	c := &Client{base: u, opts: opts, model: opts.Model, nowFunc: time.Now}
+	c.auth = func(*http.Request) {}
 	if opts.APIKeyEnv != "" {
-		c.key = secret(os.Getenv(opts.APIKeyEnv))
+		if key := os.Getenv(opts.APIKeyEnv); key != "" {
+			c.auth = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) }
+		}
 	}
 	rt := opts.Transport
 	if rt == nil {
@@ -157,6 +155,14 @@ func New(opts Options) (*Client, error) {
 	c.http = &http.Client{Transport: rt}
 	return c, nil
 }
+
+// String names the client's server, API and model (never its key).
+func (c *Client) String() string {
+	return fmt.Sprintf("openai.Client{%s %s model=%q}", c.base, c.opts.API, c.Model())
+}
+
+// GoString is String: %#v shows no more than %v.
+func (c *Client) GoString() string { return c.String() }
 
 // BaseURL is the server's address as the client uses it.
 func (c *Client) BaseURL() string { return c.base.String() }
@@ -192,9 +198,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+string(c.key))
-	}
+	c.auth(req)
 	return req, nil
 }
 

@@ -28,7 +28,8 @@
 // first chunk and for every gap after it; lines and bodies have size limits.
 //
 // The API key comes from an environment variable named in Options; it is
-// held in a type that prints as "[redacted]" and never enters an error.
+// held in a closure (no printing of a Client shows it) and never enters an
+// error.
 //
 // The JSON types of the protocol (requests with vLLM's extra parameters,
 // chunks, responses, errors, model lists) live here too: package server

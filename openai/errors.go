@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,17 +77,28 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// KindOf returns the kind of a client error, KindNone for nil, and
-// KindMalformed for an error that is not an *Error.
+// KindOf returns the kind of a client error: KindNone for nil (a nil *Error
+// included), KindMalformed for an error that is not an *Error.
 func KindOf(err error) ErrorKind {
 	if err == nil {
 		return KindNone
 	}
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			return KindNone
+		}
 		return e.Kind
 	}
 	return KindMalformed
+}
+
+// KindOrNone is the kind of the failure; KindNone for a nil *Error.
+func (e *Error) KindOrNone() ErrorKind {
+	if e == nil {
+		return KindNone
+	}
+	return e.Kind
 }
 
 // Sentinel causes the client cancels its request context with, so that a
@@ -149,7 +161,10 @@ func statusError(status int, body []byte) *Error {
 	case status < 400:
 		kind = KindMalformed // 1xx/3xx that the client did not follow
 	}
-	msg := errorMessage(body)
+	msg := ""
+	if len(bytes.TrimSpace(body)) > 0 {
+		msg = errorMessage(body)
+	}
 	if msg == "" {
 		msg = http.StatusText(status)
 	}

@@ -313,11 +313,6 @@ func (c *Client) read(ctx context.Context, sse *SSEReader, w *watchdog, res *Res
 			}
 			return
 		}
-		if res.Timing.FirstContent.IsZero() {
-			w.arm(errFirstChunkTimeout, c.opts.FirstChunkTimeout)
-		} else {
-			w.arm(errIdleTimeout, c.opts.IdleTimeout)
-		}
 		data := bytes.TrimSpace(ev.Data)
 		if ev.Name == "error" {
 			res.Err = &Error{Kind: KindStreamError, Message: errorMessage(data)}
@@ -336,6 +331,11 @@ func (c *Client) read(ctx context.Context, sse *SSEReader, w *watchdog, res *Res
 			return
 		}
 		c.apply(&ch, now, res, &text, on)
+		if res.Timing.FirstContent.IsZero() {
+			w.arm(errFirstChunkTimeout, c.opts.FirstChunkTimeout)
+		} else {
+			w.arm(errIdleTimeout, c.opts.IdleTimeout)
+		}
 	}
 }
 
