@@ -356,7 +356,7 @@ func TestRatesAndWindows(t *testing.T) {
 func TestQuantileEdges(t *testing.T) {
 	inf := math.Inf(1)
 	h := Histogram{Exposed: true, Buckets: []Bucket{{1, 0}, {2, 10}, {inf, 20}}, Count: 20}
-	wantQuantile(t, &h, 0, 1)    // the lowest non-empty bucket's lower bound
+	wantQuantile(t, &h, 0, 1) // the lowest non-empty bucket's lower bound
 	wantQuantile(t, &h, 0.25, 1.5)
 	wantQuantile(t, &h, 0.9, 2) // in +Inf: the highest finite bound
 	for _, q := range []float64{-0.1, 1.1, math.NaN()} {

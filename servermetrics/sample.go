@@ -181,11 +181,11 @@ type Engine struct {
 // Sample is one scrape, mapped: the measures and histograms benchtop shows,
 // each with its source, on the client's clock.
 type Sample struct {
-	At      time.Time
-	Server  Server
-	Models  []string // values of the model_name label, when the server labels by model
-	Values  [numMeasures]Value
-	Hists   [numHists]Histogram
+	At     time.Time
+	Server Server
+	Models []string // values of the model_name label, when the server labels by model
+	Values [numMeasures]Value
+	Hists  [numHists]Histogram
 	// Window holds each histogram's observations since the previous scrape
 	// (the same as Hists on a first scrape).
 	Window  [numHists]Histogram
