@@ -219,4 +219,3 @@ func (m *metrics) refresh(ctx context.Context) {
 }
 
 var _ engine.Observer = (*metrics)(nil)
-
