@@ -157,6 +157,42 @@ func TestStreamOneTokenPerChunk(t *testing.T) {
 	}
 }
 
+// Streams that end with [DONE] leave their connection for the next request.
+func TestStreamReusesConnections(t *testing.T) {
+	srv := httptest.NewUnstartedServer(nil)
+	var mu sync.Mutex
+	conns := 0
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, s := range []string{comp("a"), usage(1, 1), done} {
+			io.WriteString(w, s)
+			w.(http.Flusher).Flush()
+		}
+		time.Sleep(5 * time.Millisecond) // the body's end comes after [DONE]
+	})
+	srv.Start()
+	defer srv.Close()
+	c := newClient(t, srv.URL, nil)
+	for range 5 {
+		if res, _ := run(t, c, basic); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Fatalf("%d connections for 5 sequential streams", conns)
+	}
+}
+
 func TestStreamSeveralTokensPerChunk(t *testing.T) {
 	srv := scripted(t, []step{{raw: compIDs("ab", 7, 8)}, {raw: compIDs("", 9)}, {raw: compIDs("cde", 10, 11, 12)}, {raw: usage(2, 6)}, {raw: done}}, nil)
 	res, ev := run(t, newClient(t, srv.URL, nil), basic)

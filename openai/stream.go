@@ -319,6 +319,15 @@ func (c *Client) read(ctx context.Context, sse *SSEReader, w *watchdog, res *Res
 			return
 		}
 		if string(data) == "[DONE]" {
+			// Read the body's end, so the connection goes back to the pool
+			// (the next request does not pay a connect in its TTFT); a
+			// server that keeps talking is cut after a few events.
+			w.arm(errIdleTimeout, min(c.opts.IdleTimeout, 2*time.Second))
+			for range 8 {
+				if _, err := sse.Next(); err != nil {
+					break
+				}
+			}
 			return
 		}
 		if msg, ok := streamErrorOf(data); ok {
