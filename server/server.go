@@ -100,6 +100,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // ModelName is the served model id.
 func (s *Server) ModelName() string { return s.name }
 
+// DefaultAddr is where benchtop serve listens unless told otherwise (vLLM's
+// port, on loopback only).
+const DefaultAddr = "127.0.0.1:8000"
+
 // NewHTTPServer wraps h for addr with the timeouts a long-lived streaming
 // server wants: headers must come within 10 s, idle keep-alive connections
 // close after 2 minutes, and responses have no write deadline (a stream
