@@ -398,3 +398,29 @@ func (r *rig) scrape(t *testing.T) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// A client of a whole (non-streamed) answer that leaves while its request
+// waits has it aborted too.
+func TestClientDisconnectWhole(t *testing.T) {
+	r := newRig(t, Options{})
+	if err := r.eng.SetPaused(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", r.http.URL+"/v1/completions", strings.NewReader(`{"prompt":[5,6,7],"max_tokens":50}`))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("a paused engine answered")
+	}
+	for i := 0; !strings.Contains(r.scrape(t), `finished_reason="abort",model_name="tiny"} 1`); i++ {
+		if i > 200 {
+			t.Fatalf("not aborted:\n%s", r.scrape(t))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := r.eng.SetPaused(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	r.idle(t)
+}
