@@ -99,6 +99,9 @@ type Result struct {
 	Err          *Error  // nil: the request succeeded
 }
 
+// Kind is how the request failed; KindNone when it succeeded.
+func (r *Result) Kind() ErrorKind { return r.Err.KindOrNone() }
+
 // TTFT is the time from the start to the first content chunk (0 if none).
 func (r *Result) TTFT() time.Duration { return since(r.Timing.Start, r.Timing.FirstContent) }
 

@@ -18,7 +18,7 @@ import (
 	"benchtop/openai"
 )
 
-const maxModelLen = 256
+const maxModelLen = 1024
 
 // rig is a real engine (tiny preset, CPU backend) running on its own
 // goroutine, with the server over it on a loopback listener.
@@ -275,7 +275,7 @@ func TestBadRequests(t *testing.T) {
 		{"POST", "/v1/completions", `{"model":"gpt-4","prompt":[1]}`, 404, "does not exist"},
 		{"POST", "/v1/completions", `{"prompt":[1],"max_tokens":0}`, 400, "at least 1"},
 		{"POST", "/v1/completions", `{"prompt":[1],"max_tokens":-3}`, 400, "at least 1"},
-		{"POST", "/v1/completions", `{"prompt":[1,2,3],"max_tokens":254}`, 400, "maximum context length is 256"},
+		{"POST", "/v1/completions", `{"prompt":[1,2,3],"max_tokens":1022}`, 400, "maximum context length is 1024"},
 		{"POST", "/v1/completions", `{"prompt":[1,2,3],"max_tokens":9999999999}`, 400, "maximum context length"},
 		{"POST", "/v1/completions", `{"prompt":[1,2,3],"max_tokens":9223372036854775807}`, 400, "maximum context length"},
 		{"POST", "/v1/completions", `{"prompt":[1,2,3],"max_tokens":9223372036854775808}`, 400, "invalid JSON"},
@@ -357,7 +357,7 @@ func TestClientDisconnectFreesItsSequence(t *testing.T) {
 	r := newRig(t, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "POST", r.http.URL+"/v1/completions",
-		strings.NewReader(`{"prompt":[5,6,7],"max_tokens":250,"ignore_eos":true,"stream":true}`))
+		strings.NewReader(`{"prompt":[5,6,7],"max_tokens":1000,"ignore_eos":true,"stream":true}`))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -366,13 +366,20 @@ func TestClientDisconnectFreesItsSequence(t *testing.T) {
 	if _, err := sse.Next(); err != nil {
 		t.Fatal(err)
 	}
+	// Paused, the request stays mid-generation until the client has left.
+	if err := r.eng.SetPaused(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
 	var used int
 	if err := r.eng.Exec(context.Background(), func() { used = r.eng.Blocks().NumUsed() }); err != nil || used == 0 {
 		t.Fatalf("the request holds no blocks mid-stream (%d, %v)", used, err)
 	}
 	cancel()
 	resp.Body.Close()
-	r.idle(t)
+	r.idle(t) // the abort is applied while paused
+	if err := r.eng.SetPaused(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
 	// The abort is counted as vLLM counts it.
 	for i := 0; ; i++ {
 		b := r.scrape(t)
