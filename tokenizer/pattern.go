@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/dlclark/regexp2/v2"
@@ -49,8 +50,15 @@ func compileRegex(expr string) (*regexp2.Regexp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("regex %q: %w", expr, err)
 	}
+	// A pattern that backtracks without end (a hostile file) fails a
+	// match with an error instead of hanging Encode.
+	re.MatchTimeout = regexTimeout
 	return re, nil
 }
+
+// regexTimeout bounds one regex match; real split patterns take
+// microseconds.
+const regexTimeout = 5 * time.Second
 
 // span is a piece of a string: [start, end) bytes, and whether the pattern
 // matched it.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMergesAsStringsOrPairs(t *testing.T) {
@@ -369,5 +370,17 @@ func TestRealFacts(t *testing.T) {
 				t.Errorf("%d is not special", c.specialID)
 			}
 		})
+	}
+}
+
+func TestHostileRegexFails(t *testing.T) {
+	tok := toy(t, nil, nil, map[string]any{"pre_tokenizer": map[string]any{
+		"type": "Split", "pattern": map[string]any{"Regex": "(a|aa)*b"}, "behavior": "Isolated", "invert": false}})
+	for _, p := range tok.pre {
+		p.(splitPre).pat.re.MatchTimeout = 50 * time.Millisecond
+	}
+	_, err := tok.Encode(strings.Repeat("a", 60)+"c", false)
+	if err == nil || !strings.Contains(err.Error(), "pre-tokenize") {
+		t.Fatalf("catastrophic backtracking: %v", err)
 	}
 }
