@@ -102,7 +102,13 @@ func TestReference(t *testing.T) {
 				t.Fatalf("the cached %s tokenizer.json is not the file %s was recorded on (sha256 %s, recorded %s)", name, path, got, rec.SHA256)
 			}
 			tok := realTokenizer(t, name)
+			if len(rec.Encode) != len(corpus) || len(rec.EncodeSpecial) != len(corpus) || len(rec.Decode) != len(corpus) || len(rec.DecodeSkipSpecial) != len(corpus) {
+				t.Fatalf("%s has ids for another corpus than testdata/corpus.json's %d strings", path, len(corpus))
+			}
 			for i, text := range corpus {
+				if t.Failed() && countFailures(t) {
+					return
+				}
 				for _, c := range []struct {
 					addSpecial bool
 					want       []int32
@@ -131,3 +137,16 @@ func TestReference(t *testing.T) {
 		})
 	}
 }
+
+// countFailures stops a subtest after many mismatches: the first ones say
+// what is wrong, hundreds more only bury them.
+func countFailures(t *testing.T) bool {
+	failures[t.Name()]++
+	if failures[t.Name()] > 20 {
+		t.Errorf("stopping after 20 strings with mismatches")
+		return true
+	}
+	return false
+}
+
+var failures = map[string]int{}
