@@ -23,11 +23,12 @@
 //   - post-processors, applied only when special tokens are asked for:
 //     TemplateProcessing, ByteLevel, RobertaProcessing, BertProcessing,
 //     Sequence;
+//   - truncation and padding, when the file sets them, for one sequence;
 //   - decoders: Sequence, ByteLevel, Replace, ByteFallback, Fuse, Strip,
 //     Metaspace, BPEDecoder.
 //
 // Anything else (Unigram or WordPiece models, the Precompiled normalizer,
-// truncation or padding set in the file...) is an error wrapping
+// the Whitespace and Bert pre-tokenizers...) is an error wrapping
 // ErrUnsupported when the file is read; a broken file is an error wrapping
 // ErrMalformed that names the component and field. Nothing in this package
 // panics on its input.

@@ -48,12 +48,6 @@ func Parse(data []byte) (*Tokenizer, error) {
 	if f.Version != nil && *f.Version != "1.0" {
 		return nil, fmt.Errorf("%w: version %q (want \"1.0\")", ErrUnsupported, *f.Version)
 	}
-	if !isNull(f.Truncation) {
-		return nil, fmt.Errorf("%w: truncation is set; benchtop encodes whole texts (set it to null)", ErrUnsupported)
-	}
-	if !isNull(f.Padding) {
-		return nil, fmt.Errorf("%w: padding is set; benchtop encodes whole texts (set it to null)", ErrUnsupported)
-	}
 	if isNull(f.Model) {
 		return nil, fmt.Errorf("%w: no model", ErrMalformed)
 	}
@@ -80,6 +74,16 @@ func Parse(data []byte) (*Tokenizer, error) {
 	if !isNull(f.Decoder) {
 		if t.dec, err = parseDecoder(f.Decoder); err != nil {
 			return nil, fmt.Errorf("decoder: %w", wrapMalformed(err))
+		}
+	}
+	if !isNull(f.Truncation) {
+		if t.trunc, err = parseTruncation(f.Truncation); err != nil {
+			return nil, fmt.Errorf("truncation: %w", wrapMalformed(err))
+		}
+	}
+	if !isNull(f.Padding) {
+		if t.pad, err = parsePadding(f.Padding); err != nil {
+			return nil, fmt.Errorf("padding: %w", wrapMalformed(err))
 		}
 	}
 	tokens := make([]addedToken, 0, len(f.AddedTokens))

@@ -10,9 +10,19 @@ import (
 // (tokenizer.json's "post_processor", for a single sequence).
 type processor interface {
 	process(ids []int32, addSpecial bool) []int32
+	// added is how many ids process adds with addSpecial.
+	added() int
 }
 
 type processorSeq []processor
+
+func (q processorSeq) added() int {
+	n := 0
+	for _, p := range q {
+		n += p.added()
+	}
+	return n
+}
 
 func (q processorSeq) process(ids []int32, addSpecial bool) []int32 {
 	for _, p := range q {
@@ -26,6 +36,8 @@ func (q processorSeq) process(ids []int32, addSpecial bool) []int32 {
 type wrapProcessor struct {
 	before, after []int32
 }
+
+func (w wrapProcessor) added() int { return len(w.before) + len(w.after) }
 
 func (w wrapProcessor) process(ids []int32, addSpecial bool) []int32 {
 	if !addSpecial || len(w.before)+len(w.after) == 0 {
@@ -42,6 +54,8 @@ func (w wrapProcessor) process(ids []int32, addSpecial bool) []int32 {
 type byteLevelProc struct{}
 
 func (byteLevelProc) process(ids []int32, _ bool) []int32 { return ids }
+
+func (byteLevelProc) added() int { return 0 }
 
 // templatePiece is one element of a template: {"Sequence": {"id": "A",
 // "type_id": 0}}, {"SpecialToken": {"id": "<s>", "type_id": 0}}, or the

@@ -17,6 +17,8 @@ type Tokenizer struct {
 	pre        []preTokenizer // stages in order; none: the whole text is one pre-token
 	post       processor      // nil: adds nothing
 	dec        decoder        // nil: tokens joined by spaces
+	trunc      *truncation    // nil: none
+	pad        *padding       // nil: none
 	added      *addedVocab
 }
 
@@ -74,8 +76,21 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) ([]int32, error) {
 			return nil, err
 		}
 	}
+	if t.trunc != nil {
+		added := 0
+		if addSpecial && t.post != nil {
+			added = t.post.added()
+		}
+		var err error
+		if ids, err = t.trunc.apply(ids, added); err != nil {
+			return nil, err
+		}
+	}
 	if t.post != nil {
 		ids = t.post.process(ids, addSpecial)
+	}
+	if t.pad != nil {
+		ids = t.pad.apply(ids)
 	}
 	return ids, nil
 }

@@ -384,3 +384,54 @@ func TestHostileRegexFails(t *testing.T) {
 		t.Fatalf("catastrophic backtracking: %v", err)
 	}
 }
+
+func TestTruncationAndPadding(t *testing.T) {
+	bos := map[string]any{"type": "TemplateProcessing", "single": "<s> $A", "pair": "<s> $A $B",
+		"special_tokens": map[string]any{"<s>": map[string]any{"id": "<s>", "ids": []int{len([]rune(toyChars))}, "tokens": []string{"<s>"}}}}
+	for _, c := range []struct {
+		trunc, pad any
+		addSpecial bool
+		want       string
+	}{
+		{map[string]any{"max_length": 3, "strategy": "LongestFirst", "stride": 0}, nil, false, "abc"},
+		{map[string]any{"max_length": 3, "strategy": "OnlyFirst", "stride": 0, "direction": "Left"}, nil, false, "def"},
+		{map[string]any{"max_length": 3, "strategy": "LongestFirst", "stride": 0}, nil, true, "<s>ab"},
+		{map[string]any{"max_length": 1, "strategy": "LongestFirst", "stride": 0}, nil, true, "<s>"},
+		{map[string]any{"max_length": 0, "strategy": "LongestFirst", "stride": 0}, nil, false, ""},
+		{nil, map[string]any{"strategy": map[string]any{"Fixed": 8}, "direction": "Left", "pad_id": 0, "pad_type_id": 0, "pad_token": " "}, false, "  abcdef"},
+		{nil, map[string]any{"strategy": "BatchLongest", "direction": "Right", "pad_to_multiple_of": 4, "pad_id": 0, "pad_type_id": 0, "pad_token": " "}, true, "<s>abcdef "},
+		{map[string]any{"max_length": 4, "strategy": "LongestFirst", "stride": 0}, map[string]any{"strategy": map[string]any{"Fixed": 6}, "direction": "Right", "pad_id": 0, "pad_type_id": 0, "pad_token": " "}, false, "abcd  "},
+	} {
+		tok := toy(t, []string{"<s>"}, nil, map[string]any{"truncation": c.trunc, "padding": c.pad, "post_processor": bos,
+			"added_tokens": []any{added("<s>", "special")}})
+		got := mustEncode(t, tok, "abcdef", c.addSpecial)
+		var want []int32
+		for _, s := range tok.added.raw.splitForTest(c.want) {
+			want = append(want, id(t, tok, s))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("truncation %v padding %v special %v: %v, want %v (%q)", c.trunc, c.pad, c.addSpecial, got, want, c.want)
+		}
+	}
+	tok := toy(t, nil, nil, map[string]any{"truncation": map[string]any{"max_length": 2, "strategy": "OnlySecond", "stride": 0}})
+	if _, err := tok.Encode("abc", false); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("OnlySecond: %v", err)
+	}
+	tok = toy(t, nil, nil, map[string]any{"truncation": map[string]any{"max_length": 2, "strategy": "LongestFirst", "stride": 2}})
+	if _, err := tok.Encode("abc", false); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "stride") {
+		t.Errorf("stride: %v", err)
+	}
+}
+
+// splitForTest cuts s into "<s>" and single characters.
+func (m *matcher) splitForTest(s string) []string {
+	var out []string
+	for s != "" {
+		if strings.HasPrefix(s, "<s>") {
+			out, s = append(out, "<s>"), s[3:]
+			continue
+		}
+		out, s = append(out, s[:1]), s[1:]
+	}
+	return out
+}
