@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -283,7 +284,9 @@ func (c *idCache) put(w string, ids []int32) {
 	}
 	c.mu.Lock()
 	if len(c.m) < c.max {
-		c.m[w] = append([]int32(nil), ids...)
+		// Clone the key: w may be a slice of a long prompt, which the
+		// cache would otherwise keep alive.
+		c.m[strings.Clone(w)] = append([]int32(nil), ids...)
 	}
 	c.mu.Unlock()
 }
