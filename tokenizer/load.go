@@ -153,27 +153,27 @@ func strictFields(raw json.RawMessage, v any, required ...string) error {
 }
 
 type bpeJSON struct {
-	Type                    *string         `json:"type"`
-	Dropout                 *float64        `json:"dropout"`
-	UnkToken                *string         `json:"unk_token"`
-	ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
-	EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
-	FuseUnk                 *bool           `json:"fuse_unk"`
-	ByteFallback            *bool           `json:"byte_fallback"`
-	IgnoreMerges            *bool           `json:"ignore_merges"`
-	Vocab                   json.RawMessage `json:"vocab"`
-	Merges                  json.RawMessage `json:"merges"`
+	Type                    *string           `json:"type"`
+	Dropout                 *float64          `json:"dropout"`
+	UnkToken                *string           `json:"unk_token"`
+	ContinuingSubwordPrefix *string           `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string           `json:"end_of_word_suffix"`
+	FuseUnk                 *bool             `json:"fuse_unk"`
+	ByteFallback            *bool             `json:"byte_fallback"`
+	IgnoreMerges            *bool             `json:"ignore_merges"`
+	Vocab                   map[string]uint32 `json:"vocab"`
+	Merges                  json.RawMessage   `json:"merges"`
 }
 
 func parseModel(raw json.RawMessage) (*bpe, error) {
 	var v bpeJSON
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("BPE model: %w", err)
 	}
 	if v.Type != nil && *v.Type != "BPE" {
 		return nil, fmt.Errorf("%w: model type %q (only BPE is supported)", ErrUnsupported, *v.Type)
 	}
-	if isNull(v.Vocab) || isNull(v.Merges) {
+	if v.Vocab == nil || isNull(v.Merges) {
 		return nil, fmt.Errorf("BPE model needs both vocab and merges")
 	}
 	if v.Dropout != nil && (*v.Dropout < 0 || *v.Dropout > 1) {
@@ -181,7 +181,7 @@ func parseModel(raw json.RawMessage) (*bpe, error) {
 	}
 	// A dropout above 0 makes HF's BPE random; benchtop always applies
 	// every merge, as HF does at dropout 0 (how models are served).
-	vocab, err := parseVocab(v.Vocab)
+	vocab, err := checkVocab(v.Vocab)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +246,11 @@ func parseVocab(raw json.RawMessage) (map[string]int32, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, fmt.Errorf("vocab: %w", err)
 	}
+	return checkVocab(v)
+}
+
+// checkVocab narrows the ids to int32.
+func checkVocab(v map[string]uint32) (map[string]int32, error) {
 	out := make(map[string]int32, len(v))
 	for s, id := range v {
 		if id > maxID {
