@@ -2,8 +2,10 @@ package tokenizer
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -127,6 +129,37 @@ func TestSeedFiles(t *testing.T) {
 			if _, err := tok.Encode(text, true); err != nil {
 				t.Errorf("%s: encode %q: %v", name, text, err)
 			}
+		}
+	}
+}
+
+// TestConcurrentEncode: one Tokenizer serves many goroutines (run with
+// -race); they agree with a sequential encode.
+func TestConcurrentEncode(t *testing.T) {
+	tok := seedTokenizer(t, "bytelevel.json")
+	want := make([][]int32, len(fuzzTexts))
+	for i, s := range fuzzTexts {
+		want[i] = mustEncode(t, tok, s, true)
+	}
+	tok.model.cache = newIDCache()
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for r := 0; r < 50; r++ {
+				for i, s := range fuzzTexts {
+					got, err := tok.Encode(s, true)
+					if err != nil || !slices.Equal(got, want[i]) {
+						errs <- fmt.Errorf("%q: %v %v, want %v", s, got, err, want[i])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }
