@@ -40,6 +40,11 @@
 // treats a piece as first only when it starts the input, which equals HF's
 // offset test for every normalizer that only prepends or replaces.
 //
+// Split regexes see characters as Unicode 16.0 classifies them, as the
+// Oniguruma in tokenizers 0.21.2 and later does (Go's tables are 15.0;
+// unicode16.go bridges them). Older tokenizers releases (Unicode 14) split
+// the few characters Unicode 15.0 added differently.
+//
 // The reference test (reference_test.go) compares ids and decodes with
 // those recorded from Hugging Face tokenizers by scripts/hf_tokenize.py on
 // testdata/corpus.json, for the real Qwen3, Llama 3, Llama 2 and Gemma 3

@@ -95,7 +95,7 @@ func (p pattern) find(s string) ([]span, error) {
 			i += k + len(p.literal)
 		}
 	} else {
-		idx, err := p.re.FindAllStringIndex(s, -1)
+		idx, err := p.regexIndex(s)
 		if err != nil {
 			return nil, fmt.Errorf("regex %q: %w", p.re.String(), err)
 		}
@@ -107,6 +107,30 @@ func (p pattern) find(s string) ([]span, error) {
 		out = append(out, span{prev, len(s), false})
 	}
 	return out, nil
+}
+
+// regexIndex returns the byte ranges of the regex's matches in s, with the
+// characters of Unicode 15.1 and 16.0 seen as HF's Oniguruma sees them.
+func (p pattern) regexIndex(s string) ([][]int, error) {
+	runes, ok := asUnicode16(s)
+	if !ok {
+		return p.re.FindAllStringIndex(s, -1)
+	}
+	idx, err := p.re.FindAllRunesIndex(runes, -1)
+	if err != nil {
+		return nil, err
+	}
+	offset := make([]int, len(runes)+1) // byte offset of each rune index
+	i := 0
+	for k := range s {
+		offset[i] = k
+		i++
+	}
+	offset[len(runes)] = len(s)
+	for _, m := range idx {
+		m[0], m[1] = offset[m[0]], offset[m[1]]
+	}
+	return idx, nil
 }
 
 // replace replaces every match of p in s by content.

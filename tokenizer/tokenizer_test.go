@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 func TestMergesAsStringsOrPairs(t *testing.T) {
@@ -434,4 +435,38 @@ func (m *matcher) splitForTest(s string) []string {
 		out, s = append(out, s[:1]), s[1:]
 	}
 	return out
+}
+
+// TestUnicode16: characters Unicode 15.1 and 16.0 added (Garay letters,
+// CJK extension I, Kirat Rai digits) are letters and digits to the split
+// regex, as in the Oniguruma HF bundles; older ones are unchanged.
+func TestUnicode16(t *testing.T) {
+	p := pattern{re: gpt2Pattern().re}
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"a\U00010D50\U00010D51b", []string{"a\U00010D50\U00010D51b"}},
+		{"x \U0002EBF0\U0002EBF1!", []string{"x", " \U0002EBF0\U0002EBF1", "!"}},
+		{"n \U00016D70\U00016D71.", []string{"n", " \U00016D70\U00016D71", "."}},
+		{"a\U00031350b \U0001D2C0", []string{"a\U00031350b", " \U0001D2C0"}},
+	} {
+		spans, err := p.find(c.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range spans {
+			got = append(got, c.text[s.start:s.end])
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: %q, want %q", c.text, got, c.want)
+		}
+	}
+	// Each representative is a non-ASCII rune Go's tables assign.
+	for _, r := range unicode16 {
+		if r.lo > r.hi || r.as < 0x80 || !unicode.In(r.as, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S) {
+			t.Errorf("row %U-%U: representative %U", r.lo, r.hi, r.as)
+		}
+	}
 }
