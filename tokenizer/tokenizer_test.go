@@ -407,7 +407,7 @@ func TestTruncationAndPadding(t *testing.T) {
 			"added_tokens": []any{added("<s>", "special")}})
 		got := mustEncode(t, tok, "abcdef", c.addSpecial)
 		var want []int32
-		for _, s := range tok.added.raw.splitForTest(c.want) {
+		for _, s := range splitToy(c.want) {
 			want = append(want, id(t, tok, s))
 		}
 		if !slices.Equal(got, want) {
@@ -424,8 +424,8 @@ func TestTruncationAndPadding(t *testing.T) {
 	}
 }
 
-// splitForTest cuts s into "<s>" and single characters.
-func (m *matcher) splitForTest(s string) []string {
+// splitToy cuts s into "<s>" and single characters.
+func splitToy(s string) []string {
 	var out []string
 	for s != "" {
 		if strings.HasPrefix(s, "<s>") {
