@@ -225,7 +225,7 @@ func (e *Engine) emit(ev *RequestEvent) {
 func (e *Engine) finish(seq *Sequence, why FinishReason, at time.Time) {
 	seq.Finish, seq.FinishedAt, seq.State = why, at, Finished
 	e.emit(&RequestEvent{Kind: EvFinished, ID: seq.Req.ID, Time: at, PromptTokens: seq.NumPrompt,
-		OutputTokens: seq.NumOutput(), Finish: why, Arrival: seq.Req.Arrival})
+		OutputTokens: seq.NumOutput(), Finish: why, Err: seq.Err, Arrival: seq.Req.Arrival})
 	if ch, ok := e.waiters[seq]; ok {
 		delete(e.waiters, seq)
 		ch <- Result{ID: seq.Req.ID, Prompt: seq.Req.Prompt, Output: append([]int32(nil), seq.Output()...),
