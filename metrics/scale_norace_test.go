@@ -1,0 +1,6 @@
+//go:build !race
+
+package metrics
+
+// truthScale divides the truth test's rate: 1, the GPU rate, normally.
+const truthScale = 1
