@@ -54,7 +54,7 @@ func (p *histPool) get() *hdr.Histogram {
 }
 
 func (p *histPool) put(h *hdr.Histogram) {
-	if h != nil && len(p.free) < 256 {
+	if h != nil && len(p.free) < 64 {
 		h.Reset()
 		p.free = append(p.free, h)
 	}
@@ -125,6 +125,17 @@ func (x *hist) clear() {
 		x.h.Reset()
 	}
 	x.n, x.sum, x.max, x.small = 0, 0, 0, 0
+}
+
+// recycle empties x for its next interval: a busy histogram keeps its HDR
+// part, a quiet one (few samples last time) gives it back, so a bucket's
+// memory follows the load instead of the busiest interval ever seen.
+func (x *hist) recycle(p *histPool) {
+	if x.n >= 512 {
+		x.clear()
+	} else {
+		x.release(p)
+	}
 }
 
 // release empties x and gives its HDR part back to the pool.

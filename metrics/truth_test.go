@@ -242,10 +242,11 @@ const (
 // is scheduled after a queueing delay, produces its first chunk at its TTFT
 // and then chunks at a per-token ITL; a quarter stream chunks of 1–4
 // tokens. When one finishes, the next arrives. A step event ends every
-// millisecond. Every duration is drawn in whole microseconds.
+// stepDt (a millisecond). Every duration is drawn in whole microseconds.
 type generator struct {
 	clients int
 	span    int64
+	stepDt  int64 // between step events
 	rng     *rand.Rand
 	reqs    []genReq
 	q       genQueue
@@ -260,7 +261,7 @@ type genReq struct {
 }
 
 func newGenerator(clients int, span time.Duration, seed uint64) *generator {
-	return &generator{clients: clients, span: int64(span), rng: rand.New(rand.NewPCG(seed, 7))}
+	return &generator{clients: clients, span: int64(span), stepDt: int64(time.Millisecond), rng: rand.New(rand.NewPCG(seed, 7))}
 }
 
 func (g *generator) us(mean float64, sigma float64, lo, hi int64) int64 {
@@ -327,7 +328,7 @@ func (g *generator) run(o engine.Observer, tick func(n int, now int64), count fu
 	for i := range g.reqs {
 		g.q.push(genItem{t: int64(g.rng.IntN(50_000)) * 1000, i: i})
 	}
-	g.q.push(genItem{t: int64(time.Millisecond), i: -1})
+	g.q.push(genItem{t: g.stepDt, i: -1})
 	abs := func(t int64) time.Time { return time.Unix(0, base+t) }
 	for n := 0; ; n++ {
 		it := g.q.pop()
@@ -338,7 +339,7 @@ func (g *generator) run(o engine.Observer, tick func(n int, now int64), count fu
 			total := int64(600+g.rng.IntN(400)) * 1000
 			o.OnStep(&engine.StepEvent{Start: abs(it.t - total), Total: time.Duration(total), NumSeqs: g.clients, MaxNumSeqs: 8192})
 			count(sample{kind: sampleStep, t: it.t, v: total})
-			g.q.push(genItem{t: it.t + int64(time.Millisecond), i: -1})
+			g.q.push(genItem{t: it.t + g.stepDt, i: -1})
 			tick(n, it.t)
 			continue
 		}

@@ -42,15 +42,15 @@ func (s *slot) src(i uint16) *srcSlot {
 	return &s.srcs[i]
 }
 
-func (s *slot) reset(idx int64) {
+func (s *slot) reset(idx int64, p *histPool) {
 	s.idx = idx
 	s.tokens, s.prompt, s.finished, s.failed, s.sloMet = 0, 0, 0, 0, 0
 	for i := range s.h {
-		s.h[i].clear()
+		s.h[i].recycle(p)
 	}
 	for i := range s.srcs {
 		s.srcs[i].tokens = 0
-		s.srcs[i].step.clear()
+		s.srcs[i].step.recycle(p)
 	}
 }
 
@@ -94,7 +94,7 @@ func (w *window) init(o Options, p *histPool) {
 func (w *window) clear(start int64) {
 	w.start, w.cur, w.dirty = start, 0, true
 	for i := range w.slots {
-		w.slots[i].reset(-1)
+		w.slots[i].reset(-1, w.pool)
 	}
 }
 
@@ -123,7 +123,7 @@ func (w *window) slotAt(t int64) *slot {
 	}
 	s := &w.slots[i%int64(len(w.slots))]
 	if s.idx != i {
-		s.reset(i)
+		s.reset(i, w.pool)
 	}
 	return s
 }
