@@ -94,3 +94,20 @@ func BenchmarkCollector(b *testing.B) {
 		b.Fatal("nothing was aggregated")
 	}
 }
+
+// BenchmarkHandOff is the engine side alone: what one token event costs the
+// goroutine that hands it off (the queue is emptied without aggregating).
+func BenchmarkHandOff(b *testing.B) {
+	c, _ := newFake(b)
+	ev := engine.RequestEvent{Kind: engine.EvToken, ID: "bench-1", Time: time.Unix(0, base), PromptTokens: 128,
+		OutputTokens: 7, Arrival: time.Unix(0, base)}
+	spare := batch{ev: make([]event, 0, c.opts.QueueSize)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%4096 == 0 {
+			spare, _ = c.q.take(spare)
+		}
+		c.OnRequest(&ev)
+	}
+}
