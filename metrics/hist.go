@@ -6,7 +6,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Every histogram records integers from 1 to an hour's worth of nanoseconds
+// Every histogram records integers from 0 to an hour's worth of nanoseconds
 // (or plain counts, such as tokens per chunk) with two significant digits:
 // HDR keeps values below 256 exactly and gives every larger value a bucket at
 // most 1/128 of it wide, so a percentile read back is within Precision of a
