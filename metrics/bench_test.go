@@ -21,7 +21,7 @@ import (
 //
 //	go test -run - -bench Collector -cpu 1 ./metrics
 func BenchmarkCollector(b *testing.B) {
-	c, _ := newFake(b)
+	c, clk := newFake(b)
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { c.Run(ctx); close(ran) }()
@@ -47,6 +47,7 @@ func BenchmarkCollector(b *testing.B) {
 	n := 0
 	for n < b.N {
 		now += int64(4 * time.Millisecond)
+		clk.set(now)
 		at := stamp()
 		for i := range reqs {
 			r := &reqs[i]

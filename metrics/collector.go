@@ -140,6 +140,7 @@ func (c *Collector) Run(ctx context.Context) {
 func (c *Collector) drainOnce() bool {
 	b, dropped := c.q.take(c.agg.spare)
 	c.agg.dropped = dropped
+	c.agg.win.horizon = c.now().UnixNano() + int64(time.Minute)
 	c.agg.process(&b)
 	c.agg.spare = b
 	return len(b.ev) > 0

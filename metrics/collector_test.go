@@ -416,3 +416,17 @@ func TestKeepLast(t *testing.T) {
 		t.Fatalf("got %v: want a fresh [4 5]", got)
 	}
 }
+
+// An event stamped far in the future counts, but stays out of the window:
+// it must not push the window ahead of the clock for good.
+func TestFutureTimestamp(t *testing.T) {
+	c, clk := newFake(t)
+	rq(c, engine.EvToken, "x", 3_600_000, 1, 0) // an hour ahead
+	for i := int64(0); i < 100; i++ {
+		rq(c, engine.EvToken, "x", 1000+i, 1, 0)
+	}
+	s := syncAt(t, c, clk, 2000)
+	if s.OutputTokens != 101 || s.OutputTPS != 50 || s.Window != 2*time.Second {
+		t.Fatalf("%d tokens, %g tok/s over %v", s.OutputTokens, s.OutputTPS, s.Window)
+	}
+}

@@ -67,6 +67,7 @@ type window struct {
 	n        int64 // buckets in the window
 	slots    []slot
 	cur      int64
+	horizon  int64 // events stamped later than this (a minute past the clock) stay out of the window
 	dirty    bool
 	stats    windowStats
 	merged   [numSlotHists]hist // scratch
@@ -93,6 +94,7 @@ func (w *window) init(o Options, p *histPool) {
 
 func (w *window) clear(start int64) {
 	w.start, w.cur, w.dirty = start, 0, true
+	w.horizon = max(w.horizon, start+int64(time.Minute))
 	for i := range w.slots {
 		w.slots[i].reset(-1, w.pool)
 	}
@@ -106,10 +108,11 @@ func (w *window) bucketOf(t int64) int64 {
 }
 
 // slotAt is the bucket of an event at t, opening buckets up to it; nil when
-// t is before the start or older than the window.
+// t is before the start, older than the window, or past the horizon (a
+// bogus timestamp must not push the window into the future for good).
 func (w *window) slotAt(t int64) *slot {
 	i := w.bucketOf(t)
-	if i < 0 {
+	if i < 0 || t > w.horizon {
 		return nil
 	}
 	if i > w.cur {
