@@ -225,7 +225,7 @@ func (e *Engine) emit(ev *RequestEvent) {
 func (e *Engine) finish(seq *Sequence, why FinishReason, at time.Time) {
 	seq.Finish, seq.FinishedAt, seq.State = why, at, Finished
 	e.emit(&RequestEvent{Kind: EvFinished, ID: seq.Req.ID, Time: at, PromptTokens: seq.NumPrompt,
-		OutputTokens: seq.NumOutput(), Finish: why, Arrival: seq.Req.Arrival})
+		OutputTokens: seq.NumOutput(), Finish: why, Err: seq.Err, Arrival: seq.Req.Arrival})
 	seq.Req.Stream.end(why, seq.Err) // after the observers: a consumer never sees the end first
 	if ch, ok := e.waiters[seq]; ok {
 		delete(e.waiters, seq)

@@ -22,6 +22,7 @@ type RequestEvent struct {
 	PromptTokens int
 	OutputTokens int // after this event
 	Finish       FinishReason
+	Err          string // EvFinished: why the request failed, if it did
 	Arrival      time.Time
 }
 

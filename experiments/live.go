@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"benchtop/engine"
-	"benchtop/metrics"
 	"benchtop/snapshot"
 	"benchtop/workloads"
 )
@@ -51,16 +50,13 @@ func NewLive(s *Session, w workloads.Workload) (*Live, error) {
 	return l, nil
 }
 
-// summarise recomputes per-segment summaries once a second on the engine
-// goroutine (which owns the finished-request records).
+// summarise recomputes per-segment summaries once a second.
 func (l *Live) summarise() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		var segs []snapshot.Segment
-		if err := l.s.Engine.Exec(l.ctx, func() { segs = l.segmentsNow() }); err == nil {
-			l.segments.Store(&segs)
-		}
+		segs := l.segmentsNow()
+		l.segments.Store(&segs)
 		select {
 		case <-l.ctx.Done():
 			return
@@ -69,12 +65,15 @@ func (l *Live) summarise() {
 	}
 }
 
-// segmentsNow summarises the segments (engine goroutine only).
+// segmentsNow is the collector's segments as the snapshot file has them.
 func (l *Live) segmentsNow() []snapshot.Segment {
-	c := l.s.Collector
-	c.Flush()
-	snap := c.Latest()
-	return snapshot.Segments(c.Records(), snap.Markers, snap.Start, snap.Time)
+	ms := l.s.Collector.Segments()
+	segs := make([]snapshot.Segment, len(ms))
+	for i, s := range ms {
+		segs[i] = snapshot.Segment{Index: s.Index, What: s.What, Start: s.Start, Requests: s.Requests, OutputTPS: s.OutputTPS,
+			TTFTP50: s.TTFT.P50, TTFTP99: s.TTFT.P99, TPOTP50: s.TPOT.P50, E2EP50: s.E2E.P50}
+	}
+	return segs
 }
 
 // prepare tokenizes a workload once: each send copies one of its requests.
@@ -166,7 +165,7 @@ func (l *Live) SwitchWorkload(name string) error {
 }
 
 func (l *Live) mark(what string) {
-	_ = l.s.Engine.Exec(l.ctx, func() { l.s.Collector.Mark(time.Now(), what) })
+	l.s.Collector.Mark(time.Now(), what)
 }
 
 // SetMaxNumSeqs changes the batch size.
@@ -184,19 +183,16 @@ func (l *Live) SetPaused(p bool) error { return l.s.Engine.SetPaused(l.ctx, p) }
 
 // ResetStats clears every statistic and starts the session clock again.
 func (l *Live) ResetStats() error {
-	return l.s.Engine.Exec(l.ctx, func() { l.s.Collector.Reset() })
+	l.s.Collector.Reset()
+	return nil
 }
 
 // Snapshot writes the session to dir as snapshot-<time>.{json,csv,md}.
 func (l *Live) Snapshot(dir string) ([]string, error) {
-	var recs []metrics.RequestRecord
-	var segs []snapshot.Segment
-	if err := l.s.Engine.Exec(l.ctx, func() {
-		segs = l.segmentsNow()
-		recs = append(recs, l.s.Collector.Records()...)
-	}); err != nil {
+	if err := l.s.Collector.Sync(l.ctx); err != nil {
 		return nil, err
 	}
+	segs, recs := l.segmentsNow(), l.s.Collector.Records()
 	now := time.Now()
 	f := l.Frame()
 	f.Segments = segs

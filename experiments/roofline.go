@@ -6,7 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"benchtop/engine"
 	"benchtop/kernels"
 )
 
@@ -31,15 +30,15 @@ type Roofline struct {
 // roofline compares the run's most common decode batch with its floor.
 // ok is false when the backend cannot measure its ceilings.
 func (s *Session) roofline(ctx context.Context, start time.Time) (r Roofline, ok bool, err error) {
-	var steps []engine.StepEvent
-	var cerr error
-	if err := s.Engine.Exec(ctx, func() {
-		steps = append(steps, s.Collector.DecodeStepsSince(start)...)
-		if len(steps) > 0 {
-			cerr = s.Engine.MeasureCeilings()
-		}
-	}); err != nil {
+	if err := s.Collector.Sync(ctx); err != nil {
 		return r, false, err
+	}
+	steps := s.Collector.DecodeStepsSince(start)
+	var cerr error
+	if len(steps) > 0 {
+		if err := s.Engine.Exec(ctx, func() { cerr = s.Engine.MeasureCeilings() }); err != nil {
+			return r, false, err
+		}
 	}
 	if cerr != nil {
 		return r, false, fmt.Errorf("measure the card's ceilings: %w", cerr)

@@ -157,14 +157,10 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 	if firstErr != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, firstErr)
 	}
-	var itl []time.Duration
-	if err := s.Engine.Exec(ctx, func() {
-		s.Collector.Flush()
-		res.Records = append(res.Records, s.Collector.RecordsSince(res.Start)...)
-		itl = append(itl, s.Collector.ITLSince(res.Start)...)
-	}); err != nil {
+	if err := s.Collector.Sync(ctx); err != nil {
 		return nil, err
 	}
+	res.Records = s.Collector.RecordsSince(res.Start)
 	for _, r := range res.Results {
 		if r.Finish == engine.FinishRejected || r.Finish == engine.FinishAborted {
 			res.Failed++
@@ -176,7 +172,7 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 	if res.Failed > 0 {
 		return nil, fmt.Errorf("workload %s: %d of %d requests failed: %s", w.Name, res.Failed, len(reqs), res.FirstErr)
 	}
-	res.Summary = metrics.Summarise(res.Records, res.Wall, itl, s.Opts.SLO)
+	res.Summary = s.Collector.SummarySince(res.Start, res.Wall, s.Opts.SLO)
 	res.Lag = metrics.Summarize(lags)
 	return res, nil
 }
@@ -189,13 +185,14 @@ func (s *Session) progress(name string, total int, start time.Time) func() {
 	if s.Opts.Log == nil || !s.Opts.Progress {
 		return func() {}
 	}
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	finished0 := 0
 	if snap := s.Collector.Latest(); snap != nil {
 		finished0 = snap.Finished
 	}
 	go func() {
+		defer close(exited)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -210,5 +207,6 @@ func (s *Session) progress(name string, total int, start time.Time) func() {
 			}
 		}
 	}()
-	return func() { once.Do(func() { close(done) }) }
+	// Stop joins the goroutine: the log must not be written after it returns.
+	return func() { once.Do(func() { close(done); <-exited }) }
 }

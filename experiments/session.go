@@ -52,11 +52,11 @@ func Open(o Options) (*Session, error) {
 	if err := o.Engine.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Session{Opts: o, Collector: metrics.NewCollector(), GPU: gpumon.New(), done: make(chan error, 1)}
-	s.Collector.SLO = o.SLO
+	s := &Session{Opts: o, Collector: metrics.NewCollector(metrics.WithSLO(o.SLO)), GPU: gpumon.New(), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.GPU.Run(ctx)
+	go s.Collector.Run(ctx)
 	ready := make(chan error, 1)
 	go s.device(ctx, ready)
 	if err := <-ready; err != nil {

@@ -326,7 +326,7 @@ func (m Model) pickerText() string {
 }
 
 // stepFloor is the roofline floor of a step (0 without measured ceilings).
-func stepFloor(st *engine.Status, ev engine.StepEvent) time.Duration {
+func stepFloor(st *engine.Status, ev metrics.Step) time.Duration {
 	if st == nil || ev.NumSeqs == 0 {
 		return 0
 	}
