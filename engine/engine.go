@@ -76,14 +76,14 @@ func (e *Engine) build(cfg Config) error {
 	if cfg.MaxModelLen > 0 && cfg.MaxModelLen < e.maxModelLen {
 		e.maxModelLen = cfg.MaxModelLen
 	}
-	dt := e.be.Info().ComputeDType
+	dt := e.model.ComputeDType // activations and KV cache
 	weights := e.be.MemoryInUse()
 	ws, err := model.NewWorkspace(e.be, mc, cfg.MaxNumBatchedTokens, cfg.MaxNumSeqs, dt)
 	if err != nil {
 		return err
 	}
 	activation := e.be.MemoryInUse() - weights
-	plan, err := planKV(e.be, mc, &cfg, weights, activation)
+	plan, err := planKV(e.be, mc, &cfg, dt, weights, activation)
 	if err != nil {
 		ws.Free(e.be)
 		return err

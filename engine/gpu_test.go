@@ -30,7 +30,7 @@ func cpuTiny(t *testing.T, cfg Config) *Engine { return tinyEngine(t, cpu.New(2<
 
 func tinyEngine(t *testing.T, be kernels.Backend, cfg Config) *Engine {
 	t.Helper()
-	m, err := model.Open("tiny", be, kernels.F16, 11)
+	m, err := model.Open("tiny", be, model.Options{DType: "float16", Seed: 11})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func (s *Session) device(ctx context.Context, ready chan<- error) {
 		o.logf("benchtop: %s", note)
 	}
 	t0 := time.Now()
-	m, err := model.Open(o.Model, be, be.Info().ComputeDType, o.Engine.Seed+1)
+	m, err := model.Open(o.Model, be, model.Options{Seed: o.Engine.Seed + 1})
 	if err != nil {
 		be.Close()
 		ready <- err
