@@ -377,7 +377,9 @@ func TestBadLlamaFolders(t *testing.T) {
 			editConfig(dir, func(m map[string]any) { m["rope_scaling"] = map[string]any{"type": "dynamic", "factor": 2} })
 		}, `rope_scaling type "dynamic" is not supported`},
 		{"longrope in rope_parameters", func(dir string) {
-			editConfig(dir, func(m map[string]any) { m["rope_parameters"] = map[string]any{"rope_type": "longrope", "rope_theta": 1e4} })
+			editConfig(dir, func(m map[string]any) {
+				m["rope_parameters"] = map[string]any{"rope_type": "longrope", "rope_theta": 1e4}
+			})
 		}, `"longrope" is not supported`},
 		{"gelu", func(dir string) { editConfig(dir, func(m map[string]any) { m["hidden_act"] = "gelu" }) }, "silu"},
 		{"kv heads", func(dir string) { editConfig(dir, func(m map[string]any) { m["num_key_value_heads"] = 3 }) }, "not a multiple of num_key_value_heads 3"},
