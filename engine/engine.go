@@ -42,6 +42,9 @@ type Status struct {
 	Device    kernels.DeviceInfo
 	Model     string
 	Synthetic bool
+	// ModelNote says what of the model is not the real one's, e.g.
+	// "synthetic weights, GPT-2 tokenizer" ("" for a real folder).
+	ModelNote string
 	Params    int64
 	State     string // running, paused, switching, stopped
 	Err       string
@@ -123,7 +126,7 @@ func (e *Engine) publish(state, errMsg string) {
 	c := &e.model.Cfg
 	e.status.Store(&Status{
 		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
-		Synthetic: e.model.Synthetic, Params: c.ParamCount(), State: state, Err: errMsg, Ceilings: e.ceilings,
+		Synthetic: e.model.Synthetic, ModelNote: e.model.WeightsNote(), Params: c.ParamCount(), State: state, Err: errMsg, Ceilings: e.ceilings,
 		MatmulFLOPsPerToken: c.MatmulFLOPsPerToken(), AttentionFLOPsPerContextToken: c.AttentionFLOPsPerContextToken(),
 	})
 }

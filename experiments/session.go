@@ -65,8 +65,8 @@ func Open(o Options) (*Session, error) {
 	}
 	m, be := s.Model, s.Backend
 	kind := ""
-	if m.Synthetic {
-		kind = " (synthetic weights)"
+	if note := m.WeightsNote(); note != "" {
+		kind = " (" + note + ")"
 	}
 	o.logf("benchtop: model %s%s, %s on %s, loaded in %s", m.Source, kind, humanParams(m.Cfg.ParamCount()), be.Info().Name, s.LoadTime.Round(time.Millisecond))
 	return s, nil
