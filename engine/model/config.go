@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"benchtop/kernels"
@@ -520,6 +519,3 @@ func (c *Config) AttentionFLOPsPerContextToken() float64 {
 func (c *Config) KVBytesPerToken(dt kernels.DType) int64 {
 	return 2 * int64(c.NumLayers) * int64(c.KVWidth()) * int64(dt.Size())
 }
-
-// hasArch says whether archs names a.
-func hasArch(archs []string, a string) bool { return slices.Contains(archs, a) }

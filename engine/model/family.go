@@ -1,10 +1,6 @@
 package model
 
-import (
-	"fmt"
-
-	"benchtop/kernels"
-)
+import "benchtop/kernels"
 
 // Model is one family's model on a backend: OPT or the Llama family
 // (Llama, Mistral, Qwen2, Qwen3). Each is a plain struct whose fields are
@@ -62,9 +58,4 @@ func checkpointTensors(cfg Config) (map[string][]int, error) {
 		out["model.decoder."+p.name] = p.shape
 	}
 	return out, nil
-}
-
-// describe names a model for errors: its architecture and size.
-func describe(c *Config) string {
-	return fmt.Sprintf("%s (%d layers, hidden %d)", c.Arch, c.NumLayers, c.HiddenSize)
 }

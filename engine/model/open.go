@@ -163,8 +163,14 @@ func (l *Loaded) Encode(text string) ([]int32, error) {
 	if err != nil {
 		return nil, err
 	}
+	return append(l.PromptPrefix(), ids...), nil
+}
+
+// PromptPrefix is what a prompt starts with: BOS where the model's
+// tokenizer adds one (OPT, Llama, Mistral), else nothing (Qwen, SmolLM2).
+func (l *Loaded) PromptPrefix() []int32 {
 	if l.Cfg.AddBOS && l.Cfg.BOS >= 0 {
-		ids = append([]int32{int32(l.Cfg.BOS)}, ids...)
+		return []int32{int32(l.Cfg.BOS)}
 	}
-	return ids, nil
+	return nil
 }

@@ -39,6 +39,13 @@ func TestLlamaKernels(t *testing.T) {
 			r.compare(fmt.Sprintf("%s swiglu f=%d", dt, f), out, tolFor(dt, 2e-3))
 		}
 		qkvPrep(t, r, dt)
+		b := randomBatch(r.rng, 9, 16, 64, 100)
+		r.batch(b)
+		x := r.rand(1, dt, len(b.Tokens), 70)
+		last := r.poisoned(dt, b.NumLogits(), 70)
+		must(t, r.g.GatherLast(last.gpu, x.gpu))
+		must(t, r.c.GatherLast(last.cpu, x.cpu))
+		r.compare(fmt.Sprintf("%s gather last", dt), last, 1e-6)
 	}
 }
 
