@@ -185,18 +185,20 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 // progress prints a status line to the log every second while a run is in
 // flight (a CPU run of opt-125m takes minutes), from published snapshots
 // only, so it never touches the engine goroutine's state. The returned stop
-// function is idempotent.
+// function is idempotent and returns once the printer has stopped, so no
+// line lands after the run's own output.
 func (s *Session) progress(name string, total int, start time.Time) func() {
 	if s.Opts.Log == nil || !s.Opts.Progress {
 		return func() {}
 	}
-	done := make(chan struct{})
+	done, stopped := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	finished0 := 0
 	if snap := s.Collector.Latest(); snap != nil {
 		finished0 = snap.Finished
 	}
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -211,5 +213,5 @@ func (s *Session) progress(name string, total int, start time.Time) func() {
 			}
 		}
 	}()
-	return func() { once.Do(func() { close(done) }) }
+	return func() { once.Do(func() { close(done) }); <-stopped }
 }
