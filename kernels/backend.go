@@ -51,14 +51,14 @@ func Numel(shape []int) int {
 
 // DeviceInfo describes what a backend runs on.
 type DeviceInfo struct {
-	Backend      string // "cpu" or "cuda"
-	Name         string // e.g. "NVIDIA H100 80GB HBM3" or "CPU (2 threads)"
-	MemoryBytes  int64  // total memory the KV pool is sized against
+	Backend     string // "cpu" or "cuda"
+	Name        string // e.g. "NVIDIA H100 80GB HBM3" or "CPU (2 threads)"
+	MemoryBytes int64  // total memory the KV pool is sized against
 	// ComputeDType is the dtype the device computes in by default: fp32 on
 	// the CPU backend (whatever its weights were rounded to); fp16 on CUDA,
 	// which also computes in bf16 when the model's tensors are bf16.
 	ComputeDType DType
-	CUDAGraphs   bool   // whether decode can be replayed from captured graphs
+	CUDAGraphs   bool // whether decode can be replayed from captured graphs
 }
 
 // SeqSlice is one sequence's share of a step's flattened token batch.
