@@ -439,6 +439,17 @@ func ParseConfig(raw []byte, name string) (Config, error) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return Config{}, fmt.Errorf("parse: %w", err)
 	}
+	// An explicit null means "derive it" in transformers (hidden / heads,
+	// as many KV heads as heads), where JSON would keep the class default.
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) == nil {
+		if string(fields["head_dim"]) == "null" {
+			c.HeadDimension = 0
+		}
+		if string(fields["num_key_value_heads"]) == "null" {
+			c.NumKVHeads = 0
+		}
+	}
 	c.Name, c.Arch = name, arch
 	if err := c.Validate(); err != nil {
 		return Config{}, err

@@ -428,9 +428,10 @@ func TestBadLlamaFolders(t *testing.T) {
 	}
 }
 
-// Mistral's sliding window caps the model length: within the window,
-// windowed attention is full attention.
-func TestSlidingWindowCapsLength(t *testing.T) {
+// Mistral's sliding window caps the model length (within the window,
+// windowed attention is full attention); explicit nulls are derived as
+// transformers derives them.
+func TestConfigDerivedFields(t *testing.T) {
 	c, err := ParseConfig([]byte(`{"architectures":["MistralForCausalLM"],"hidden_size":32,"num_attention_heads":4,"num_key_value_heads":2,"intermediate_size":64,"num_hidden_layers":1,"vocab_size":100,"max_position_embeddings":32768,"sliding_window":4096}`), "m")
 	if err != nil || c.MaxPositions != 4096 {
 		t.Fatalf("max positions %d, %v", c.MaxPositions, err)
@@ -439,6 +440,10 @@ func TestSlidingWindowCapsLength(t *testing.T) {
 	c, err = ParseConfig([]byte(`{"architectures":["MistralForCausalLM"],"hidden_size":64,"num_attention_heads":16,"intermediate_size":64,"num_hidden_layers":1,"vocab_size":100,"max_position_embeddings":32768,"sliding_window":null}`), "m")
 	if err != nil || c.MaxPositions != 32768 || c.KVHeads() != 8 {
 		t.Fatalf("no window: max positions %d, %v", c.MaxPositions, err)
+	}
+	c, err = ParseConfig([]byte(`{"architectures":["Qwen3ForCausalLM"],"hidden_size":64,"num_attention_heads":4,"num_key_value_heads":null,"head_dim":null,"intermediate_size":64,"num_hidden_layers":1,"vocab_size":100}`), "q3")
+	if err != nil || c.HeadDim() != 16 || c.KVHeads() != 4 {
+		t.Fatalf("qwen3 with null head_dim and KV heads: head size %d, %d KV heads, %v", c.HeadDim(), c.KVHeads(), err)
 	}
 	c, err = ParseConfig([]byte(`{"architectures":["Qwen2ForCausalLM"],"hidden_size":32,"num_attention_heads":4,"intermediate_size":64,"num_hidden_layers":1,"vocab_size":100,"max_position_embeddings":32768,"sliding_window":4096,"use_sliding_window":false}`), "q")
 	if err != nil || c.MaxPositions != 32768 {
