@@ -42,6 +42,9 @@ type Status struct {
 	Device    kernels.DeviceInfo
 	Model     string
 	Synthetic bool
+	// ModelNote says what of the model is not the real one's, e.g.
+	// "synthetic weights, GPT-2 tokenizer" ("" for a real folder).
+	ModelNote string
 	Params    int64
 	State     string // running, paused, switching, stopped
 	Err       string
@@ -76,14 +79,14 @@ func (e *Engine) build(cfg Config) error {
 	if cfg.MaxModelLen > 0 && cfg.MaxModelLen < e.maxModelLen {
 		e.maxModelLen = cfg.MaxModelLen
 	}
-	dt := e.be.Info().ComputeDType
+	dt := e.model.ComputeDType // activations and KV cache
 	weights := e.be.MemoryInUse()
 	ws, err := model.NewWorkspace(e.be, mc, cfg.MaxNumBatchedTokens, cfg.MaxNumSeqs, dt)
 	if err != nil {
 		return err
 	}
 	activation := e.be.MemoryInUse() - weights
-	plan, err := planKV(e.be, mc, &cfg, weights, activation)
+	plan, err := planKV(e.be, mc, &cfg, dt, weights, activation)
 	if err != nil {
 		ws.Free(e.be)
 		return err
@@ -123,7 +126,7 @@ func (e *Engine) publish(state, errMsg string) {
 	c := &e.model.Cfg
 	e.status.Store(&Status{
 		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
-		Synthetic: e.model.Synthetic, Params: c.ParamCount(), State: state, Err: errMsg, Ceilings: e.ceilings,
+		Synthetic: e.model.Synthetic, ModelNote: e.model.WeightsNote(), Params: c.ParamCount(), State: state, Err: errMsg, Ceilings: e.ceilings,
 		MatmulFLOPsPerToken: c.MatmulFLOPsPerToken(), AttentionFLOPsPerContextToken: c.AttentionFLOPsPerContextToken(),
 	})
 }

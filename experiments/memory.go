@@ -40,6 +40,7 @@ func Memory(ctx context.Context, s *Session, workload string, p Params) (*Report
 	t.Add("KV block size (tokens)", plan.BlockSize)
 	t.Add("KV blocks", plan.NumBlocks)
 	t.Add("KV bytes per token", plan.BytesPerBlock/int64(plan.BlockSize))
+	t.Add("KV per token (layers × 2 × KV heads × head size)", fmt.Sprintf("%d × 2 × %d × %d %s", plan.NumLayers, plan.KVHeads, plan.HeadDim, plan.KVDType))
 	t.Add("KV capacity (tokens)", plan.KVTokens())
 	t.Add(fmt.Sprintf("Longest sequence of %q (tokens)", w.Name), maxLen)
 	t.Add("Blocks per sequence", blocksPerSeq)

@@ -92,7 +92,7 @@ func memoryJSON(p engine.MemoryPlan) map[string]any {
 	return map[string]any{"total_bytes": p.TotalBytes, "weights_bytes": p.WeightBytes,
 		"activation_bytes": p.ActivationBytes, "kv_cache_bytes": p.KVBytes, "kv_blocks": p.NumBlocks,
 		"block_size": p.BlockSize, "kv_bytes_per_block": p.BytesPerBlock, "kv_tokens": p.KVTokens(),
-		"kv_dtype": p.KVDType.String()}
+		"kv_dtype": p.KVDType.String(), "kv_heads": p.KVHeads, "head_dim": p.HeadDim, "num_layers": p.NumLayers}
 }
 
 // CheckWritable fails early when path cannot be written, before minutes of

@@ -52,8 +52,9 @@ func (s *Session) promptIDs(sp workloads.Spec, seed int64, i int) ([]int32, erro
 		return s.Model.Encode(sp.Prompt)
 	}
 	vocab := min(s.Model.Cfg.VocabSize, 50000)
+	lo := min(1000, vocab/4) // above the special tokens of a small vocabulary too
 	ids := make([]int32, 0, sp.PromptLen+1)
-	ids = append(ids, int32(s.Model.Cfg.BOS))
+	ids = append(ids, s.Model.PromptPrefix()...)
 	shared := rand.New(rand.NewPCG(uint64(seed), 0x9f))
 	own := rand.New(rand.NewPCG(uint64(seed), uint64(i)+1))
 	for j := 0; j < sp.PromptLen; j++ {
@@ -61,7 +62,7 @@ func (s *Session) promptIDs(sp workloads.Spec, seed int64, i int) ([]int32, erro
 		if j < sp.PrefixLen {
 			r = shared
 		}
-		ids = append(ids, int32(1000+r.IntN(vocab-1000)))
+		ids = append(ids, int32(lo+r.IntN(vocab-lo)))
 	}
 	return ids, nil
 }
@@ -180,7 +181,8 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 // progress prints a status line to the log every second while a run is in
 // flight (a CPU run of opt-125m takes minutes), from published snapshots
 // only, so it never touches the engine goroutine's state. The returned stop
-// function is idempotent.
+// function is idempotent and returns once the printer has stopped, so no
+// line lands after the run's own output.
 func (s *Session) progress(name string, total int, start time.Time) func() {
 	if s.Opts.Log == nil || !s.Opts.Progress {
 		return func() {}

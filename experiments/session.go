@@ -65,8 +65,8 @@ func Open(o Options) (*Session, error) {
 	}
 	m, be := s.Model, s.Backend
 	kind := ""
-	if m.Synthetic {
-		kind = " (synthetic weights)"
+	if note := m.WeightsNote(); note != "" {
+		kind = " (" + note + ")"
 	}
 	o.logf("benchtop: model %s%s, %s on %s, loaded in %s", m.Source, kind, humanParams(m.Cfg.ParamCount()), be.Info().Name, s.LoadTime.Round(time.Millisecond))
 	return s, nil
@@ -86,7 +86,7 @@ func (s *Session) device(ctx context.Context, ready chan<- error) {
 		o.logf("benchtop: %s", note)
 	}
 	t0 := time.Now()
-	m, err := model.Open(o.Model, be, be.Info().ComputeDType, o.Engine.Seed+1)
+	m, err := model.Open(o.Model, be, model.Options{Seed: o.Engine.Seed + 1})
 	if err != nil {
 		be.Close()
 		ready <- err

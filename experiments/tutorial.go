@@ -107,8 +107,8 @@ func Bench(ctx context.Context, s *Session, p Params) (*Report, error) {
 func (s *Session) describe() string {
 	c := s.Engine.Status().Config
 	w := ""
-	if s.Model.Synthetic {
-		w = ", synthetic weights"
+	if note := s.Model.WeightsNote(); note != "" {
+		w = ", " + note
 	}
 	return fmt.Sprintf("%s%s on %s, max_num_seqs=%d", s.Model.Source, w, s.Backend.Info().Backend, c.MaxNumSeqs)
 }

@@ -1,8 +1,10 @@
 // Package kernels is the device boundary of benchtop's engine.
 //
 // It defines the Backend interface that the model runner is written against
-// (device memory, embedding, layer norm, matmul, activation, paged KV-cache
-// write, attention over the paged cache, logits gather and sampling) and the
+// (device memory, embedding, layer norm and RMSNorm with the residual add,
+// matmul, activations (bias + ReLU, SwiGLU), the QKV prep that adds biases,
+// norms Q/K heads, applies rotary embeddings and writes the paged KV cache,
+// attention over the paged cache, logits gather and sampling) and the
 // per-step metadata (Batch) every backend reads. Implementations live in
 // sub-packages: kernels/cpu is the pure-Go reference that every device kernel
 // is tested against.

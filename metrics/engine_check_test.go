@@ -180,7 +180,7 @@ func startEngine(ctx context.Context, device, name string, obs ...engine.Observe
 				name = "tiny"
 			}
 		}
-		m, err := model.Open(name, be, be.Info().ComputeDType, 1)
+		m, err := model.Open(name, be, model.Options{Seed: 1})
 		if err != nil {
 			ready <- opened{err: err}
 			return

@@ -32,7 +32,7 @@ type rig struct {
 func newRig(t *testing.T, opts Options) *rig {
 	t.Helper()
 	be := cpu.New(256 << 20)
-	m, err := model.Open("tiny", be, be.Info().ComputeDType, 3)
+	m, err := model.Open("tiny", be, model.Options{Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,7 +126,9 @@ func markdown(f *File) []byte {
 	fmt.Fprintf(&b, "# benchtop session, %s\n\n", f.Created.Format(time.RFC3339))
 	if st != nil {
 		syn := ""
-		if st.Synthetic {
+		if st.ModelNote != "" {
+			syn = " (" + st.ModelNote + ")"
+		} else if st.Synthetic {
 			syn = " (synthetic weights)"
 		}
 		c := st.Config

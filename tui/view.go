@@ -63,7 +63,9 @@ func (m Model) header() string {
 	state := "starting"
 	if s := f.Status; s != nil {
 		name := s.Model
-		if s.Synthetic {
+		if s.ModelNote != "" {
+			name += " (" + s.ModelNote + ")"
+		} else if s.Synthetic {
 			name += " (synthetic weights)"
 		}
 		parts = append(parts, name, s.Device.Backend+": "+s.Device.Name)
