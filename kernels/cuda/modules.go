@@ -14,13 +14,15 @@ var ptxFS embed.FS
 
 // kernelsIn maps each PTX module to the kernels it defines.
 var kernelsIn = map[string][]string{
-	"embed":       {"embed"},
-	"layernorm":   {"layernorm", "residual_layernorm"},
-	"elementwise": {"bias_act"},
-	"kv_write":    {"qkv_kv_write"},
-	"attention":   {"paged_attention"},
-	"gather":      {"gather_rows"},
-	"sample":      {"sample"},
+	"embed":             {"embed"},
+	"layernorm":         {"layernorm", "residual_layernorm"},
+	"elementwise":       {"bias_act"},
+	"kv_write":          {"qkv_kv_write"},
+	"attention":         {"paged_attention"}, // the A/B benchmark's baseline
+	"attention_decode":  attnDecodeNames,
+	"attention_prefill": attnPrefillNames,
+	"gather":            {"gather_rows"},
+	"sample":            {"sample"},
 }
 
 const attrMaxDynamicShared = 8 // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
@@ -52,7 +54,7 @@ func (b *Backend) loadModules() error {
 			return err
 		}
 	}
-	return nil
+	return b.initAttention()
 }
 
 // argArena is pinned host memory holding one launch's parameters: the

@@ -1,0 +1,360 @@
+// attn_decode_*: split-KV paged attention for decode tokens (one query per
+// sequence), streaming K and V once per KV head for all its query heads;
+// attn_reduce_*: the merge of a split sequence's partial softmaxes.
+//
+// The host cuts each decode sequence's context into chunks (the plan,
+// kernels/cuda/attention_plan.go): items [seq, first key, end key, slot],
+// longest first; slot ≥ 0 names the workspace row of a partial result when
+// the sequence has several chunks, -1 when one chunk covers it. A unit of
+// work is (item, KV head). The grid is persistent (fixed for a CUDA graph:
+// a multiple of the multiprocessors) and CTAs take units from an atomic
+// counter, so contexts that change between graph replays cost no idle
+// blocks; the last CTA resets the counters for the next launch.
+//
+// A unit: the G = heads/kv_heads queries of the KV head go to shared memory
+// (rows padded to 8·NT, NT = ceil(G/8) ≤ 4); K and V tiles of kTile keys
+// stream through a 3-stage cp.async pipeline with 16-byte copies; per tile
+//   Sᵀ = K·Qᵀ (keys × heads) on tensor cores, scaled by scale·log2(e),
+//   an online softmax per head (fp32 max, sum, correction),
+//   Oᵀ += Vᵀ·Pᵀ (dims × heads) on tensor cores, P rounded to the element type.
+// The unit ends by writing out (single chunk) or the unnormalised partial
+// and its (max, sum) to the workspace: ws = [slots_cap × heads] (max, sum)
+// pairs, then [slots_cap × heads × head_dim] partial outputs, fp32.
+//
+// Shapes: qkv [n, q_stride] with Q at column h·head_dim of a row; out [n,
+// heads·head_dim]; kc, vc [num_slots, kv_heads·head_dim]; fp16 or bf16
+// (entry points per element type and per head-size bound DMAX 64/128/256);
+// head_dim a multiple of 8; slot of key p: block_tables[s·stride + p/bs]·bs
+// + p%bs. Launch: attn_decode grid (CTAs), block 128, dynamic shared memory
+// decode_smem_bytes (attention.go mirrors it); attn_reduce grid (heads,
+// seqs), block 128, dynamic shared memory 4·slots_cap.
+// Reference: kernels/cpu Backend.Attention; attention_gpu_test.go compares
+// them (relative error under 4e-3 in fp16, 1.6e-2 in bf16).
+#include "attention.cuh"
+
+namespace attn {
+
+template <typename T, int DMAX>
+__device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc, const T* vc, const int* qstart,
+                                              const int* tables, const int* counts, const int* items, float* ws,
+                                              int* counters, int stride, int block_size, int bs_shift, int num_heads,
+                                              int num_kv_heads, int head_dim, int q_stride, float scale_log2,
+                                              int slots_cap) {
+  using G_ = DecodeGeom<DMAX>;
+  constexpr int TK = G_::kTile, NS = G_::kStages, MTW = G_::kMTiles;
+  ATTN_DYN_SMEM(smem);
+  __shared__ int s_unit;
+
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int g = lane >> 2, t4 = lane & 3;
+  const int G = num_heads / num_kv_heads, NT = (G + 7) / 8;
+  const int DV = row_vecs(head_dim), MT = padded_dim(head_dim) / 16, KSTEPS = MT;
+  const int RV = head_dim / 8, PV = TK / 8 + 1;
+  const int kvw = num_kv_heads * head_dim, qw = num_heads * head_dim;
+
+  uint4* kst = reinterpret_cast<uint4*>(smem);
+  uint4* vst = kst + NS * TK * DV;
+  uint4* qs = vst + NS * TK * DV;
+  uint4* ps = qs + 8 * NT * DV;
+  float* ss = reinterpret_cast<float*>(ps + 8 * NT * PV);
+  float* m_s = ss + 8 * NT * (TK + 4);
+  float* l_s = m_s + 8 * NT;
+  float* c_s = l_s + 8 * NT;
+  const int total_words = (int)((c_s + 8 * NT) - reinterpret_cast<float*>(smem));
+
+  // Zero everything once: the padding columns and rows (dims past head_dim,
+  // heads past G) are read by the MMAs and never written again.
+  for (int i = tid; i < total_words; i += kThreads) reinterpret_cast<float*>(smem)[i] = 0.f;
+  __syncthreads();
+
+  const int total = counts[0] * num_kv_heads;
+  // Loaders: thread = (key lane, 16-byte vector of the row).
+  const int lk = tid / RV, lv = tid - lk * RV, R = kThreads / RV;
+
+  for (;;) {
+    if (tid == 0) s_unit = atomic_add(counters, 1);
+    __syncthreads();
+    const int u = s_unit;
+    if (u >= total) break;
+    const int* it = items + 4 * (u / num_kv_heads);
+    const int kh = u - (u / num_kv_heads) * num_kv_heads;
+    const int seq = it[0], k0 = it[1], k1 = it[2], slot = it[3];
+    const int tok = qstart[seq];
+    const int* table = tables + (long)seq * stride;
+    const int ntiles = (k1 - k0 + TK - 1) / TK;
+
+    // The group's queries, in the first copy group with tile 0.
+    const T* qrow = qkv + (long)tok * q_stride + (long)kh * G * head_dim;
+    for (int c = tid; c < G * RV; c += kThreads) {
+      int n = c / RV, v = c - n * RV;
+      cp_async16(qs + n * DV + v, qrow + n * head_dim + v * 8, true);
+    }
+    auto load_tile = [&](int j) {
+      if (lk >= R) return;
+      const int st = j % NS, base = k0 + j * TK;
+      uint4* kd = kst + st * TK * DV;
+      uint4* vd = vst + st * TK * DV;
+      for (int r = lk; r < TK; r += R) {
+        const int p = base + r;
+        const bool valid = p < k1;
+        const T* ksrc = kc;
+        const T* vsrc = vc;
+        if (valid) {
+          long off = slot_of(table, p, block_size, bs_shift) * kvw + (long)kh * head_dim + lv * 8;
+          ksrc = kc + off;
+          vsrc = vc + off;
+        }
+        cp_async16(kd + r * DV + lv, ksrc, valid);
+        cp_async16(vd + r * DV + lv, vsrc, valid);
+      }
+    };
+    for (int j = 0; j < NS - 1; j++) {
+      if (j < ntiles) load_tile(j);
+      cp_async_commit();
+    }
+    if (tid < 8 * NT) {
+      m_s[tid] = neg_inf();
+      l_s[tid] = 0.f;
+      c_s[tid] = 1.f;
+    }
+
+    float acc[MTW][4][4];
+#pragma unroll
+    for (int i = 0; i < MTW; i++)
+#pragma unroll
+      for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+        for (int c = 0; c < 4; c++) acc[i][nt][c] = 0.f;
+
+    for (int j = 0; j < ntiles; j++) {
+      cp_async_wait<NS - 2>();
+      __syncthreads();
+      if (j + NS - 1 < ntiles) load_tile(j + NS - 1);
+      cp_async_commit();
+      const int st = j % NS;
+      const int nvalid = min(TK, k1 - (k0 + j * TK));
+
+      // Sᵀ = K·Qᵀ: warp w takes keys 16w..16w+15 of the tile.
+      if (warp < TK / 16) {
+        float sacc[4][4];
+#pragma unroll
+        for (int nt = 0; nt < 4; nt++)
+#pragma unroll
+          for (int c = 0; c < 4; c++) sacc[nt][c] = 0.f;
+        const uint4* krow = kst + (st * TK + warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * DV + (lane >> 4);
+        const uint4* qrow_s = qs + (lane & 7) * DV + ((lane >> 3) & 1);
+        for (int kk = 0; kk < KSTEPS; kk++) {
+          uint32_t a[4];
+          ldsm_x4(a, krow + kk * 2);
+#pragma unroll
+          for (int nt = 0; nt < 4; nt++) {
+            if (nt < NT) {
+              uint32_t b[2];
+              ldsm_x2(b, qrow_s + nt * 8 * DV + kk * 2);
+              mma16816<T>(sacc[nt], a, b);
+            }
+          }
+        }
+#pragma unroll
+        for (int nt = 0; nt < 4; nt++) {
+          if (nt < NT) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+              const int key = warp * 16 + g + (c >> 1) * 8;
+              const int head = nt * 8 + 2 * t4 + (c & 1);
+              ss[head * (TK + 4) + key] = key < nvalid ? sacc[nt][c] * scale_log2 : neg_inf();
+            }
+          }
+        }
+      }
+      __syncthreads();
+
+      // Online softmax, one warp per head; key 0 of a tile is always valid,
+      // so the new maximum is finite.
+      for (int n = warp; n < G; n += 4) {
+        const float* row = ss + n * (TK + 4);
+        float mx = neg_inf();
+        for (int k = lane; k < TK; k += 32) mx = fmaxf(mx, row[k]);
+        mx = warp_max(mx);
+        const float m_old = m_s[n], m_new = fmaxf(m_old, mx);
+        const float corr = fast_exp2(m_old - m_new);
+        T* prow = reinterpret_cast<T*>(ps + n * PV);
+        float sum = 0.f;
+        for (int k = lane; k < TK; k += 32) {
+          float p = fast_exp2(row[k] - m_new);
+          sum += p;
+          prow[k] = elem<T>::from_float(p);
+        }
+        sum = warp_sum(sum);
+        if (lane == 0) {
+          m_s[n] = m_new;
+          l_s[n] = l_s[n] * corr + sum;
+          c_s[n] = corr;
+        }
+      }
+      __syncthreads();
+
+      // Oᵀ += Vᵀ·Pᵀ: warp w takes dims 16(w + 4i)..+15 over the tile's keys.
+      const int ksteps = (nvalid + 15) / 16;
+#pragma unroll
+      for (int i = 0; i < MTW; i++) {
+        const int mt = warp + 4 * i;
+        if (mt < MT) {
+#pragma unroll
+          for (int nt = 0; nt < 4; nt++) {
+            if (nt < NT) {
+              const float c0 = c_s[nt * 8 + 2 * t4], c1 = c_s[nt * 8 + 2 * t4 + 1];
+              acc[i][nt][0] *= c0;
+              acc[i][nt][1] *= c1;
+              acc[i][nt][2] *= c0;
+              acc[i][nt][3] *= c1;
+            }
+          }
+          const uint4* vrow = vst + (st * TK + (lane & 7) + (lane >> 4) * 8) * DV + mt * 2 + ((lane >> 3) & 1);
+          const uint4* prow = ps + (lane & 7) * PV + ((lane >> 3) & 1);
+          for (int ks = 0; ks < ksteps; ks++) {
+            uint32_t a[4];
+            ldsm_x4_t(a, vrow + ks * 16 * DV);
+#pragma unroll
+            for (int nt = 0; nt < 4; nt++) {
+              if (nt < NT) {
+                uint32_t b[2];
+                ldsm_x2(b, prow + nt * 8 * PV + ks * 2);
+                mma16816<T>(acc[i][nt], a, b);
+              }
+            }
+          }
+        }
+      }
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+
+    // Epilogue: element c of acc[i][nt] is dim 16·mt + g (+8 for c ≥ 2),
+    // head 8·nt + 2·t4 (+1 for odd c).
+#pragma unroll
+    for (int i = 0; i < MTW; i++) {
+      const int mt = warp + 4 * i;
+      if (mt < MT) {
+#pragma unroll
+        for (int nt = 0; nt < 4; nt++) {
+          if (nt < NT) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+              const int d = mt * 16 + g + (c >> 1) * 8;
+              const int n = nt * 8 + 2 * t4 + (c & 1);
+              if (d < head_dim && n < G) {
+                const int h = kh * G + n;
+                if (slot < 0)
+                  out[(long)tok * qw + h * head_dim + d] = elem<T>::from_float(acc[i][nt][c] / l_s[n]);
+                else
+                  ws[2L * slots_cap * num_heads + ((long)slot * num_heads + h) * head_dim + d] = acc[i][nt][c];
+              }
+            }
+          }
+        }
+      }
+    }
+    if (slot >= 0 && tid < G) {
+      float* ml = ws + 2 * ((long)slot * num_heads + kh * G + tid);
+      ml[0] = m_s[tid];
+      ml[1] = l_s[tid];
+    }
+    __syncthreads();
+  }
+
+  // The last CTA out resets the counters for the next launch (every other
+  // CTA has taken its last unit by then).
+  if (tid == 0) {
+    thread_fence();
+    if (atomic_add(counters + 1, 1) == (int)(gridDim.x - 1)) {
+      counters[0] = 0;
+      counters[1] = 0;
+      thread_fence();
+    }
+  }
+}
+
+// reduce_kernel merges the partials of one (head, sequence): with m_p, l_p
+// and o_p of each chunk, M = max m_p, w_p = 2^(m_p − M), out = Σ w_p·o_p /
+// Σ w_p·l_p. seq_info[2s], [2s+1] are the chunk count and first slot.
+template <typename T>
+__device__ __forceinline__ void reduce_kernel(T* out, const float* ws, const int* seq_info, const int* qstart,
+                                              int num_heads, int head_dim, int slots_cap) {
+  ATTN_DYN_SMEM(smem);
+  __shared__ float red[kThreads / 32];
+  __shared__ float s_m, s_l;
+  const int h = blockIdx.x, s = blockIdx.y, tid = threadIdx.x;
+  const int nparts = seq_info[2 * s], base = seq_info[2 * s + 1];
+  if (nparts <= 1) return;
+  float* w = reinterpret_cast<float*>(smem);
+  const float* ml = ws;
+  const float* o = ws + 2L * slots_cap * num_heads;
+
+  float mx = neg_inf();
+  for (int p = tid; p < nparts; p += kThreads) mx = fmaxf(mx, ml[2 * ((long)(base + p) * num_heads + h)]);
+  mx = warp_max(mx);
+  if ((tid & 31) == 0) red[tid >> 5] = mx;
+  __syncthreads();
+  if (tid == 0) {
+    float v = red[0];
+    for (int i = 1; i < kThreads / 32; i++) v = fmaxf(v, red[i]);
+    s_m = v;
+  }
+  __syncthreads();
+  const float M = s_m;
+  float l = 0.f;
+  for (int p = tid; p < nparts; p += kThreads) {
+    const float* e = ml + 2 * ((long)(base + p) * num_heads + h);
+    float wp = fast_exp2(e[0] - M);
+    w[p] = wp;
+    l += wp * e[1];
+  }
+  l = warp_sum(l);
+  __syncthreads();
+  if ((tid & 31) == 0) red[tid >> 5] = l;
+  __syncthreads();
+  if (tid == 0) {
+    float v = 0.f;
+    for (int i = 0; i < kThreads / 32; i++) v += red[i];
+    s_l = v;
+  }
+  __syncthreads();
+  const float inv = 1.f / s_l;
+  T* orow = out + (long)qstart[s] * num_heads * head_dim + (long)h * head_dim;
+  for (int d = tid; d < head_dim; d += kThreads) {
+    float a = 0.f;
+    for (int p = 0; p < nparts; p++) a += o[((long)(base + p) * num_heads + h) * head_dim + d] * w[p];
+    orow[d] = elem<T>::from_float(a * inv);
+  }
+}
+
+}  // namespace attn
+
+#define ATTN_DECODE(NAME, T, DMAX)                                                                            \
+  extern "C" __global__ void __launch_bounds__(attn::kThreads)                                                \
+      NAME(T* out, const T* qkv, const T* kc, const T* vc, const int* qstart, const int* tables,               \
+           const int* counts, const int* items, float* ws, int* counters, int stride, int block_size,          \
+           int bs_shift, int num_heads, int num_kv_heads, int head_dim, int q_stride, float scale_log2,        \
+           int slots_cap) {                                                                                    \
+    attn::decode_kernel<T, DMAX>(out, qkv, kc, vc, qstart, tables, counts, items, ws, counters, stride,         \
+                                 block_size, bs_shift, num_heads, num_kv_heads, head_dim, q_stride, scale_log2, \
+                                 slots_cap);                                                                   \
+  }
+
+ATTN_DECODE(attn_decode_f16_d64, half, 64)
+ATTN_DECODE(attn_decode_f16_d128, half, 128)
+ATTN_DECODE(attn_decode_f16_d256, half, 256)
+ATTN_DECODE(attn_decode_bf16_d64, __nv_bfloat16, 64)
+ATTN_DECODE(attn_decode_bf16_d128, __nv_bfloat16, 128)
+ATTN_DECODE(attn_decode_bf16_d256, __nv_bfloat16, 256)
+
+#define ATTN_REDUCE(NAME, T)                                                                           \
+  extern "C" __global__ void __launch_bounds__(attn::kThreads)                                         \
+      NAME(T* out, const float* ws, const int* seq_info, const int* qstart, int num_heads, int head_dim, \
+           int slots_cap) {                                                                            \
+    attn::reduce_kernel<T>(out, ws, seq_info, qstart, num_heads, head_dim, slots_cap);                 \
+  }
+
+ATTN_REDUCE(attn_reduce_f16, half)
+ATTN_REDUCE(attn_reduce_bf16, __nv_bfloat16)
