@@ -6,7 +6,7 @@
 // cp.async copies land at cp.async.wait_group, as late as the hardware may
 // make them; device allocations carry guard bytes. It checks index
 // arithmetic, fragment layouts and synchronisation, not speed or races
-// between blocks.
+// between blocks. Threads resume in a seeded pseudo-random order.
 #include "emu.h"
 
 #include <cstdio>
@@ -92,6 +92,7 @@ struct Exchange {
 } xch[32];
 
 std::map<uintptr_t, size_t> allocs;  // base (past the guard) → size
+uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 void fail(const std::string& m) {
   if (err.empty()) err = m;
@@ -309,11 +310,19 @@ bool run_block(int n) {
     for (int r = 0; r < 6; r++) *--sp = 0;
     f.sp = sp;
   }
+  // Each pass resumes the threads in a new pseudo-random order, so that a
+  // missing barrier shows whichever thread runs first.
+  std::vector<int> order(n);
+  for (int i = 0; i < n; i++) order[i] = i;
   int remaining = n;
   while (remaining > 0) {
     unsigned long before = events;
     bool all_spinning = true;
-    for (int i = 0; i < n; i++) {
+    for (int k = n - 1; k > 0; k--) {
+      rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+      std::swap(order[k], order[int((rng >> 33) % uint64_t(k + 1))]);
+    }
+    for (int i : order) {
       if (fibers[i].done) continue;
       cur = i;
       int t = fibers[i].tid;

@@ -260,7 +260,8 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
       ml[0] = m_s[tid];
       ml[1] = l_s[tid];
     }
-    __syncthreads();
+    // The next unit's first barrier (after taking it) orders its writes
+    // after this epilogue's reads.
   }
 
   // The last CTA out resets the counters for the next launch (every other
