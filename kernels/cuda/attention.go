@@ -17,7 +17,6 @@ var (
 		{"attn_decode_f16_d64", "attn_decode_f16_d128", "attn_decode_f16_d256"},
 		{"attn_decode_bf16_d64", "attn_decode_bf16_d128", "attn_decode_bf16_d256"},
 	}
-	attnReduceKernels  = [2]string{"attn_reduce_f16", "attn_reduce_bf16"}
 	attnPrefillKernels = [2][3]string{
 		{"attn_prefill_f16_d64", "attn_prefill_f16_d128", "attn_prefill_f16_d256"},
 		{"attn_prefill_bf16_d64", "attn_prefill_bf16_d128", "attn_prefill_bf16_d256"},
@@ -30,7 +29,6 @@ var attnDecodeNames, attnPrefillNames = attnKernelNames()
 func attnKernelNames() (decode, prefill []string) {
 	for dt := range 2 {
 		decode = append(decode, attnDecodeKernels[dt][:]...)
-		decode = append(decode, attnReduceKernels[dt])
 		prefill = append(prefill, attnPrefillKernels[dt][:]...)
 	}
 	return decode, prefill
@@ -110,9 +108,9 @@ func dmaxIndex(headDim int) (idx, dmax int) {
 // Attention computes causal attention of the Q part of qkv over the paged
 // cache into out, for GQA and MHA, any head size that is a multiple of 8 up
 // to 256, fp16 or bf16 (every tensor of one type). Decode tokens (a
-// sequence querying one token) go to attn_decode, then attn_reduce where a
-// context was split; sequences querying more go to attn_prefill. Errors
-// name the kernel and its grid.
+// sequence querying one token) go to attn_decode, which splits long
+// contexts and merges them itself; sequences querying more go to
+// attn_prefill. Errors name the kernel and its grid.
 func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShape) error {
 	o, qt, kt, vt := out.(*Tensor), qkv.(*Tensor), kc.(*Tensor), vc.(*Tensor)
 	if err := sh.Validate(); err != nil {
@@ -160,17 +158,13 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShap
 		if smem > b.attn.smemMax {
 			return fmt.Errorf("attention: decode with head size %d and %d query heads per KV head needs %d bytes of shared memory; %s allows %d", hd, group, smem, b.name, b.attn.smemMax)
 		}
+		if arrivals := m.cur.s * sh.NumKVHeads; arrivals > attnMaxArrivals {
+			return fmt.Errorf("attention: %d sequences × %d KV heads exceed the decode kernel's %d merge counters", m.cur.s, sh.NumKVHeads, attnMaxArrivals)
+		}
 		if err := b.launch(attnDecodeKernels[dt][di], grid1(b.decodeCTAs(smem)), dim3{attnThreads, 1, 1}, uint32(smem),
-			o.ptr, qt.ptr, kt.ptr, vt.ptr, m.ptrs.qstart, m.ptrs.tables, p.counts, p.items, ptr(p.ws), ptr(p.counters),
+			o.ptr, qt.ptr, kt.ptr, vt.ptr, m.ptrs.qstart, m.ptrs.tables, p.counts, p.items, p.seqInfo, ptr(p.ws), ptr(p.counters),
 			m.cur.stride, b.metaBlockSize, bsShift, sh.NumHeads, sh.NumKVHeads, hd, sh.QKVWidth(), scaleLog2, decodeSlotsCap); err != nil {
 			return err
-		}
-		// A captured step reduces whatever its replays split.
-		if b.capture || p.numSplit > 0 {
-			if err := b.launch(attnReduceKernels[dt], dim3{uint32(sh.NumHeads), uint32(m.cur.s), 1}, dim3{attnThreads, 1, 1},
-				4*decodeSlotsCap, o.ptr, ptr(p.ws), p.seqInfo, m.ptrs.qstart, sh.NumHeads, hd, decodeSlotsCap); err != nil {
-				return err
-			}
 		}
 	}
 	if m.cur.prefill {

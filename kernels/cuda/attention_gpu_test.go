@@ -126,7 +126,7 @@ func attnCases() []attnCase {
 	return []attnCase{
 		{12, 12, 64, kernels.F16, 16, 0}, // opt-125m
 		{12, 12, 64, kernels.BF16, 16, 1},
-		{14, 2, 64, kernels.F16, 16, 0}, // qwen2.5-0.5b
+		{14, 2, 64, kernels.F16, 16, 0},  // qwen2.5-0.5b
 		{32, 8, 64, kernels.BF16, 16, 0}, // llama-3.2-1b
 		{16, 8, 128, kernels.F16, 16, 0}, // qwen3-0.6b
 		{32, 8, 128, kernels.BF16, 7, 0},

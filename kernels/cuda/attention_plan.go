@@ -23,7 +23,8 @@ import (
 // step, a multiple of decodeChunkKeys chosen so that the step has about
 // decodeTargetItems chunks: long contexts split across many CTAs
 // (FlashDecoding), short ones stay whole. A split sequence's chunks write
-// partial softmaxes to workspace slots that attn_reduce merges. Items and
+// partial softmaxes to workspace slots, and its last chunk merges them.
+// Items and
 // tiles are sorted longest first so that the longest work starts first.
 const (
 	decodeTargetItems = 512
@@ -79,6 +80,13 @@ type attnPlan struct {
 // heads × (head size + 2) ≤ 16,384 floats (64 heads of 254, 128 of 126).
 const attnWorkspaceBytes = 64 << 20
 
+// attnCounterWords are the decode kernel's work counters: two, then one per
+// sequence × KV head from word 64 (attn::kArriveOffset).
+const (
+	attnCounterWords = 1 << 18
+	attnMaxArrivals  = attnCounterWords - 64
+)
+
 func (p *attnPlan) alloc(b *Backend) error {
 	if p.ws != nil {
 		return nil
@@ -87,7 +95,7 @@ func (p *attnPlan) alloc(b *Backend) error {
 	if err != nil {
 		return fmt.Errorf("attention workspace: %w", err)
 	}
-	counters, err := b.Alloc(kernels.F32, 64) // zeroed; the kernels leave them zero
+	counters, err := b.Alloc(kernels.F32, attnCounterWords) // zeroed; the kernels leave them zero
 	if err != nil {
 		b.Free(ws)
 		return fmt.Errorf("attention work counters: %w", err)

@@ -3,10 +3,10 @@
 // The kernel emulator: runs the attention kernels on the CPU, one block at a
 // time, its threads as fibers on one OS thread that switch only at barriers
 // and warp collectives. Shared memory starts as NaN bytes each block;
-// cp.async copies land at cp.async.wait_group, as late as the hardware may
-// make them; device allocations carry guard bytes. It checks index
+// device allocations carry guard bytes. It checks index
 // arithmetic, fragment layouts and synchronisation, not speed or races
-// between blocks. Threads resume in a seeded pseudo-random order.
+// between blocks. Threads resume in a seeded pseudo-random order, and a
+// thread's copies land at random between their issue and their wait.
 #include "emu.h"
 
 #include <cstdio>
@@ -94,12 +94,29 @@ struct Exchange {
 std::map<uintptr_t, size_t> allocs;  // base (past the guard) → size
 uint64_t rng = 0x9e3779b97f4a7c15ull;
 
+uint64_t next_rand() {
+  rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+  return rng >> 33;
+}
+
 void fail(const std::string& m) {
   if (err.empty()) err = m;
 }
 
+void apply(const std::vector<Copy>& g);
+uint64_t next_rand();
+
+// yield_spin gives way to the other threads. A thread's cp.async copies
+// land at some point between their issue and their wait: here, at random,
+// or at the wait.
 void yield_spin() {
   Fiber& f = fibers[cur];
+  if (next_rand() & 1) {
+    for (auto& g : f.groups) apply(g);
+    for (auto& g : f.groups) g.clear();
+    apply(f.open);
+    f.open.clear();
+  }
   f.spinning = true;
   emu_swap(&f.sp, sched_sp);
   fibers[cur].spinning = false;
@@ -172,7 +189,9 @@ float half_bits(uint16_t h, bool bf16) {
 extern "C" void emu_fiber_entry() {
   (*body)();
   Fiber& f = fibers[cur];
-  if (!f.open.empty() || !f.groups.empty()) fail("a thread exited with cp.async copies pending");
+  bool pending = !f.open.empty();
+  for (auto& g : f.groups) pending = pending || !g.empty();
+  if (pending) fail("a thread exited with cp.async copies pending");
   f.done = true;
   live--;
   warp_live[f.tid / 32]--;
@@ -318,10 +337,7 @@ bool run_block(int n) {
   while (remaining > 0) {
     unsigned long before = events;
     bool all_spinning = true;
-    for (int k = n - 1; k > 0; k--) {
-      rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-      std::swap(order[k], order[int((rng >> 33) % uint64_t(k + 1))]);
-    }
+    for (int k = n - 1; k > 0; k--) std::swap(order[k], order[int(next_rand() % uint64_t(k + 1))]);
     for (int i : order) {
       if (fibers[i].done) continue;
       cur = i;
@@ -400,7 +416,7 @@ constexpr int nargs_of(void (*)(A...)) {
 const Kernel kernels[] = {
     EMU_KERNEL(attn_decode_f16_d64),   EMU_KERNEL(attn_decode_f16_d128),   EMU_KERNEL(attn_decode_f16_d256),
     EMU_KERNEL(attn_decode_bf16_d64),  EMU_KERNEL(attn_decode_bf16_d128),  EMU_KERNEL(attn_decode_bf16_d256),
-    EMU_KERNEL(attn_reduce_f16),       EMU_KERNEL(attn_reduce_bf16),       EMU_KERNEL(attn_prefill_f16_d64),
+    EMU_KERNEL(attn_prefill_f16_d64),
     EMU_KERNEL(attn_prefill_f16_d128), EMU_KERNEL(attn_prefill_f16_d256),  EMU_KERNEL(attn_prefill_bf16_d64),
     EMU_KERNEL(attn_prefill_bf16_d128), EMU_KERNEL(attn_prefill_bf16_d256),
 };

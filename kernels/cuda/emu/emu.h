@@ -98,6 +98,7 @@ inline int atomic_add(int* p, int v) {
   return o;
 }
 inline void thread_fence() {}
+inline float load_cg(const float* p) { return *p; }
 inline float neg_inf() { return -INFINITY; }
 
 }  // namespace attn

@@ -163,6 +163,9 @@ __device__ __forceinline__ float shfl_xor(float v, int m) { return __shfl_xor_sy
 
 __device__ __forceinline__ int atomic_add(int* p, int v) { return atomicAdd(p, v); }
 
+// load_cg reads through L2 only: data other CTAs wrote during this launch.
+__device__ __forceinline__ float load_cg(const float* p) { return __ldcg(p); }
+
 __device__ __forceinline__ void thread_fence() { __threadfence(); }
 
 __device__ __forceinline__ float neg_inf() { return -__int_as_float(0x7f800000); }

@@ -1,15 +1,16 @@
 // attn_decode_*: split-KV paged attention for decode tokens (one query per
-// sequence), streaming K and V once per KV head for all its query heads;
-// attn_reduce_*: the merge of a split sequence's partial softmaxes.
+// sequence), streaming K and V once per KV head for all its query heads.
 //
 // The host cuts each decode sequence's context into chunks (the plan,
 // kernels/cuda/attention_plan.go): items [seq, first key, end key, slot],
 // longest first; slot ≥ 0 names the workspace row of a partial result when
-// the sequence has several chunks, -1 when one chunk covers it. A unit of
-// work is (item, KV head). The grid is persistent (fixed for a CUDA graph:
-// a multiple of the multiprocessors) and CTAs take units from an atomic
-// counter, so contexts that change between graph replays cost no idle
-// blocks; the last CTA resets the counters for the next launch.
+// the sequence has several chunks, -1 when one chunk covers it;
+// seq_info[2s], [2s+1] are sequence s's chunk count and first slot. A unit
+// of work is (item, KV head). The grid is persistent (fixed for a CUDA
+// graph: CTAs per multiprocessor × multiprocessors) and CTAs take units from
+// an atomic counter, one ahead, so contexts that change between graph
+// replays cost no idle blocks. While a unit finishes, the next one's first
+// copies are already in flight.
 //
 // A unit: the G = heads/kv_heads queries of the KV head go to shared memory
 // (rows padded to 8·NT, NT = ceil(G/8) ≤ 4); K and V tiles of kTile keys
@@ -17,40 +18,49 @@
 //   Sᵀ = K·Qᵀ (keys × heads) on tensor cores, scaled by scale·log2(e),
 //   an online softmax per head (fp32 max, sum, correction),
 //   Oᵀ += Vᵀ·Pᵀ (dims × heads) on tensor cores, P rounded to the element type.
-// The unit ends by writing out (single chunk) or the unnormalised partial
-// and its (max, sum) to the workspace: ws = [slots_cap × heads] (max, sum)
-// pairs, then [slots_cap × heads × head_dim] partial outputs, fp32.
+// A unit covering its whole sequence writes out. A chunk writes its
+// unnormalised partial and (max, sum) to the workspace, ws = [slots_cap ×
+// heads] (max, sum) pairs then [slots_cap × heads × head_dim] outputs, fp32;
+// the chunk that arrives last (a counter per sequence and KV head) merges
+// them: M = max m_p, out = Σ 2^(m_p − M)·o_p / Σ 2^(m_p − M)·l_p, and
+// clears its counter. counters = [next unit, CTAs done, 62 unused, one per
+// sequence × KV head]; the last CTA out clears the first two. They start
+// at zero and every launch leaves them zero.
 //
 // Shapes: qkv [n, q_stride] with Q at column h·head_dim of a row; out [n,
 // heads·head_dim]; kc, vc [num_slots, kv_heads·head_dim]; fp16 or bf16
 // (entry points per element type and per head-size bound DMAX 64/128/256);
 // head_dim a multiple of 8; slot of key p: block_tables[s·stride + p/bs]·bs
-// + p%bs. Launch: attn_decode grid (CTAs), block 128, dynamic shared memory
-// decode_smem_bytes (attention.go mirrors it); attn_reduce grid (heads,
-// seqs), block 128, dynamic shared memory 4·slots_cap.
+// + p%bs. Launch: grid (CTAs), block 128, dynamic shared memory
+// decode_smem_bytes (attention.go mirrors it).
 // Reference: kernels/cpu Backend.Attention; attention_gpu_test.go compares
-// them (relative error under 4e-3 in fp16, 1.6e-2 in bf16).
+// them (relative error under 3e-3 in fp16, 1e-2 in bf16).
 #include "attention.cuh"
 
 namespace attn {
 
+constexpr int kArriveOffset = 64;  // counters: where the per-(sequence, KV head) arrivals start
+
 template <typename T, int DMAX>
 __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc, const T* vc, const int* qstart,
-                                              const int* tables, const int* counts, const int* items, float* ws,
-                                              int* counters, int stride, int block_size, int bs_shift, int num_heads,
-                                              int num_kv_heads, int head_dim, int q_stride, float scale_log2,
-                                              int slots_cap) {
+                                              const int* tables, const int* counts, const int* items,
+                                              const int* seq_info, float* ws, int* counters, int stride,
+                                              int block_size, int bs_shift, int num_heads, int num_kv_heads,
+                                              int head_dim, int q_stride, float scale_log2, int slots_cap) {
   using G_ = DecodeGeom<DMAX>;
   constexpr int TK = G_::kTile, NS = G_::kStages, MTW = G_::kMTiles;
   ATTN_DYN_SMEM(smem);
-  __shared__ int s_unit;
+  __shared__ int s_unit[2];
+  __shared__ int s_last;
 
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int g = lane >> 2, t4 = lane & 3;
   const int G = num_heads / num_kv_heads, NT = (G + 7) / 8;
-  const int DV = row_vecs(head_dim), MT = padded_dim(head_dim) / 16, KSTEPS = MT;
+  const int DV = row_vecs(head_dim), MT = padded_dim(head_dim) / 16;
   const int RV = head_dim / 8, PV = TK / 8 + 1;
   const int kvw = num_kv_heads * head_dim, qw = num_heads * head_dim;
+  float* ws_ml = ws;
+  float* ws_o = ws + 2L * slots_cap * num_heads;
 
   uint4* kst = reinterpret_cast<uint4*>(smem);
   uint4* vst = kst + NS * TK * DV;
@@ -65,53 +75,62 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
   // Zero everything once: the padding columns and rows (dims past head_dim,
   // heads past G) are read by the MMAs and never written again.
   for (int i = tid; i < total_words; i += kThreads) reinterpret_cast<float*>(smem)[i] = 0.f;
+  if (tid == 0) s_unit[0] = atomic_add(counters, 1);
   __syncthreads();
 
   const int total = counts[0] * num_kv_heads;
   // Loaders: thread = (key lane, 16-byte vector of the row).
   const int lk = tid / RV, lv = tid - lk * RV, R = kThreads / RV;
 
-  for (;;) {
-    if (tid == 0) s_unit = atomic_add(counters, 1);
-    __syncthreads();
-    const int u = s_unit;
-    if (u >= total) break;
+  // issue starts unit u: its queries and its first NS-1 tiles, one copy
+  // group each (the queries with tile 0).
+  auto issue_tile = [&](int u, int j) {
     const int* it = items + 4 * (u / num_kv_heads);
     const int kh = u - (u / num_kv_heads) * num_kv_heads;
-    const int seq = it[0], k0 = it[1], k1 = it[2], slot = it[3];
-    const int tok = qstart[seq];
-    const int* table = tables + (long)seq * stride;
-    const int ntiles = (k1 - k0 + TK - 1) / TK;
-
-    // The group's queries, in the first copy group with tile 0.
-    const T* qrow = qkv + (long)tok * q_stride + (long)kh * G * head_dim;
+    const int k0 = it[1], k1 = it[2];
+    const int* table = tables + (long)it[0] * stride;
+    if (lk >= R) return;
+    const int st = j % NS, base = k0 + j * TK;
+    uint4* kd = kst + st * TK * DV;
+    uint4* vd = vst + st * TK * DV;
+    for (int r = lk; r < TK; r += R) {
+      const int p = base + r;
+      const bool valid = p < k1;
+      const T* ksrc = kc;
+      const T* vsrc = vc;
+      if (valid) {
+        long off = slot_of(table, p, block_size, bs_shift) * kvw + (long)kh * head_dim + lv * 8;
+        ksrc = kc + off;
+        vsrc = vc + off;
+      }
+      cp_async16(kd + r * DV + lv, ksrc, valid);
+      cp_async16(vd + r * DV + lv, vsrc, valid);
+    }
+  };
+  auto issue = [&](int u) {
+    const int* it = items + 4 * (u / num_kv_heads);
+    const int kh = u - (u / num_kv_heads) * num_kv_heads;
+    const int ntiles = (it[2] - it[1] + TK - 1) / TK;
+    const T* qrow = qkv + (long)qstart[it[0]] * q_stride + (long)kh * G * head_dim;
     for (int c = tid; c < G * RV; c += kThreads) {
       int n = c / RV, v = c - n * RV;
       cp_async16(qs + n * DV + v, qrow + n * head_dim + v * 8, true);
     }
-    auto load_tile = [&](int j) {
-      if (lk >= R) return;
-      const int st = j % NS, base = k0 + j * TK;
-      uint4* kd = kst + st * TK * DV;
-      uint4* vd = vst + st * TK * DV;
-      for (int r = lk; r < TK; r += R) {
-        const int p = base + r;
-        const bool valid = p < k1;
-        const T* ksrc = kc;
-        const T* vsrc = vc;
-        if (valid) {
-          long off = slot_of(table, p, block_size, bs_shift) * kvw + (long)kh * head_dim + lv * 8;
-          ksrc = kc + off;
-          vsrc = vc + off;
-        }
-        cp_async16(kd + r * DV + lv, ksrc, valid);
-        cp_async16(vd + r * DV + lv, vsrc, valid);
-      }
-    };
     for (int j = 0; j < NS - 1; j++) {
-      if (j < ntiles) load_tile(j);
+      if (j < ntiles) issue_tile(u, j);
       cp_async_commit();
     }
+  };
+
+  int u = s_unit[0], which = 0;
+  if (u < total) issue(u);
+  while (u < total) {
+    if (tid == 0) s_unit[which ^ 1] = atomic_add(counters, 1);
+    const int* it = items + 4 * (u / num_kv_heads);
+    const int kh = u - (u / num_kv_heads) * num_kv_heads;
+    const int seq = it[0], k0 = it[1], k1 = it[2], slot = it[3];
+    const int tok = qstart[seq];
+    const int ntiles = (k1 - k0 + TK - 1) / TK;
     if (tid < 8 * NT) {
       m_s[tid] = neg_inf();
       l_s[tid] = 0.f;
@@ -129,7 +148,7 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
     for (int j = 0; j < ntiles; j++) {
       cp_async_wait<NS - 2>();
       __syncthreads();
-      if (j + NS - 1 < ntiles) load_tile(j + NS - 1);
+      if (j + NS - 1 < ntiles) issue_tile(u, j + NS - 1);
       cp_async_commit();
       const int st = j % NS;
       const int nvalid = min(TK, k1 - (k0 + j * TK));
@@ -143,7 +162,7 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
           for (int c = 0; c < 4; c++) sacc[nt][c] = 0.f;
         const uint4* krow = kst + (st * TK + warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * DV + (lane >> 4);
         const uint4* qrow_s = qs + (lane & 7) * DV + ((lane >> 3) & 1);
-        for (int kk = 0; kk < KSTEPS; kk++) {
+        for (int kk = 0; kk < MT; kk++) {
           uint32_t a[4];
           ldsm_x4(a, krow + kk * 2);
 #pragma unroll
@@ -227,8 +246,11 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
         }
       }
     }
-    cp_async_wait<0>();
+    // Every thread is past the last P·V (the stages are free) and sees the
+    // next unit's number: start it, then finish this one.
     __syncthreads();
+    const int next = s_unit[which ^ 1];
+    if (next < total) issue(next);
 
     // Epilogue: element c of acc[i][nt] is dim 16·mt + g (+8 for c ≥ 2),
     // head 8·nt + 2·t4 (+1 for odd c).
@@ -248,24 +270,68 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
                 if (slot < 0)
                   out[(long)tok * qw + h * head_dim + d] = elem<T>::from_float(acc[i][nt][c] / l_s[n]);
                 else
-                  ws[2L * slots_cap * num_heads + ((long)slot * num_heads + h) * head_dim + d] = acc[i][nt][c];
+                  ws_o[((long)slot * num_heads + h) * head_dim + d] = acc[i][nt][c];
               }
             }
           }
         }
       }
     }
-    if (slot >= 0 && tid < G) {
-      float* ml = ws + 2 * ((long)slot * num_heads + kh * G + tid);
-      ml[0] = m_s[tid];
-      ml[1] = l_s[tid];
+    if (slot >= 0) {
+      if (tid < G) {
+        float* ml = ws_ml + 2 * ((long)slot * num_heads + kh * G + tid);
+        ml[0] = m_s[tid];
+        ml[1] = l_s[tid];
+      }
+      // Publish the partial; the chunk that completes the set merges it.
+      thread_fence();
+      __syncthreads();
+      const int nparts = seq_info[2 * seq], base = seq_info[2 * seq + 1];
+      int* arrive = counters + kArriveOffset + (long)seq * num_kv_heads + kh;
+      if (tid == 0) s_last = atomic_add(arrive, 1) == nparts - 1;
+      __syncthreads();
+      if (s_last) {
+        thread_fence();
+        for (int n = warp; n < G; n += 4) {
+          const float* mlp = ws_ml + 2 * ((long)base * num_heads + kh * G + n);
+          float mx = neg_inf();
+          for (int p = lane; p < nparts; p += 32) mx = fmaxf(mx, load_cg(mlp + 2L * p * num_heads));
+          mx = warp_max(mx);
+          float l = 0.f;
+          for (int p = lane; p < nparts; p += 32)
+            l += fast_exp2(load_cg(mlp + 2L * p * num_heads) - mx) * load_cg(mlp + 2L * p * num_heads + 1);
+          l = warp_sum(l);
+          if (lane == 0) {
+            m_s[n] = mx;
+            l_s[n] = 1.f / l;
+          }
+        }
+        __syncthreads();
+        // (head, dim) pairs of the group are contiguous in a slot's row.
+        const float* ob = ws_o + ((long)base * num_heads + kh * G) * head_dim;
+        const float* mb = ws_ml + 2 * ((long)base * num_heads + kh * G);
+        T* orow = out + (long)tok * qw + (long)kh * G * head_dim;
+        for (int q = tid; q < G * head_dim; q += kThreads) {
+          const int n = q / head_dim;
+          const float M = m_s[n];
+          float a = 0.f;
+#pragma unroll 8
+          for (int p = 0; p < nparts; p++)
+            a += fast_exp2(load_cg(mb + 2L * p * num_heads + 2 * n) - M) * load_cg(ob + (long)p * qw + q);
+          orow[q] = elem<T>::from_float(a * l_s[n]);
+        }
+        if (tid == 0) *arrive = 0;
+      }
     }
-    // The next unit's first barrier (after taking it) orders its writes
-    // after this epilogue's reads.
+    // This unit's reads of m_s and l_s end before the next one resets them.
+    __syncthreads();
+    u = next;
+    which ^= 1;
   }
+  cp_async_wait<0>();
 
-  // The last CTA out resets the counters for the next launch (every other
-  // CTA has taken its last unit by then).
+  // The last CTA out clears the unit counters for the next launch (every
+  // other CTA has taken its last unit by then).
   if (tid == 0) {
     thread_fence();
     if (atomic_add(counters + 1, 1) == (int)(gridDim.x - 1)) {
@@ -276,71 +342,17 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
   }
 }
 
-// reduce_kernel merges the partials of one (head, sequence): with m_p, l_p
-// and o_p of each chunk, M = max m_p, w_p = 2^(m_p − M), out = Σ w_p·o_p /
-// Σ w_p·l_p. seq_info[2s], [2s+1] are the chunk count and first slot.
-template <typename T>
-__device__ __forceinline__ void reduce_kernel(T* out, const float* ws, const int* seq_info, const int* qstart,
-                                              int num_heads, int head_dim, int slots_cap) {
-  ATTN_DYN_SMEM(smem);
-  __shared__ float red[kThreads / 32];
-  __shared__ float s_m, s_l;
-  const int h = blockIdx.x, s = blockIdx.y, tid = threadIdx.x;
-  const int nparts = seq_info[2 * s], base = seq_info[2 * s + 1];
-  if (nparts <= 1) return;
-  float* w = reinterpret_cast<float*>(smem);
-  const float* ml = ws;
-  const float* o = ws + 2L * slots_cap * num_heads;
-
-  float mx = neg_inf();
-  for (int p = tid; p < nparts; p += kThreads) mx = fmaxf(mx, ml[2 * ((long)(base + p) * num_heads + h)]);
-  mx = warp_max(mx);
-  if ((tid & 31) == 0) red[tid >> 5] = mx;
-  __syncthreads();
-  if (tid == 0) {
-    float v = red[0];
-    for (int i = 1; i < kThreads / 32; i++) v = fmaxf(v, red[i]);
-    s_m = v;
-  }
-  __syncthreads();
-  const float M = s_m;
-  float l = 0.f;
-  for (int p = tid; p < nparts; p += kThreads) {
-    const float* e = ml + 2 * ((long)(base + p) * num_heads + h);
-    float wp = fast_exp2(e[0] - M);
-    w[p] = wp;
-    l += wp * e[1];
-  }
-  l = warp_sum(l);
-  __syncthreads();
-  if ((tid & 31) == 0) red[tid >> 5] = l;
-  __syncthreads();
-  if (tid == 0) {
-    float v = 0.f;
-    for (int i = 0; i < kThreads / 32; i++) v += red[i];
-    s_l = v;
-  }
-  __syncthreads();
-  const float inv = 1.f / s_l;
-  T* orow = out + (long)qstart[s] * num_heads * head_dim + (long)h * head_dim;
-  for (int d = tid; d < head_dim; d += kThreads) {
-    float a = 0.f;
-    for (int p = 0; p < nparts; p++) a += o[((long)(base + p) * num_heads + h) * head_dim + d] * w[p];
-    orow[d] = elem<T>::from_float(a * inv);
-  }
-}
-
 }  // namespace attn
 
-#define ATTN_DECODE(NAME, T, DMAX)                                                                            \
-  extern "C" __global__ void __launch_bounds__(attn::kThreads)                                                \
-      NAME(T* out, const T* qkv, const T* kc, const T* vc, const int* qstart, const int* tables,               \
-           const int* counts, const int* items, float* ws, int* counters, int stride, int block_size,          \
-           int bs_shift, int num_heads, int num_kv_heads, int head_dim, int q_stride, float scale_log2,        \
-           int slots_cap) {                                                                                    \
-    attn::decode_kernel<T, DMAX>(out, qkv, kc, vc, qstart, tables, counts, items, ws, counters, stride,         \
-                                 block_size, bs_shift, num_heads, num_kv_heads, head_dim, q_stride, scale_log2, \
-                                 slots_cap);                                                                   \
+#define ATTN_DECODE(NAME, T, DMAX)                                                                             \
+  extern "C" __global__ void __launch_bounds__(attn::kThreads)                                                 \
+      NAME(T* out, const T* qkv, const T* kc, const T* vc, const int* qstart, const int* tables,                \
+           const int* counts, const int* items, const int* seq_info, float* ws, int* counters, int stride,      \
+           int block_size, int bs_shift, int num_heads, int num_kv_heads, int head_dim, int q_stride,           \
+           float scale_log2, int slots_cap) {                                                                   \
+    attn::decode_kernel<T, DMAX>(out, qkv, kc, vc, qstart, tables, counts, items, seq_info, ws, counters,        \
+                                 stride, block_size, bs_shift, num_heads, num_kv_heads, head_dim, q_stride,     \
+                                 scale_log2, slots_cap);                                                        \
   }
 
 ATTN_DECODE(attn_decode_f16_d64, half, 64)
@@ -349,13 +361,3 @@ ATTN_DECODE(attn_decode_f16_d256, half, 256)
 ATTN_DECODE(attn_decode_bf16_d64, __nv_bfloat16, 64)
 ATTN_DECODE(attn_decode_bf16_d128, __nv_bfloat16, 128)
 ATTN_DECODE(attn_decode_bf16_d256, __nv_bfloat16, 256)
-
-#define ATTN_REDUCE(NAME, T)                                                                           \
-  extern "C" __global__ void __launch_bounds__(attn::kThreads)                                         \
-      NAME(T* out, const float* ws, const int* seq_info, const int* qstart, int num_heads, int head_dim, \
-           int slots_cap) {                                                                            \
-    attn::reduce_kernel<T>(out, ws, seq_info, qstart, num_heads, head_dim, slots_cap);                 \
-  }
-
-ATTN_REDUCE(attn_reduce_f16, half)
-ATTN_REDUCE(attn_reduce_bf16, __nv_bfloat16)
