@@ -39,7 +39,6 @@ const (
 	maxAttnHeadDim         = 256
 	maxAttnGroup           = 32 // query heads per KV head in decode: 4 MMA n-tiles
 	attrMaxSharedPerSM     = 81 // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR
-	maxDecodeCTAsPerSM     = 4
 	sharedReservedPerBlock = 1 << 10
 )
 
@@ -151,7 +150,7 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShap
 		if group > maxAttnGroup {
 			return fmt.Errorf("attention: %d query heads per KV head; the decode kernel takes up to %d", group, maxAttnGroup)
 		}
-		if need := decodeSlotsCap * sh.NumHeads * (hd + 2) * 4; need > attnWorkspaceBytes {
+		if need := decodeSlotsCap() * sh.NumHeads * (hd + 2) * 4; need > attnWorkspaceBytes {
 			return fmt.Errorf("attention: %d heads of %d need a %d-byte split-KV workspace, more than its %d", sh.NumHeads, hd, need, attnWorkspaceBytes)
 		}
 		smem := decodeSmemBytes(hd, group, dmax)
@@ -163,7 +162,7 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShap
 		}
 		if err := b.launch(attnDecodeKernels[dt][di], grid1(b.decodeCTAs(smem)), dim3{attnThreads, 1, 1}, uint32(smem),
 			o.ptr, qt.ptr, kt.ptr, vt.ptr, m.ptrs.qstart, m.ptrs.tables, p.counts, p.items, p.seqInfo, ptr(p.ws), ptr(p.counters),
-			m.cur.stride, b.metaBlockSize, bsShift, sh.NumHeads, sh.NumKVHeads, hd, sh.QKVWidth(), scaleLog2, decodeSlotsCap); err != nil {
+			m.cur.stride, b.metaBlockSize, bsShift, sh.NumHeads, sh.NumKVHeads, hd, sh.QKVWidth(), scaleLog2, decodeSlotsCap()); err != nil {
 			return err
 		}
 	}
@@ -185,11 +184,15 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShap
 	return nil
 }
 
+// decodeCTAsPerSM caps the persistent decode grid's CTAs per multiprocessor
+// (a variable for the micro-benchmark's sweep).
+var decodeCTAsPerSM = 4
+
 // decodeCTAs is the persistent decode grid: as many CTAs as fit on the
-// device at once (by shared memory, at most maxDecodeCTAsPerSM each).
+// device at once by shared memory, at most decodeCTAsPerSM each.
 func (b *Backend) decodeCTAs(smem int) int {
 	per := b.attn.smemPerSM / (smem + sharedReservedPerBlock)
-	return int(b.sms) * min(max(per, 1), maxDecodeCTAsPerSM)
+	return int(b.sms) * min(max(per, 1), decodeCTAsPerSM)
 }
 
 // legacyAttention is the kernel Attention replaced (src/attention.cu: a warp

@@ -20,21 +20,28 @@ import (
 //	tiles [tileCap × 2]: sequence, first query row
 //
 // A decode sequence's context is cut into chunks of one size for the whole
-// step, a multiple of decodeChunkKeys chosen so that the step has about
+// step, a multiple of 64 keys chosen so that the step has about
 // decodeTargetItems chunks: long contexts split across many CTAs
 // (FlashDecoding), short ones stay whole. A split sequence's chunks write
 // partial softmaxes to workspace slots, and its last chunk merges them.
 // Items and
 // tiles are sorted longest first so that the longest work starts first.
-const (
+// The decode split's knobs (variables so that the micro-benchmark can
+// sweep them): the step's chunk target, and the chunks' least size, a
+// multiple of the decode tile (64 keys).
+var (
 	decodeTargetItems = 512
-	decodeChunkKeys   = 64
-	// decodeSlotsCap bounds the workspace slots of a step: a split sequence
-	// has ctx/chunk < parts < 2·ctx/chunk, and Σ ctx/chunk ≤ decodeTargetItems.
-	decodeSlotsCap  = 2 * decodeTargetItems
+	decodeMinChunk    = 64
+)
+
+const (
 	prefillTileRows = 64 // PrefillGeom::kRows
 	planHeaderWords = 4
 )
+
+// decodeSlotsCap bounds the workspace slots of a step: a split sequence has
+// ctx/chunk < parts < 2·ctx/chunk, and Σ ctx/chunk ≤ decodeTargetItems.
+func decodeSlotsCap() int { return 2 * decodeTargetItems }
 
 // planCaps are the plan's array lengths for a layout: at most one item per
 // sequence plus one per chunk of the target, and at most one tile per 64
@@ -76,8 +83,9 @@ type attnPlan struct {
 	tileBuf []prefillTile
 }
 
-// attnWorkspaceBytes holds decodeSlotsCap partial results of every head:
-// heads × (head size + 2) ≤ 16,384 floats (64 heads of 254, 128 of 126).
+// attnWorkspaceBytes holds decodeSlotsCap() partial results of every head:
+// at the default target, heads × (head size + 2) ≤ 16,384 floats (64 heads
+// of 254, 128 of 126).
 const attnWorkspaceBytes = 64 << 20
 
 // attnCounterWords are the decode kernel's work counters: two, then one per
@@ -133,8 +141,8 @@ func (p *attnPlan) build(take func(n int) ([]int32, uintptr), bt *kernels.Batch,
 		}
 	}
 
-	chunk := max(decodeChunkKeys, (total+decodeTargetItems-1)/decodeTargetItems)
-	chunk = (chunk + decodeChunkKeys - 1) / decodeChunkKeys * decodeChunkKeys
+	chunk := max(decodeMinChunk, (total+decodeTargetItems-1)/decodeTargetItems)
+	chunk = (chunk + 63) / 64 * 64
 	p.itemBuf = p.itemBuf[:0]
 	slot := 0
 	for si, s := range bt.Seqs {
@@ -157,8 +165,8 @@ func (p *attnPlan) build(take func(n int) ([]int32, uintptr), bt *kernels.Batch,
 		info[2*si], info[2*si+1] = int32(parts), int32(slot)
 		slot += parts
 	}
-	if len(p.itemBuf) > itemCap || slot > decodeSlotsCap {
-		return fmt.Errorf("attention plan: %d decode items (cap %d), %d slots (cap %d)", len(p.itemBuf), itemCap, slot, decodeSlotsCap)
+	if len(p.itemBuf) > itemCap || slot > decodeSlotsCap() {
+		return fmt.Errorf("attention plan: %d decode items (cap %d), %d slots (cap %d)", len(p.itemBuf), itemCap, slot, decodeSlotsCap())
 	}
 	slices.SortStableFunc(p.itemBuf, func(a, b decodeItem) int { return cmp.Compare(b.k1-b.k0, a.k1-a.k0) })
 	for i, it := range p.itemBuf {
