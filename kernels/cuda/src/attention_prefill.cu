@@ -203,9 +203,8 @@ __device__ __forceinline__ void prefill_kernel(T* out, const T* qkv, const T* kc
       for (int r = 0; r < 2; r++) {
         const int row = row_lo + r * 8;
         if (row < rows) {
-          T* dst = out + (long)(tok0 + row) * qw + (long)h * head_dim + d;
-          dst[0] = elem<T>::from_float(o[nt][2 * r] * l[r]);
-          dst[1] = elem<T>::from_float(o[nt][2 * r + 1] * l[r]);
+          T* dst = out + (long)(tok0 + row) * qw + (long)h * head_dim + d;  // 4-byte aligned: d is even
+          *reinterpret_cast<uint32_t*>(dst) = elem<T>::pack(o[nt][2 * r] * l[r], o[nt][2 * r + 1] * l[r]);
         }
       }
     }
