@@ -24,8 +24,8 @@ import (
 // decodeTargetItems chunks: long contexts split across many CTAs
 // (FlashDecoding), short ones stay whole. A split sequence's chunks write
 // partial softmaxes to workspace slots, and its last chunk merges them.
-// Items and
-// tiles are sorted longest first so that the longest work starts first.
+// Items and tiles go longest first so that the longest work starts first.
+
 // The decode split's knobs (variables so that the micro-benchmark can
 // sweep them): the step's chunk target, and the chunks' least size, a
 // multiple of the decode tile (64 keys).
@@ -76,6 +76,7 @@ type prefillTile struct{ seq, q0, keys int32 }
 type attnPlan struct {
 	counts, items, seqInfo, tiles uintptr
 	numItems, numSplit, numTiles  int
+	chunk                         int // keys per decode chunk this step
 
 	ws, counters kernels.Tensor
 
@@ -168,11 +169,22 @@ func (p *attnPlan) build(take func(n int) ([]int32, uintptr), bt *kernels.Batch,
 	if len(p.itemBuf) > itemCap || slot > decodeSlotsCap() {
 		return fmt.Errorf("attention plan: %d decode items (cap %d), %d slots (cap %d)", len(p.itemBuf), itemCap, slot, decodeSlotsCap())
 	}
-	slices.SortStableFunc(p.itemBuf, func(a, b decodeItem) int { return cmp.Compare(b.k1-b.k0, a.k1-a.k0) })
-	for i, it := range p.itemBuf {
+	// Longest first, to 1/64 of a chunk: a counting sort by length bucket
+	// (the host prepares every step while the device waits).
+	var start [65]int
+	bucket := func(it decodeItem) int { return 63 - int(it.k1-it.k0-1)*64/chunk }
+	for _, it := range p.itemBuf {
+		start[bucket(it)+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	for _, it := range p.itemBuf {
+		i := start[bucket(it)]
+		start[bucket(it)]++
 		items[4*i], items[4*i+1], items[4*i+2], items[4*i+3] = it.seq, it.k0, it.k1, it.slot
 	}
-	p.numItems, p.numSplit = len(p.itemBuf), slot
+	p.numItems, p.numSplit, p.chunk = len(p.itemBuf), slot, chunk
 
 	p.tileBuf = p.tileBuf[:0]
 	for si, s := range bt.Seqs {
