@@ -37,7 +37,6 @@ func attnKernelNames() (decode, prefill []string) {
 const (
 	attnThreads            = 128 // attn::kThreads
 	maxAttnHeadDim         = 256
-	maxAttnGroup           = 32 // query heads per KV head in decode: 4 MMA n-tiles
 	attrMaxSharedPerSM     = 81 // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR
 	sharedReservedPerBlock = 1 << 10
 )
@@ -70,17 +69,16 @@ func (b *Backend) initAttention() error {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // decodeSmemBytes mirrors attn::decode_kernel's shared-memory layout: K and
-// V stages, the group's queries, P, the scores and the per-head max, sum
-// and correction.
-func decodeSmemBytes(headDim, group, dmax int) int {
+// V stages, 8 query rows, 8 rows of P, 8 of scores, and the per-head max,
+// sum and correction.
+func decodeSmemBytes(headDim, dmax int) int {
 	dv := (headDim+15)/16*2 + 1
 	tk, stages := 64, 3
 	if dmax > 128 {
 		tk = 32
 	}
-	nt := ceilDiv(group, 8)
 	pv := tk/8 + 1
-	return 16 * (2*stages*tk*dv + 8*nt*dv + 8*nt*pv + 2*nt*(tk+4) + 6*nt)
+	return 16 * (2*stages*tk*dv + 8*dv + 8*pv + 2*(tk+4) + 6)
 }
 
 // prefillSmemBytes mirrors attn::prefill_kernel's: the query tile and two
@@ -147,18 +145,15 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShap
 	scaleLog2 := float32(float64(sh.Scale) * math.Log2E)
 	p := &m.plan
 	if m.cur.decode {
-		if group > maxAttnGroup {
-			return fmt.Errorf("attention: %d query heads per KV head; the decode kernel takes up to %d", group, maxAttnGroup)
-		}
 		if need := decodeSlotsCap() * sh.NumHeads * (hd + 2) * 4; need > attnWorkspaceBytes {
 			return fmt.Errorf("attention: %d heads of %d need a %d-byte split-KV workspace, more than its %d", sh.NumHeads, hd, need, attnWorkspaceBytes)
 		}
-		smem := decodeSmemBytes(hd, group, dmax)
+		smem := decodeSmemBytes(hd, dmax)
 		if smem > b.attn.smemMax {
-			return fmt.Errorf("attention: decode with head size %d and %d query heads per KV head needs %d bytes of shared memory; %s allows %d", hd, group, smem, b.name, b.attn.smemMax)
+			return fmt.Errorf("attention: decode with head size %d needs %d bytes of shared memory; %s allows %d", hd, smem, b.name, b.attn.smemMax)
 		}
-		if arrivals := m.cur.s * sh.NumKVHeads; arrivals > attnMaxArrivals {
-			return fmt.Errorf("attention: %d sequences × %d KV heads exceed the decode kernel's %d merge counters", m.cur.s, sh.NumKVHeads, attnMaxArrivals)
+		if arrivals := m.cur.s * sh.NumKVHeads * ceilDiv(group, 8); arrivals > attnMaxArrivals {
+			return fmt.Errorf("attention: %d sequences × %d KV heads × %d head groups exceed the decode kernel's %d merge counters", m.cur.s, sh.NumKVHeads, ceilDiv(group, 8), attnMaxArrivals)
 		}
 		if err := b.launch(attnDecodeKernels[dt][di], grid1(b.decodeCTAs(smem)), dim3{attnThreads, 1, 1}, uint32(smem),
 			o.ptr, qt.ptr, kt.ptr, vt.ptr, m.ptrs.qstart, m.ptrs.tables, p.counts, p.items, p.seqInfo, ptr(p.ws), ptr(p.counters),

@@ -90,7 +90,8 @@ type attnPlan struct {
 const attnWorkspaceBytes = 64 << 20
 
 // attnCounterWords are the decode kernel's work counters: two, then one per
-// sequence × KV head from word 64 (attn::kArriveOffset).
+// sequence × KV head × group of 8 query heads from word 64
+// (attn::kArriveOffset).
 const (
 	attnCounterWords = 1 << 18
 	attnMaxArrivals  = attnCounterWords - 64

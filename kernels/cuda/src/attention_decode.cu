@@ -6,14 +6,15 @@
 // longest first; slot ≥ 0 names the workspace row of a partial result when
 // the sequence has several chunks, -1 when one chunk covers it;
 // seq_info[2s], [2s+1] are sequence s's chunk count and first slot. A unit
-// of work is (item, KV head). The grid is persistent (fixed for a CUDA
+// of work is (item, KV head, group of up to 8 of its query heads: one MMA
+// n-tile; larger groups take several units). The grid is persistent (fixed for a CUDA
 // graph: CTAs per multiprocessor × multiprocessors) and CTAs take units from
 // an atomic counter, one ahead, so contexts that change between graph
 // replays cost no idle blocks. While a unit finishes, the next one's first
 // copies are already in flight.
 //
-// A unit: the G = heads/kv_heads queries of the KV head go to shared memory
-// (rows padded to 8·NT, NT = ceil(G/8) ≤ 4); K and V tiles of kTile keys
+// A unit: its queries go to shared memory (8 rows, those past the group's
+// zero); K and V tiles of kTile keys
 // stream through a 3-stage cp.async pipeline with 16-byte copies; per tile
 //   Sᵀ = K·Qᵀ (keys × heads) on tensor cores, scaled by scale·log2(e),
 //   an online softmax per head (fp32 max, sum, correction),
@@ -24,7 +25,7 @@
 // the chunk that arrives last (a counter per sequence and KV head) merges
 // them: M = max m_p, out = Σ 2^(m_p − M)·o_p / Σ 2^(m_p − M)·l_p, and
 // clears its counter. counters = [next unit, CTAs done, 62 unused, one per
-// sequence × KV head]; the last CTA out clears the first two. They start
+// sequence × KV head × head group]; the last CTA out clears the first two. They start
 // at zero and every launch leaves them zero.
 //
 // Shapes: qkv [n, q_stride] with Q at column h·head_dim of a row; out [n,
@@ -55,7 +56,7 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
 
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int g = lane >> 2, t4 = lane & 3;
-  const int G = num_heads / num_kv_heads, NT = (G + 7) / 8;
+  const int G = num_heads / num_kv_heads, HC = (G + 7) / 8;  // query heads per KV head; groups of 8
   const int DV = row_vecs(head_dim), MT = padded_dim(head_dim) / 16;
   const int RV = head_dim / 8, PV = TK / 8 + 1;
   const int kvw = num_kv_heads * head_dim, qw = num_heads * head_dim;
@@ -65,30 +66,42 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
   uint4* kst = reinterpret_cast<uint4*>(smem);
   uint4* vst = kst + NS * TK * DV;
   uint4* qs = vst + NS * TK * DV;
-  uint4* ps = qs + 8 * NT * DV;
-  float* ss = reinterpret_cast<float*>(ps + 8 * NT * PV);
-  float* m_s = ss + 8 * NT * (TK + 4);
-  float* l_s = m_s + 8 * NT;
-  float* c_s = l_s + 8 * NT;
-  const int total_words = (int)((c_s + 8 * NT) - reinterpret_cast<float*>(smem));
+  uint4* ps = qs + 8 * DV;
+  float* ss = reinterpret_cast<float*>(ps + 8 * PV);
+  float* m_s = ss + 8 * (TK + 4);
+  float* l_s = m_s + 8;
+  float* c_s = l_s + 8;
+  const int total_words = (int)((c_s + 8) - reinterpret_cast<float*>(smem));
 
   // Zero everything once: the padding columns and rows (dims past head_dim,
-  // heads past G) are read by the MMAs and never written again.
+  // heads past the group) are read by the MMAs.
   for (int i = tid; i < total_words; i += kThreads) reinterpret_cast<float*>(smem)[i] = 0.f;
   if (tid == 0) s_unit[0] = atomic_add(counters, 1);
   __syncthreads();
 
-  const int total = counts[0] * num_kv_heads;
+  const int per_item = num_kv_heads * HC;
+  const int total = counts[0] * per_item;
   // Loaders: thread = (key lane, 16-byte vector of the row).
   const int lk = tid / RV, lv = tid - lk * RV, R = kThreads / RV;
 
-  // issue starts unit u: its queries and its first NS-1 tiles, one copy
-  // group each (the queries with tile 0).
-  auto issue_tile = [&](int u, int j) {
-    const int* it = items + 4 * (u / num_kv_heads);
-    const int kh = u - (u / num_kv_heads) * num_kv_heads;
-    const int k0 = it[1], k1 = it[2];
-    const int* table = tables + (long)it[0] * stride;
+  // A unit's item, KV head and first query head.
+  struct Unit {
+    const int* it;
+    int kh, h0, ng;
+  };
+  auto unit_of = [&](int u) {
+    Unit x;
+    const int item = u / per_item, r = u - item * per_item;
+    x.it = items + 4 * item;
+    x.kh = r / HC;
+    const int hc = r - x.kh * HC;
+    x.h0 = x.kh * G + hc * 8;
+    x.ng = min(8, G - hc * 8);
+    return x;
+  };
+  auto issue_tile = [&](const Unit& x, int j) {
+    const int k0 = x.it[1], k1 = x.it[2];
+    const int* table = tables + (long)x.it[0] * stride;
     if (lk >= R) return;
     const int st = j % NS, base = k0 + j * TK;
     uint4* kd = kst + st * TK * DV;
@@ -99,7 +112,7 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
       const T* ksrc = kc;
       const T* vsrc = vc;
       if (valid) {
-        long off = slot_of(table, p, block_size, bs_shift) * kvw + (long)kh * head_dim + lv * 8;
+        long off = slot_of(table, p, block_size, bs_shift) * kvw + (long)x.kh * head_dim + lv * 8;
         ksrc = kc + off;
         vsrc = vc + off;
       }
@@ -107,90 +120,71 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
       cp_async16(vd + r * DV + lv, vsrc, valid);
     }
   };
-  auto issue = [&](int u) {
-    const int* it = items + 4 * (u / num_kv_heads);
-    const int kh = u - (u / num_kv_heads) * num_kv_heads;
-    const int ntiles = (it[2] - it[1] + TK - 1) / TK;
-    const T* qrow = qkv + (long)qstart[it[0]] * q_stride + (long)kh * G * head_dim;
-    for (int c = tid; c < G * RV; c += kThreads) {
+  // issue starts a unit: its queries and its first NS-1 tiles, one copy
+  // group each (the queries with tile 0).
+  auto issue = [&](const Unit& x) {
+    const int ntiles = (x.it[2] - x.it[1] + TK - 1) / TK;
+    const T* qrow = qkv + (long)qstart[x.it[0]] * q_stride + (long)x.h0 * head_dim;
+    for (int c = tid; c < x.ng * RV; c += kThreads) {
       int n = c / RV, v = c - n * RV;
       cp_async16(qs + n * DV + v, qrow + n * head_dim + v * 8, true);
     }
     for (int j = 0; j < NS - 1; j++) {
-      if (j < ntiles) issue_tile(u, j);
+      if (j < ntiles) issue_tile(x, j);
       cp_async_commit();
     }
   };
 
   int u = s_unit[0], which = 0;
-  if (u < total) issue(u);
+  if (u < total) issue(unit_of(u));
   while (u < total) {
     if (tid == 0) s_unit[which ^ 1] = atomic_add(counters, 1);
-    const int* it = items + 4 * (u / num_kv_heads);
-    const int kh = u - (u / num_kv_heads) * num_kv_heads;
-    const int seq = it[0], k0 = it[1], k1 = it[2], slot = it[3];
-    const int tok = qstart[seq];
+    const Unit x = unit_of(u);
+    const int seq = x.it[0], k0 = x.it[1], k1 = x.it[2], slot = x.it[3];
+    const int tok = qstart[seq], ng = x.ng;
     const int ntiles = (k1 - k0 + TK - 1) / TK;
-    if (tid < 8 * NT) {
+    if (tid < 8) {
       m_s[tid] = neg_inf();
       l_s[tid] = 0.f;
       c_s[tid] = 1.f;
     }
 
-    float acc[MTW][4][4];
+    float acc[MTW][4];
 #pragma unroll
     for (int i = 0; i < MTW; i++)
 #pragma unroll
-      for (int nt = 0; nt < 4; nt++)
-#pragma unroll
-        for (int c = 0; c < 4; c++) acc[i][nt][c] = 0.f;
+      for (int c = 0; c < 4; c++) acc[i][c] = 0.f;
 
     for (int j = 0; j < ntiles; j++) {
       cp_async_wait<NS - 2>();
       __syncthreads();
-      if (j + NS - 1 < ntiles) issue_tile(u, j + NS - 1);
+      if (j + NS - 1 < ntiles) issue_tile(x, j + NS - 1);
       cp_async_commit();
       const int st = j % NS;
       const int nvalid = min(TK, k1 - (k0 + j * TK));
 
       // Sᵀ = K·Qᵀ: warp w takes keys 16w..16w+15 of the tile.
       if (warp < TK / 16) {
-        float sacc[4][4];
-#pragma unroll
-        for (int nt = 0; nt < 4; nt++)
-#pragma unroll
-          for (int c = 0; c < 4; c++) sacc[nt][c] = 0.f;
+        float sacc[4] = {0.f, 0.f, 0.f, 0.f};
         const uint4* krow = kst + (st * TK + warp * 16 + (lane & 7) + ((lane >> 3) & 1) * 8) * DV + (lane >> 4);
         const uint4* qrow_s = qs + (lane & 7) * DV + ((lane >> 3) & 1);
         for (int kk = 0; kk < MT; kk++) {
-          uint32_t a[4];
+          uint32_t a[4], b[2];
           ldsm_x4(a, krow + kk * 2);
-#pragma unroll
-          for (int nt = 0; nt < 4; nt++) {
-            if (nt < NT) {
-              uint32_t b[2];
-              ldsm_x2(b, qrow_s + nt * 8 * DV + kk * 2);
-              mma16816<T>(sacc[nt], a, b);
-            }
-          }
+          ldsm_x2(b, qrow_s + kk * 2);
+          mma16816<T>(sacc, a, b);
         }
 #pragma unroll
-        for (int nt = 0; nt < 4; nt++) {
-          if (nt < NT) {
-#pragma unroll
-            for (int c = 0; c < 4; c++) {
-              const int key = warp * 16 + g + (c >> 1) * 8;
-              const int head = nt * 8 + 2 * t4 + (c & 1);
-              ss[head * (TK + 4) + key] = key < nvalid ? sacc[nt][c] * scale_log2 : neg_inf();
-            }
-          }
+        for (int c = 0; c < 4; c++) {
+          const int key = warp * 16 + g + (c >> 1) * 8;
+          ss[(2 * t4 + (c & 1)) * (TK + 4) + key] = key < nvalid ? sacc[c] * scale_log2 : neg_inf();
         }
       }
       __syncthreads();
 
       // Online softmax, one warp per head; key 0 of a tile is always valid,
       // so the new maximum is finite.
-      for (int n = warp; n < G; n += 4) {
+      for (int n = warp; n < ng; n += 4) {
         const float* row = ss + n * (TK + 4);
         float mx = neg_inf();
         for (int k = lane; k < TK; k += 32) mx = fmaxf(mx, row[k]);
@@ -214,34 +208,25 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
       __syncthreads();
 
       // Oᵀ += Vᵀ·Pᵀ: warp w takes dims 16(w + 4i)..+15 over the tile's keys.
+      // Query and P rows past the group hold zeros or an earlier unit's
+      // (finite) values: their score rows and output columns go unread.
       const int ksteps = (nvalid + 15) / 16;
+      const float c0 = c_s[2 * t4], c1 = c_s[2 * t4 + 1];
 #pragma unroll
       for (int i = 0; i < MTW; i++) {
         const int mt = warp + 4 * i;
         if (mt < MT) {
-#pragma unroll
-          for (int nt = 0; nt < 4; nt++) {
-            if (nt < NT) {
-              const float c0 = c_s[nt * 8 + 2 * t4], c1 = c_s[nt * 8 + 2 * t4 + 1];
-              acc[i][nt][0] *= c0;
-              acc[i][nt][1] *= c1;
-              acc[i][nt][2] *= c0;
-              acc[i][nt][3] *= c1;
-            }
-          }
+          acc[i][0] *= c0;
+          acc[i][1] *= c1;
+          acc[i][2] *= c0;
+          acc[i][3] *= c1;
           const uint4* vrow = vst + (st * TK + (lane & 7) + (lane >> 4) * 8) * DV + mt * 2 + ((lane >> 3) & 1);
           const uint4* prow = ps + (lane & 7) * PV + ((lane >> 3) & 1);
           for (int ks = 0; ks < ksteps; ks++) {
-            uint32_t a[4];
+            uint32_t a[4], b[2];
             ldsm_x4_t(a, vrow + ks * 16 * DV);
-#pragma unroll
-            for (int nt = 0; nt < 4; nt++) {
-              if (nt < NT) {
-                uint32_t b[2];
-                ldsm_x2(b, prow + nt * 8 * PV + ks * 2);
-                mma16816<T>(acc[i][nt], a, b);
-              }
-            }
+            ldsm_x2(b, prow + ks * 2);
+            mma16816<T>(acc[i], a, b);
           }
         }
       }
@@ -250,36 +235,31 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
     // next unit's number: start it, then finish this one.
     __syncthreads();
     const int next = s_unit[which ^ 1];
-    if (next < total) issue(next);
+    if (next < total) issue(unit_of(next));
 
-    // Epilogue: element c of acc[i][nt] is dim 16·mt + g (+8 for c ≥ 2),
-    // head 8·nt + 2·t4 (+1 for odd c).
+    // Epilogue: element c of acc[i] is dim 16·mt + g (+8 for c ≥ 2), head
+    // 2·t4 (+1 for odd c) of the group.
 #pragma unroll
     for (int i = 0; i < MTW; i++) {
       const int mt = warp + 4 * i;
       if (mt < MT) {
 #pragma unroll
-        for (int nt = 0; nt < 4; nt++) {
-          if (nt < NT) {
-#pragma unroll
-            for (int c = 0; c < 4; c++) {
-              const int d = mt * 16 + g + (c >> 1) * 8;
-              const int n = nt * 8 + 2 * t4 + (c & 1);
-              if (d < head_dim && n < G) {
-                const int h = kh * G + n;
-                if (slot < 0)
-                  out[(long)tok * qw + h * head_dim + d] = elem<T>::from_float(acc[i][nt][c] / l_s[n]);
-                else
-                  ws_o[((long)slot * num_heads + h) * head_dim + d] = acc[i][nt][c];
-              }
-            }
+        for (int c = 0; c < 4; c++) {
+          const int d = mt * 16 + g + (c >> 1) * 8;
+          const int n = 2 * t4 + (c & 1);
+          if (d < head_dim && n < ng) {
+            const int h = x.h0 + n;
+            if (slot < 0)
+              out[(long)tok * qw + h * head_dim + d] = elem<T>::from_float(acc[i][c] / l_s[n]);
+            else
+              ws_o[((long)slot * num_heads + h) * head_dim + d] = acc[i][c];
           }
         }
       }
     }
     if (slot >= 0) {
-      if (tid < G) {
-        float* ml = ws_ml + 2 * ((long)slot * num_heads + kh * G + tid);
+      if (tid < ng) {
+        float* ml = ws_ml + 2 * ((long)slot * num_heads + x.h0 + tid);
         ml[0] = m_s[tid];
         ml[1] = l_s[tid];
       }
@@ -287,13 +267,13 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
       thread_fence();
       __syncthreads();
       const int nparts = seq_info[2 * seq], base = seq_info[2 * seq + 1];
-      int* arrive = counters + kArriveOffset + (long)seq * num_kv_heads + kh;
+      int* arrive = counters + kArriveOffset + (long)seq * per_item + (u - (u / per_item) * per_item);
       if (tid == 0) s_last = atomic_add(arrive, 1) == nparts - 1;
       __syncthreads();
       if (s_last) {
         thread_fence();
-        for (int n = warp; n < G; n += 4) {
-          const float* mlp = ws_ml + 2 * ((long)base * num_heads + kh * G + n);
+        for (int n = warp; n < ng; n += 4) {
+          const float* mlp = ws_ml + 2 * ((long)base * num_heads + x.h0 + n);
           float mx = neg_inf();
           for (int p = lane; p < nparts; p += 32) mx = fmaxf(mx, load_cg(mlp + 2L * p * num_heads));
           mx = warp_max(mx);
@@ -307,11 +287,11 @@ __device__ __forceinline__ void decode_kernel(T* out, const T* qkv, const T* kc,
           }
         }
         __syncthreads();
-        // (head, dim) pairs of the group are contiguous in a slot's row.
-        const float* ob = ws_o + ((long)base * num_heads + kh * G) * head_dim;
-        const float* mb = ws_ml + 2 * ((long)base * num_heads + kh * G);
-        T* orow = out + (long)tok * qw + (long)kh * G * head_dim;
-        for (int q = tid; q < G * head_dim; q += kThreads) {
+        // The group's (head, dim) pairs are contiguous in a slot's row.
+        const float* ob = ws_o + ((long)base * num_heads + x.h0) * head_dim;
+        const float* mb = ws_ml + 2 * ((long)base * num_heads + x.h0);
+        T* orow = out + (long)tok * qw + (long)x.h0 * head_dim;
+        for (int q = tid; q < ng * head_dim; q += kThreads) {
           const int n = q / head_dim;
           const float M = m_s[n];
           float a = 0.f;
