@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"slices"
 
 	"benchtop/kernels"
 )
@@ -37,18 +36,19 @@ func attnKernelNames() (decode, prefill []string) {
 const (
 	attnThreads            = 128 // attn::kThreads
 	maxAttnHeadDim         = 256
-	attrMaxSharedPerSM     = 81 // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR
-	sharedReservedPerBlock = 1 << 10
+	attrMaxSharedPerSM     = 81      // CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR
+	sharedReservedPerBlock = 1 << 10 // a block's static shared memory (16 bytes here) and the system's
 )
 
 // attnDevice is what the attention launches need to know of the device.
 type attnDevice struct {
-	smemMax   int // dynamic shared memory a block may have
+	smemMax   int // dynamic shared memory a block may ask for
 	smemPerSM int
 }
 
-// initAttention lets the attention kernels use the device's shared memory
-// beyond 48 KB, and reads what they can have.
+// initAttention raises each attention kernel's dynamic shared memory limit
+// to what its largest head size needs (above the default 48 KB), within
+// what the device allows a block besides the kernel's few static bytes.
 func (b *Backend) initAttention() error {
 	var optin, perSM int32
 	if err := b.d.check(b.d.cuDeviceGetAttribute(&optin, attrMaxSharedPerBlockOptin, b.dev), "shared memory per block"); err != nil {
@@ -57,10 +57,21 @@ func (b *Backend) initAttention() error {
 	if err := b.d.check(b.d.cuDeviceGetAttribute(&perSM, attrMaxSharedPerSM, b.dev), "shared memory per multiprocessor"); err != nil {
 		return err
 	}
-	b.attn = attnDevice{smemMax: int(optin), smemPerSM: int(perSM)}
-	for _, f := range slices.Concat(attnDecodeNames, attnPrefillNames) {
-		if err := b.d.check(b.d.cuFuncSetAttribute(b.fns[f], attrMaxDynamicShared, optin), f+" shared memory"); err != nil {
-			return err
+	b.attn = attnDevice{smemMax: int(optin) - sharedReservedPerBlock, smemPerSM: int(perSM)}
+	for dt := range 2 {
+		for i, dmax := range []int{64, 128, 256} {
+			for _, k := range []struct {
+				name string
+				need int
+			}{
+				{attnDecodeKernels[dt][i], decodeSmemBytes(dmax, dmax)},
+				{attnPrefillKernels[dt][i], prefillSmemBytes(dmax, dmax)},
+			} {
+				limit := int32(min(k.need, b.attn.smemMax))
+				if err := b.d.check(b.d.cuFuncSetAttribute(b.fns[k.name], attrMaxDynamicShared, limit), k.name+" shared memory"); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
