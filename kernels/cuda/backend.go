@@ -49,6 +49,7 @@ type Backend struct {
 	closed        bool
 	metaBlockSize int
 	allocs        map[uintptr]int64 // live allocations, freed by Close
+	attn          attnDevice
 }
 
 // Open initialises the first GPU. It locks the calling goroutine to its OS

@@ -7,6 +7,13 @@
 // kernels/cuda/src, compiled to PTX for compute_80 by `go generate` (Debian's
 // nvcc 11.8) and embedded; the driver JIT-compiles them for the actual GPU.
 //
+// Attention (attention.go) runs decode tokens through a persistent split-KV
+// kernel and prefill chunks through a flash-style one, both on tensor cores
+// (mma.sync, compute_80), with the step's work plan built on the host into
+// the step metadata (attention_plan.go) so CUDA graphs replay it. The
+// subpackage emu runs those kernels on the CPU for tests without a GPU
+// (build tag cudaemu; scripts/emu_attention.sh).
+//
 // Threading: a CUDA context is bound to an OS thread. The engine goroutine
 // owns the backend; Open locks it to its OS thread (runtime.LockOSThread)
 // and every method must be called from that goroutine.

@@ -16,15 +16,17 @@ var ptxFS embed.FS
 
 // kernelsIn maps each PTX module to the kernels it defines.
 var kernelsIn = map[string][]string{
-	"embed":       halves("embed"),
-	"layernorm":   halves("layernorm", "residual_layernorm"),
-	"rmsnorm":     halves("residual_rmsnorm"),
-	"elementwise": halves("bias_act"),
-	"swiglu":      halves("swiglu"),
-	"kv_write":    halves("qkv_prep"),
-	"attention":   {"paged_attention"},
-	"gather":      {"gather_rows"},
-	"sample":      {"sample"},
+	"embed":             halves("embed"),
+	"layernorm":         halves("layernorm", "residual_layernorm"),
+	"rmsnorm":           halves("residual_rmsnorm"),
+	"elementwise":       halves("bias_act"),
+	"swiglu":            halves("swiglu"),
+	"kv_write":          halves("qkv_prep"),
+	"attention":         {"paged_attention"}, // the A/B benchmark's baseline
+	"attention_decode":  attnDecodeNames,
+	"attention_prefill": attnPrefillNames,
+	"gather":            {"gather_rows"},
+	"sample":            {"sample"},
 }
 
 // halves lists the fp16 and bf16 instantiations of each kernel (see kname).
@@ -65,7 +67,7 @@ func (b *Backend) loadModules() error {
 			return err
 		}
 	}
-	return nil
+	return b.initAttention()
 }
 
 // argArena is pinned host memory holding one launch's parameters: the

@@ -165,41 +165,6 @@ func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps f
 		ht.ptr, ptr(x), ptr(bias), ptr(out), ptr(w), ptr(lb), d, eps, norm)
 }
 
-// mhaOnly rejects the geometries today's kernels do not take yet: grouped
-// KV heads, and a scale not folded into Q.
-func mhaOnly(op string, sh kernels.AttnShape) error {
-	if err := sh.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if sh.NumKVHeads != sh.NumHeads || sh.Scale != 1 {
-		return fmt.Errorf("%s: %d heads over %d KV heads with scale %g: the CUDA kernel takes multi-head attention with the scale folded into Q", op, sh.NumHeads, sh.NumKVHeads, sh.Scale)
-	}
-	return nil
-}
-
-func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShape) error {
-	o, qt := out.(*Tensor), qkv.(*Tensor)
-	if err := mhaOnly("attention", sh); err != nil {
-		return err
-	}
-	numHeads := sh.NumHeads
-	d := o.cols()
-	if qt.cols() != 3*d || d != sh.QWidth() {
-		return fmt.Errorf("attention: qkv %v, out %v, %d heads", qt.shape, o.shape, numHeads)
-	}
-	hd := d / numHeads
-	if hd%32 != 0 || hd > 256 {
-		return fmt.Errorf("attention: head size %d: the kernel takes multiples of 32 up to 256", hd)
-	}
-	if err := b.needHalf("attention", out, qkv, kc, vc); err != nil {
-		return err
-	}
-	m := b.meta
-	return b.launch("paged_attention", dim3{uint32(qt.rows()), uint32((numHeads + 3) / 4), 1}, dim3{128, 1, 1}, 0,
-		o.ptr, qt.ptr, ptr(kc), ptr(vc), m.ptrs.tokSeq, m.ptrs.qstart, m.ptrs.qlen, m.ptrs.ctx, m.ptrs.tables,
-		m.cur.stride, b.metaBlockSize, numHeads, hd, 3*d)
-}
-
 func (b *Backend) GatherLast(out, x kernels.Tensor) error {
 	o := out.(*Tensor)
 	if _, err := halfDType("gather", out, x); err != nil {

@@ -16,9 +16,15 @@ func TestPTXInStep(t *testing.T) {
 	if len(srcs) == 0 {
 		t.Fatal("no kernel sources")
 	}
-	common, err := os.ReadFile("src/common.cuh")
-	if err != nil {
-		t.Fatal(err)
+	// Every header, in name order, as gen.sh hashes them.
+	headers, _ := filepath.Glob("src/*.cuh")
+	var common []byte
+	for _, h := range headers {
+		body, err := os.ReadFile(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		common = append(common, body...)
 	}
 	for _, src := range srcs {
 		name := strings.TrimSuffix(filepath.Base(src), ".cu")
