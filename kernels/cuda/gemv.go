@@ -51,7 +51,7 @@ type gemvVariant struct {
 	rows    int  // SIMT: weight rows a block owns (1, 2, 4); MMA: tiles of 16 rows (1, 2)
 	warps   int  // warps a block (1 to 8)
 	split   int  // blocks each tile's K is split over (grid split-K); 1: none
-	aligned bool // 16-byte loads; false: element loads, any K (MMA, rows 1 only)
+	aligned bool // 16-byte loads; false: element loads, any K (MMA, tile 8, rows 1 only)
 }
 
 // The instantiated template parameters (gemv_simt.cu, gemv_mma.cu).
@@ -60,7 +60,21 @@ var (
 	simtRows  = []int{1, 2, 4}
 	mmaTiles  = []int{1, 2, 4, 8}
 	mmaRows   = []int{1, 2}
+	// The element-load MMA kernel exists with one shape only (it serves the
+	// rare K that is not a multiple of 8, every M up to 64).
+	mmaUnalignedTile = 8
 )
+
+// mmaTile is the MMA token tile for m rows: the smallest that holds them.
+func mmaTile(m int, aligned bool) int {
+	if !aligned {
+		if m <= 8*mmaUnalignedTile {
+			return mmaUnalignedTile
+		}
+		return 0
+	}
+	return smallestTile(m, 8, mmaTiles)
+}
 
 func init() {
 	var simt, mma []string
@@ -74,8 +88,8 @@ func init() {
 			for _, r := range mmaRows {
 				mma = append(mma, gemvVariant{fam: gemvMMA, tile: t, rows: r, aligned: true}.kernel(dt))
 			}
-			mma = append(mma, gemvVariant{fam: gemvMMA, tile: t, rows: 1}.kernel(dt))
 		}
+		mma = append(mma, gemvVariant{fam: gemvMMA, tile: mmaUnalignedTile, rows: 1}.kernel(dt))
 	}
 	kernelsIn["gemv_simt"] = simt
 	kernelsIn["gemv_mma"] = mma
@@ -164,7 +178,7 @@ func (v gemvVariant) fits(m, n, k int, aligned bool) bool {
 	if m < 1 || m > v.maxM() || n < 1 || k < 1 || v.warps < 1 || v.warps > 8 || v.split < 1 {
 		return false
 	}
-	if v.aligned && !aligned || !v.aligned && (v.fam == gemvSIMT || v.rows != 1) {
+	if v.aligned && !aligned || !v.aligned && (v.fam == gemvSIMT || v.rows != 1 || v.tile != mmaUnalignedTile) {
 		return false
 	}
 	f, c := v.workspace(m, n, k)
@@ -210,7 +224,7 @@ func gemvCandidates(m, n, k int, aligned bool, sms int) []gemvVariant {
 		out = append(out, v)
 	}
 	splits := []int{1, 2, 4, 8, 16, 32}
-	if t := smallestTile(m, 8, mmaTiles); t > 0 {
+	if t := mmaTile(m, aligned); t > 0 {
 		rows := mmaRows
 		if !aligned {
 			rows = []int{1}

@@ -224,7 +224,7 @@ func (b *Backend) argmaxVariant(key gemvKey, w uintptr) (gemvVariant, error) {
 		return c.best, nil
 	}
 	// Untimed (no memory to time it): tensor cores, one 16-row tile a block.
-	v := gemvVariant{fam: gemvMMA, tile: smallestTile(key.m, 8, mmaTiles), rows: 1, warps: 4, split: 1, aligned: key.aligned}
+	v := gemvVariant{fam: gemvMMA, tile: mmaTile(key.m, key.aligned), rows: 1, warps: 4, split: 1, aligned: key.aligned}
 	if !v.fits(key.m, key.n, key.k, key.aligned) {
 		return v, fmt.Errorf("argmax linear: no kernel takes %dx%dx%d", key.m, key.n, key.k)
 	}

@@ -92,7 +92,7 @@ func TestGemvCandidates(t *testing.T) {
 					}
 					if v.fam == gemvMMA {
 						hasMMA = true
-						if v.tile != smallestTile(m, 8, mmaTiles) {
+						if v.tile != mmaTile(m, aligned) {
 							t.Fatalf("m=%d: MMA tile %d", m, v.tile)
 						}
 					}
@@ -137,8 +137,11 @@ func TestGemvVariantGeometry(t *testing.T) {
 		t.Fatal("SIMT fits")
 	}
 	u := gemvVariant{fam: gemvMMA, tile: 8, rows: 1, warps: 1, split: 1}
-	if !u.fits(64, 5, 3, false) || !u.fits(64, 5, 8, true) || u.fits(65, 5, 3, false) {
+	if !u.fits(64, 5, 3, false) || !u.fits(64, 5, 8, true) || !u.fits(1, 5, 3, false) || u.fits(65, 5, 3, false) {
 		t.Fatal("unaligned MMA fits")
+	}
+	if (gemvVariant{fam: gemvMMA, tile: 1, rows: 1, warps: 1, split: 1}).fits(1, 5, 3, false) {
+		t.Fatal("an unaligned variant with a token tile of 1 has no kernel")
 	}
 	if (gemvVariant{fam: gemvMMA, tile: 1, rows: 2, warps: 1, split: 1}).fits(1, 5, 3, false) {
 		t.Fatal("an unaligned variant with two row tiles has no kernel")

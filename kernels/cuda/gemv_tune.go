@@ -388,7 +388,7 @@ func (b *Backend) gemvMeasure(key gemvKey, w uintptr) (*gemvChoice, error) {
 		}
 	}
 	rankTimings(c.timings)
-	best, found, use := gemvPick(c.cublasUs, top)
+	best, found, use := gemvPick(c.cublasUs, c.timings) // only the re-timed top ones are matched
 	c.best, c.found, c.use, c.gemvUs = best.v, found, use, best.us
 	switch {
 	case len(c.timings) == 0:

@@ -73,12 +73,13 @@ func (r *rig) free(ps ...pair) {
 }
 
 // testVariants is every variant a test launches at m×n×k: each family with
-// the smallest token tile holding m, each row tile, 1, 3 and 8 warps and
-// splits of 1, 3 and 7 slices, where they fit.
+// the token tile the tuner would use for m, each row tile, 1, 3 and 8 warps
+// and splits of 1, 3 and 7 slices, where they fit; and the element-load
+// kernel on aligned shapes too.
 func testVariants(m, n, k int, aligned bool) []gemvVariant {
 	var out []gemvVariant
 	for _, fam := range []gemvFamily{gemvMMA, gemvSIMT} {
-		tile, rows := smallestTile(m, 8, mmaTiles), mmaRows
+		tile, rows := mmaTile(m, aligned), mmaRows
 		if fam == gemvSIMT {
 			tile, rows = smallestTile(m, 1, simtTiles), simtRows
 		}
@@ -89,6 +90,15 @@ func testVariants(m, n, k int, aligned bool) []gemvVariant {
 					if tile > 0 && v.fits(m, n, k, aligned) {
 						out = append(out, v)
 					}
+				}
+			}
+		}
+	}
+	if aligned { // the element-load kernel takes aligned shapes too
+		for _, w := range []int{1, 8} {
+			for _, s := range []int{1, 3} {
+				if v := (gemvVariant{fam: gemvMMA, tile: mmaUnalignedTile, rows: 1, warps: w, split: s}); v.fits(m, n, k, aligned) {
+					out = append(out, v)
 				}
 			}
 		}

@@ -21,7 +21,7 @@
 // memory in warp order, and gemv_finish writes the epilogue (the last block
 // of a tile does when S > 1).
 // Entry points gemv_mma_{f16,bf16}_t{MT}_r{RT} (MT ∈ {1, 2, 4, 8} token
-// tiles, RT ∈ {1, 2}) and gemv_mma_{f16,bf16}_t{MT}_r1_u.
+// tiles, RT ∈ {1, 2}) and gemv_mma_{f16,bf16}_t8_r1_u (any M ≤ 64).
 // Reference: kernels/cpu Backend.Linear / LinearEpilogue / ArgmaxLinear;
 // TestGemvVariants (relative error ≤ 2e-3 fp16, 8e-3 bf16), TestGemvEpilogues.
 #include "gemv.cuh"
@@ -84,7 +84,7 @@ __device__ __forceinline__ void gemv_mma(const GemvArgs<T>& a) {
 #pragma unroll
       for (int i = 0; i < 4; i++) acc[rt][mt][i] = 0.f;
 
-#pragma unroll 2
+#pragma unroll(MT * RT <= 2 ? 2 : 1)
   for (int c = c0 + warp; c < c1; c += nw) {
     const int k = c * 64 + 16 * t;
     uint32_t wa[RT][2][8], xb[MT][8];
@@ -131,10 +131,10 @@ __device__ __forceinline__ void gemv_mma(const GemvArgs<T>& a) {
     const GemvArgs<T> a = GEMV_ARGS;                                                              \
     gemv_mma<T, MT, RT, VEC>(a);                                                                  \
   }
-#define GEMV_MMA_T(TN, T, MT) \
-  GEMV_MMA(TN, T, MT, 1, true, ) GEMV_MMA(TN, T, MT, 2, true, ) GEMV_MMA(TN, T, MT, 1, false, _u)
-#define GEMV_MMA_ALL(TN, T) \
-  GEMV_MMA_T(TN, T, 1) GEMV_MMA_T(TN, T, 2) GEMV_MMA_T(TN, T, 4) GEMV_MMA_T(TN, T, 8)
+#define GEMV_MMA_T(TN, T, MT) GEMV_MMA(TN, T, MT, 1, true, ) GEMV_MMA(TN, T, MT, 2, true, )
+#define GEMV_MMA_ALL(TN, T)                                                                    \
+  GEMV_MMA_T(TN, T, 1) GEMV_MMA_T(TN, T, 2) GEMV_MMA_T(TN, T, 4) GEMV_MMA_T(TN, T, 8)         \
+  GEMV_MMA(TN, T, 8, 1, false, _u)
 
 GEMV_MMA_ALL(f16, __half)
 GEMV_MMA_ALL(bf16, gemv_bf16)

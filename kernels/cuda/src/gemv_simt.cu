@@ -43,7 +43,7 @@ __device__ __forceinline__ void gemv_simt(const GemvArgs<T>& a) {
 #pragma unroll
     for (int r = 0; r < R; r++) acc[m][r] = 0.f;
 
-#pragma unroll 4
+#pragma unroll 2
   for (int v = v0 + threadIdx.x; v < v1; v += blockDim.x) {
     uint4 wv[R], xv[MT];
 #pragma unroll
