@@ -138,11 +138,43 @@ func gemvBenchTable(bm *testing.B) {
 			bm.Error(err)
 		}
 	}
+	printGemvTable(rows, bw)
 	gemvBenchFusion(bm, g)
 	gemvBenchArgmax(bm, g)
 	printGemvWinners(rows)
 	printGemvStep(rows)
-	printGemvTable(rows, bw)
+	printGemvMatrix(rows)
+}
+
+// printGemvMatrix is the table in brief: a row per layer and dtype, a
+// column per M, each cell the small-M kernel's µs / cuBLAS's µs, starred
+// where the choice table uses the kernel.
+func printGemvMatrix(rows []benchRow) {
+	fmt.Printf("\n### In brief: small-M kernel µs / cuBLAS µs (* used)\n\n")
+	head := "| layer | dtype |"
+	sep := "| --- | --- |"
+	for _, m := range gemvTestMs {
+		head += fmt.Sprintf(" M=%d |", m)
+		sep += " ---: |"
+	}
+	fmt.Println(head)
+	fmt.Println(sep)
+	for i := 0; i < len(rows); {
+		r := rows[i]
+		line := fmt.Sprintf("| %s %s %dx%d | %s |", r.layer.model, r.layer.layer, r.layer.n, r.layer.k, r.dt)
+		for ; i < len(rows) && rows[i].layer == r.layer && rows[i].dt == r.dt; i++ {
+			c, star := rows[i].c, ""
+			if c.use {
+				star = "*"
+			}
+			if c.found {
+				line += fmt.Sprintf(" %s%.1f/%.1f |", star, c.gemvUs, c.cublasUs)
+			} else {
+				line += fmt.Sprintf(" –/%.1f |", c.cublasUs)
+			}
+		}
+		fmt.Println(line)
+	}
 }
 
 // bytesMoved is what one launch must read and write at the row's shape.
