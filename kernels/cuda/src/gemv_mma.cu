@@ -9,12 +9,13 @@
 // The weights are the MMA's A operand (16 rows n per tile), the tokens its B
 // operand (8 tokens m per tile, zero past M), so outᵀ = w·xᵀ comes out of the
 // accumulators. K is walked in chunks of 64: lane (g = lane/4, t = lane%4)
-// loads 16 contiguous elements [16t, 16t+16) of weight rows g and g+8 and of
-// token g — two 16-byte loads per row, a full 128-byte line per row and
-// chunk across the 4 lanes of a group. Its 32-bit words 2s and 2s+1 feed the
-// k16 step s as the fragment's "k 2t..2t+1" and "k 2t+8..2t+9" registers: a
-// permutation of k inside the chunk, the same for A and B, so the sum is
-// unchanged (PTX ISA, "Matrix Fragments for mma.m16n8k16").
+// loads elements [8t, 8t+8) and [32+8t, 40+8t) of the chunk from weight rows
+// g and g+8 and from token g — 16-byte loads, each instruction reading 64
+// contiguous bytes of 8 rows, a full 128-byte line per row and chunk. The
+// lane's 32-bit words 2s and 2s+1 feed the k16 step s as the fragment's
+// "k 2t..2t+1" and "k 2t+8..2t+9" registers: a permutation of k inside the
+// chunk, the same for A and B, so the sum is unchanged (PTX ISA, "Matrix
+// Fragments for mma.m16n8k16").
 // Launch: grid (ceil(N / (16·RT)), 1, S), block 32·W threads (W ≤ 8). A
 // block owns RT 16-row tiles; its warps stride over the chunks of its K
 // slice (blockIdx.z, split_len chunks), add their accumulators into shared
@@ -26,21 +27,21 @@
 // TestGemvVariants (relative error ≤ 2e-3 fp16, 8e-3 bf16), TestGemvEpilogues.
 #include "gemv.cuh"
 
-// gemv_load16 loads elements [k, k+16) of row (zero past K or when !ok)
-// as 8 packed words.
+// gemv_load16 loads elements [klo, klo+8) and [khi, khi+8) of row (zero
+// past K or when !ok) as 8 packed words.
 template <typename T, bool VEC, bool STREAM>
-__device__ __forceinline__ void gemv_load16(uint32_t (&v)[8], const T* row, int k, int K, bool ok) {
+__device__ __forceinline__ void gemv_load16(uint32_t (&v)[8], const T* row, int klo, int khi, int K, bool ok) {
   if (VEC) {
     uint4 lo = make_uint4(0, 0, 0, 0), hi = make_uint4(0, 0, 0, 0);
-    if (ok && k + 8 <= K) lo = STREAM ? gemv_ld_stream(row + k) : gemv_ld_keep(row + k);
-    if (ok && k + 16 <= K) hi = STREAM ? gemv_ld_stream(row + k + 8) : gemv_ld_keep(row + k + 8);
+    if (ok && klo + 8 <= K) lo = STREAM ? gemv_ld_stream(row + klo) : gemv_ld_keep(row + klo);
+    if (ok && khi + 8 <= K) hi = STREAM ? gemv_ld_stream(row + khi) : gemv_ld_keep(row + khi);
     v[0] = lo.x, v[1] = lo.y, v[2] = lo.z, v[3] = lo.w;
     v[4] = hi.x, v[5] = hi.y, v[6] = hi.z, v[7] = hi.w;
   } else {
     const unsigned short* p = reinterpret_cast<const unsigned short*>(row);
 #pragma unroll
     for (int i = 0; i < 8; i++) {
-      const int e = k + 2 * i;
+      const int e = (i < 4 ? klo : khi) + 2 * (i & 3);
       const uint32_t lo = (ok && e < K) ? __ldg(p + e) : 0u;
       const uint32_t hi = (ok && e + 1 < K) ? __ldg(p + e + 1) : 0u;
       v[i] = lo | (hi << 16);
@@ -86,14 +87,14 @@ __device__ __forceinline__ void gemv_mma(const GemvArgs<T>& a) {
 
 #pragma unroll(MT * RT <= 2 ? 2 : 1)
   for (int c = c0 + warp; c < c1; c += nw) {
-    const int k = c * 64 + 16 * t;
+    const int klo = c * 64 + 8 * t, khi = klo + 32;
     uint32_t wa[RT][2][8], xb[MT][8];
 #pragma unroll
     for (int rt = 0; rt < RT; rt++)
 #pragma unroll
-      for (int h = 0; h < 2; h++) gemv_load16<T, VEC, true>(wa[rt][h], wrow[rt][h], k, a.K, wok[rt][h]);
+      for (int h = 0; h < 2; h++) gemv_load16<T, VEC, true>(wa[rt][h], wrow[rt][h], klo, khi, a.K, wok[rt][h]);
 #pragma unroll
-    for (int mt = 0; mt < MT; mt++) gemv_load16<T, VEC, false>(xb[mt], xrow[mt], k, a.K, xok[mt]);
+    for (int mt = 0; mt < MT; mt++) gemv_load16<T, VEC, false>(xb[mt], xrow[mt], klo, khi, a.K, xok[mt]);
 #pragma unroll
     for (int s = 0; s < 4; s++)
 #pragma unroll
