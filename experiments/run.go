@@ -189,13 +189,14 @@ func (s *Session) progress(name string, total int, start time.Time) func() {
 	if s.Opts.Log == nil || !s.Opts.Progress {
 		return func() {}
 	}
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	finished0 := 0
 	if snap := s.Collector.Latest(); snap != nil {
 		finished0 = snap.Finished
 	}
 	go func() {
+		defer close(exited)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -210,5 +211,7 @@ func (s *Session) progress(name string, total int, start time.Time) func() {
 			}
 		}
 	}()
-	return func() { once.Do(func() { close(done) }) }
+	// Stopping waits for a line being printed, so the caller's next write
+	// to the same log never races it.
+	return func() { once.Do(func() { close(done); <-exited }) }
 }

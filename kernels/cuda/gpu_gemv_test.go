@@ -253,67 +253,90 @@ func TestGemvEpilogues(t *testing.T) {
 }
 
 // TestGemvGraph: shapes first met under a graph capture are timed between
-// the captures and the replays use the choice; forced split-K variants
-// replay correctly (their tile counters reset every launch).
+// the captures, and the replays use the choice; forced split-K variants
+// replay correctly (their tile counters reset every launch). The graph is an
+// OPT MLP block — FC1 + bias + ReLU, FC2 + bias + residual in place — and,
+// for fp16, the LM head into fp32 logits (cuBLAS's Linear path is fp16-only
+// for now), in fp16 and bf16.
 func TestGemvGraph(t *testing.T) {
 	r := newRig(t)
-	const d, vocab = 768, 1003
+	const d, ff, vocab = 768, 3072, 1003
 	bt := &kernels.Batch{BlockSize: 16, Tokens: []int32{1}, Positions: []int32{0}, Slots: []int32{0},
 		Seqs: []kernels.SeqSlice{{QueryLen: 1, ContextLen: 1, BlockTable: []int32{0}, NeedLogits: true}}}
-	for gi, tc := range []struct {
-		name  string
-		m     int
-		force *gemvVariant
-	}{
-		{"chosen", 8, nil},
-		{"mma split 4", 8, &gemvVariant{fam: gemvMMA, tile: 1, rows: 1, warps: 2, split: 4, aligned: true}},
-		{"simt split 3", 2, &gemvVariant{fam: gemvSIMT, tile: 2, rows: 2, warps: 2, split: 3, aligned: true}},
-	} {
-		if tc.force != nil {
+	key := 10
+	for _, dt := range []kernels.DType{kernels.F16, kernels.BF16} {
+		for _, tc := range []struct {
+			name  string
+			m     int
+			force *gemvVariant
+		}{
+			{"chosen", 8, nil},
+			{"mma split 4", 8, &gemvVariant{fam: gemvMMA, tile: 1, rows: 1, warps: 2, split: 4, aligned: true}},
+			{"simt split 3", 2, &gemvVariant{fam: gemvSIMT, tile: 2, rows: 2, warps: 2, split: 3, aligned: true}},
+		} {
+			name := fmt.Sprintf("%s %s", dt, tc.name)
 			must(t, r.g.gemvForce(tc.force))
-		}
-		x, w, bias := r.rand(1, kernels.F16, tc.m, d), r.rand(0.03, kernels.F16, d, d), r.rand(0.5, kernels.F16, d)
-		h := r.rand(1, kernels.F16, tc.m, d)
-		head := r.rand(0.05, kernels.F16, vocab, d)
-		logits := r.poisoned(kernels.F32, tc.m, vocab)
-		fn := func() (kernels.Tensor, error) {
-			if err := r.g.SetBatch(bt); err != nil {
-				return nil, err
-			}
-			if err := r.g.LinearEpilogue(h.gpu, x.gpu, w.gpu, bias.gpu, h.gpu, kernels.ActNone); err != nil {
-				return nil, err
-			}
-			return logits.gpu, r.g.Linear(logits.gpu, h.gpu, head.gpu, nil)
-		}
-		for range 3 { // capture (after timing the new shapes), then two replays: h grows three times
-			if _, err := r.g.Graph(10+gi, bt, fn); err != nil {
-				t.Fatalf("%s: %v", tc.name, err)
-			}
-			must(t, r.c.LinearEpilogue(h.cpu, x.cpu, w.cpu, bias.cpu, h.cpu, kernels.ActNone))
-			must(t, r.c.Linear(logits.cpu, h.cpu, head.cpu, nil))
-		}
-		must(t, r.g.Sync())
-		r.check(tc.name+": h after three replays", h, gemvTol(kernels.F16))
-		r.check(tc.name+": logits after three replays", logits, gemvTol(kernels.F32))
-		if r.g.gemvPending() {
-			t.Errorf("%s: shapes still pending after the capture", tc.name)
-		}
-		if tc.force == nil {
-			st := r.g.gemvState()
-			for _, key := range []gemvKey{
-				{dt: kernels.F16, out: kernels.F16, m: tc.m, n: d, k: d, aligned: true},
-				{dt: kernels.F16, out: kernels.F32, m: tc.m, n: vocab, k: d, aligned: true},
-			} {
-				c := st.table[key]
-				if c == nil {
-					t.Errorf("%s: %+v was not timed before the capture", tc.name, key)
-					continue
+			h := r.rand(1, dt, tc.m, d)
+			w1, b1 := r.rand(0.03, dt, ff, d), r.rand(0.5, dt, ff)
+			w2, b2 := r.rand(0.02, dt, d, ff), r.rand(0.5, dt, d)
+			ffn := r.poisoned(dt, tc.m, ff)
+			head := r.rand(0.05, dt, vocab, d)
+			logits := r.poisoned(kernels.F32, tc.m, vocab)
+			withHead := dt == kernels.F16
+			fn := func() (kernels.Tensor, error) {
+				if err := r.g.SetBatch(bt); err != nil {
+					return nil, err
 				}
-				t.Logf("%+v: cuBLAS %.2f µs, best %v %.2f µs, used %v", key, c.cublasUs, c.best, c.gemvUs, c.use)
+				if err := r.g.LinearEpilogue(ffn.gpu, h.gpu, w1.gpu, b1.gpu, nil, kernels.ActReLU); err != nil {
+					return nil, err
+				}
+				if err := r.g.LinearEpilogue(h.gpu, ffn.gpu, w2.gpu, b2.gpu, h.gpu, kernels.ActNone); err != nil {
+					return nil, err
+				}
+				if !withHead {
+					return h.gpu, nil
+				}
+				return logits.gpu, r.g.Linear(logits.gpu, h.gpu, head.gpu, nil)
 			}
+			for range 3 { // capture (after timing the new shapes), then two replays: h grows three times
+				if _, err := r.g.Graph(key, bt, fn); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				must(t, r.c.LinearEpilogue(ffn.cpu, h.cpu, w1.cpu, b1.cpu, nil, kernels.ActReLU))
+				must(t, r.c.LinearEpilogue(h.cpu, ffn.cpu, w2.cpu, b2.cpu, h.cpu, kernels.ActNone))
+				if withHead {
+					must(t, r.c.Linear(logits.cpu, h.cpu, head.cpu, nil))
+				}
+			}
+			key++
+			must(t, r.g.Sync())
+			r.check(name+": ffn after three replays", ffn, gemvTol(dt))
+			r.check(name+": h after three replays", h, gemvTol(dt))
+			if withHead {
+				r.check(name+": logits after three replays", logits, gemvTol(kernels.F32))
+			}
+			if r.g.gemvPending() {
+				t.Errorf("%s: shapes still pending after the capture", name)
+			}
+			if tc.force == nil {
+				st := r.g.gemvState()
+				keys := []gemvKey{{dt: dt, out: dt, m: tc.m, n: ff, k: d, aligned: true}, {dt: dt, out: dt, m: tc.m, n: d, k: ff, aligned: true}}
+				if withHead {
+					keys = append(keys, gemvKey{dt: dt, out: kernels.F32, m: tc.m, n: vocab, k: d, aligned: true})
+				}
+				for _, k := range keys {
+					c := st.table[k]
+					if c == nil {
+						t.Errorf("%s: %+v was not timed before the capture", name, k)
+						continue
+					}
+					t.Logf("%s %+v: cuBLAS %.2f µs, best %v %.2f µs, used %v %s", name, k, c.cublasUs, c.best, c.gemvUs, c.use, c.note)
+				}
+			}
+			must(t, r.g.gemvForce(nil))
+			r.g.ResetGraphs()
+			r.free(h, w1, b1, w2, b2, ffn, head, logits)
 		}
-		must(t, r.g.gemvForce(nil))
-		r.free(x, w, bias, h, head, logits)
 	}
 }
 
