@@ -78,6 +78,14 @@ func (b *Backend) gemvBuffers() error {
 	if b.capture {
 		return fmt.Errorf("small-M GEMM buffers: first use inside a graph capture")
 	}
+	if st.evA == 0 {
+		if err := b.d.check(b.d.cuEventCreate(&st.evA, 0), "cuEventCreate"); err != nil {
+			return err
+		}
+		if err := b.d.check(b.d.cuEventCreate(&st.evB, 0), "cuEventCreate"); err != nil {
+			return err
+		}
+	}
 	ws, err := b.Alloc(kernels.F32, gemvWSFloats)
 	if err != nil {
 		return fmt.Errorf("small-M GEMM split-K workspace: %w", err)
@@ -92,14 +100,6 @@ func (b *Backend) gemvBuffers() error {
 		b.Free(ws)
 		b.Free(counter)
 		return fmt.Errorf("argmax keys: %w", err)
-	}
-	if st.evA == 0 {
-		if err := b.d.check(b.d.cuEventCreate(&st.evA, 0), "cuEventCreate"); err != nil {
-			return err
-		}
-		if err := b.d.check(b.d.cuEventCreate(&st.evB, 0), "cuEventCreate"); err != nil {
-			return err
-		}
 	}
 	st.ws, st.counter, st.keys = ws, counter, keys
 	return nil
