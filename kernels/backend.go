@@ -262,3 +262,43 @@ type Ceilings struct {
 type CeilingMeter interface {
 	MeasureCeilings() (Ceilings, error)
 }
+
+// Act is the activation a fused GEMM epilogue applies.
+type Act int
+
+const (
+	ActNone Act = iota
+	ActReLU
+)
+
+func (a Act) String() string {
+	switch a {
+	case ActNone:
+		return "none"
+	case ActReLU:
+		return "relu"
+	}
+	return fmt.Sprintf("act(%d)", int(a))
+}
+
+// LinearEpiloguer is a backend that fuses a Linear's epilogue into the GEMM
+// (one kernel instead of a GEMM and an elementwise pass, where it pays).
+type LinearEpiloguer interface {
+	// LinearEpilogue computes out = act(x·wᵀ + bias) + residual for x
+	// [n, in], w [out, in], bias [out] and residual [n, out] (either may be
+	// nil); out [n, out] has x's dtype. residual may alias out (h += ...);
+	// x may not. Where it pays in a decoder layer: OPT's FC1 + bias + ReLU,
+	// out-proj + bias + residual and FC2 + bias + residual; Llama's o-proj
+	// and down-proj + residual.
+	LinearEpilogue(out, x, w, bias, residual Tensor, act Act) error
+}
+
+// ArgmaxLinearer is a backend that fuses the LM head with greedy sampling.
+type ArgmaxLinearer interface {
+	// ArgmaxLinear returns, for each row of x [n, in], the index of the
+	// largest entry of x·wᵀ (w [vocab, in]) — the greedy token, the lowest
+	// index on ties as Argmax — without writing the logits. It waits for the
+	// device. Rows that sample with a temperature still need the logits and
+	// Sample.
+	ArgmaxLinear(x, w Tensor) ([]int32, error)
+}

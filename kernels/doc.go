@@ -9,6 +9,11 @@
 // sub-packages: kernels/cpu is the pure-Go reference that every device kernel
 // is tested against.
 //
+// Optional capabilities sit beside it as small interfaces a backend may
+// implement and a caller checks for: Grapher (CUDA graphs), Timer,
+// CeilingMeter, LinearEpiloguer (a GEMM with its bias, ReLU and residual
+// fused) and ArgmaxLinearer (the LM head with greedy sampling fused).
+//
 // A Backend is not safe for concurrent use: the engine goroutine owns it and
 // makes every call (a CUDA backend also pins that goroutine to its OS thread).
 package kernels

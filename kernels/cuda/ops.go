@@ -102,6 +102,10 @@ func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
 	if wt.cols() != k || o.rows() != n || o.cols() != m {
 		return fmt.Errorf("linear: x %v · w %v into out %v", xt.shape, wt.shape, o.shape)
 	}
+	// Decode-sized products go to a small-M kernel where one was measured faster.
+	if done, err := b.gemvLinear(o, xt, wt, bias, nil, kernels.ActNone); done || err != nil {
+		return err
+	}
 	dt, err := halfDType("linear", x, w, bias)
 	if err != nil {
 		return err

@@ -16,7 +16,8 @@ func TestPTXInStep(t *testing.T) {
 	if len(srcs) == 0 {
 		t.Fatal("no kernel sources")
 	}
-	// Every header, in name order, as gen.sh hashes them.
+	// Every header counts for every module, in byte order of the names
+	// (gen.sh hashes them the same way).
 	headers, _ := filepath.Glob("src/*.cuh")
 	var common []byte
 	for _, h := range headers {
