@@ -255,7 +255,7 @@ func TestAttentionBench(t *testing.T) {
 				ctx = label
 			}
 			fmt.Fprintf(decode, "%s\t%s\t%s\t%.1f\t%s\t%s\t%.1f\t%.0f\t%.0f%%\t%s\t\n", s.name, ctx, batch, bytes/1e6,
-				oldUs, oldBW, newMs*1e3, bytes/newMs/1e6, 100*bytes/newMs/1e3/copyBW, speed)
+				oldUs, oldBW, newMs*1e3, bytes/newMs/1e6, 100*bytes/newMs*1e3/copyBW, speed)
 		}
 		for _, ctx := range contexts {
 			for _, batch := range batches {
@@ -274,7 +274,7 @@ func TestAttentionBench(t *testing.T) {
 						decodeCTAsPerSM, decodeTargetItems, decodeMinChunk = ctas, target, minChunk
 						n := r.step(t, specs)
 						ms := r.time(t, r.newCall(n))
-						fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.0f%%\t\n", s.name, pt[0], pt[1], ctas, target, minChunk, ms*1e3, 100*bytes/ms/1e3/copyBW)
+						fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.0f%%\t\n", s.name, pt[0], pt[1], ctas, target, minChunk, ms*1e3, 100*bytes/ms*1e3/copyBW)
 					}
 				}
 			}
@@ -298,7 +298,7 @@ func TestAttentionBench(t *testing.T) {
 			pairs := float64(seqs) * float64(prompt) * float64(prompt+1) / 2
 			flops := pairs * float64(s.sh.NumHeads) * float64(s.sh.HeadDim) * 4
 			fmt.Fprintf(pw, "%s\t%d\t%d\t%d\t%s\t%.2f\t%.2f\t%.0f\t%.0f%%\t\n", s.name, prompt, seqs, n, oldMs, newMs,
-				float64(n)/newMs/1e3, flops/newMs/1e9, 100*flops/newMs/1e3/ceil.MatmulFlopsPerSec)
+				float64(n)/newMs/1e3, flops/newMs/1e9, 100*flops/newMs*1e3/ceil.MatmulFlopsPerSec)
 		}
 		r.free()
 	}
