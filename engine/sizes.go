@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+
+	"benchtop/engine/model"
+	"benchtop/kernels"
+)
+
+// mulSize is a·b for sizes (a, b ≥ 0), and false when it would overflow int64.
+func mulSize(a, b int64) (int64, bool) {
+	if a < 0 || b < 0 {
+		return 0, false
+	}
+	if a != 0 && b > math.MaxInt64/a {
+		return 0, false
+	}
+	return a * b, true
+}
+
+// addSize is a+b for sizes (a, b ≥ 0), and false when it would overflow int64.
+func addSize(a, b int64) (int64, bool) {
+	if a < 0 || b < 0 || a > math.MaxInt64-b {
+		return 0, false
+	}
+	return a + b, true
+}
+
+// workspaceBytes is what model.NewWorkspace allocates for steps of up to
+// maxTokens tokens and maxLogits logits rows in dt (logits in fp32), and
+// false when the size overflows. It mirrors NewWorkspace's buffers; a test
+// checks the two agree on the CPU backend.
+func workspaceBytes(c *model.Config, maxTokens, maxLogits int, dt kernels.DType) (int64, bool) {
+	h, p := int64(c.HiddenSize), int64(c.ProjDim())
+	perToken := (h + h + 3*h + h + h + int64(c.FFNDim) + p) * int64(dt.Size())
+	perLogit := (h+p)*int64(dt.Size()) + int64(c.VocabSize)*4
+	a, ok1 := mulSize(int64(maxTokens), perToken)
+	b, ok2 := mulSize(int64(maxLogits), perLogit)
+	sum, ok3 := addSize(a, b)
+	return sum, ok1 && ok2 && ok3
+}
+
+// checkWorkspace refuses a step budget whose workspace can never fit the
+// device's memory, before anything is allocated, naming the flag.
+func (e *Engine) checkWorkspace(cfg *Config) error {
+	info := e.be.Info()
+	need, ok := workspaceBytes(&e.model.Cfg, cfg.MaxNumBatchedTokens, cfg.MaxNumSeqs, info.ComputeDType)
+	if !ok || need > info.MemoryBytes {
+		size := "more than 8 EiB"
+		if ok {
+			size = FormatBytes(need)
+		}
+		return fmt.Errorf("max-num-batched-tokens %d and max-num-seqs %d: the step workspace needs %s, more than the device's %s%s",
+			cfg.MaxNumBatchedTokens, cfg.MaxNumSeqs, size, FormatBytes(info.MemoryBytes), memoryFlag(info))
+	}
+	return nil
+}
+
+// memoryFlag names the flag that sets a backend's memory, for errors.
+func memoryFlag(info kernels.DeviceInfo) string {
+	if info.Backend == "cpu" {
+		return " (--cpu-memory)"
+	}
+	return ""
+}
