@@ -4,30 +4,32 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
-)
 
-// rateEstimator is a backend that can say how fast it multiplies matrices
-// (the CPU backend): the engine sizes its auto step budget from it.
-type rateEstimator interface {
-	// EstimatedFLOPS is the sustained fp32 matrix-multiply rate, FLOP/s.
-	EstimatedFLOPS() float64
-}
+	"benchtop/kernels/cpu"
+)
 
 // TargetStepTime is what an auto-sized step aims at on a slow backend: a
 // step of this length keeps the dashboard live and preemption cheap.
 const TargetStepTime = 0.2 // seconds
 
 // resolve fills the auto (zero) fields of c for the engine's backend and
-// model, recording why in e.sizing. On a GPU they are vLLM's defaults. On a
-// backend that estimates its rate (the CPU), max_num_batched_tokens is the
-// largest power of two whose prefill fits TargetStepTime, max_num_seqs the
-// decodes that fit it (at most 256 and at most the token budget), and the
-// KV pool is capped at what max_num_seqs sequences of max_model_len tokens
-// can use (see planKV).
+// model, and says why. On a GPU they are vLLM's defaults. On a backend that
+// estimates its rates (the CPU), with TargetStepTime as the aim:
+//   - max_num_batched_tokens is the largest power of two (16 to 8192) whose
+//     prefill chunk, at the end of the model length, fits the aim;
+//   - max_num_seqs is the decodes of short sequences whose matmuls fit the
+//     aim (1 to 256), and the token budget is raised to it if lower;
+//   - with gpu_memory_utilization auto, the KV pool is capped at what
+//     max_num_seqs sequences of max_model_len tokens can use (see planKV).
+//
+// The rates are the CPU backend's estimates (cpu.Backend.EstimatedFLOPS).
+// Where even 16 tokens at the full model length take longer than the aim,
+// the budget stays at 16 and such steps are longer; every step also reads
+// all the weights, which the aim does not count.
 func (e *Engine) resolve(c Config) (Config, sizing) {
 	d := DefaultConfig()
 	var sz sizing
-	re, ok := e.be.(rateEstimator)
+	re, ok := e.be.(*cpu.Backend)
 	if !ok {
 		if c.MaxNumSeqs == 0 {
 			c.MaxNumSeqs = d.MaxNumSeqs
@@ -40,32 +42,33 @@ func (e *Engine) resolve(c Config) (Config, sizing) {
 		}
 		return c, sz
 	}
-	mc := &e.model.Cfg
-	rate := re.EstimatedFLOPS()
-	maxLen := e.modelLen(c)
 	var why []string
-	if c.MaxNumBatchedTokens == 0 {
-		// A prefill token pays the layers' matmuls and attends over at most
-		// half the model length on average; the last one pays the LM head.
+	if c.MaxNumBatchedTokens == 0 || c.MaxNumSeqs == 0 {
+		mc := &e.model.Cfg
+		maxLen := e.modelLen(c)
+		mm, attn := re.EstimatedFLOPS()
+		mm, attn = max(mm, 1e6), max(attn, 1e6)
 		head := 2 * float64(mc.VocabSize) * float64(mc.ProjDim())
-		perToken := mc.MatmulFLOPsPerToken() - head + mc.AttentionFLOPsPerContextToken()*float64(maxLen)/2
-		n := int((TargetStepTime*rate - head) / perToken)
-		c.MaxNumBatchedTokens = pow2Floor(max(16, min(n, d.MaxNumBatchedTokens)))
-		why = append(why, fmt.Sprintf("max_num_batched_tokens %d", c.MaxNumBatchedTokens))
-	}
-	if c.MaxNumSeqs == 0 {
-		// A decode pays every matmul, the LM head included, and attends
-		// over its context.
-		perSeq := mc.MatmulFLOPsPerToken() + mc.AttentionFLOPsPerContextToken()*float64(maxLen)/2
-		n := int(TargetStepTime * rate / perSeq)
-		c.MaxNumSeqs = max(1, min(n, d.MaxNumSeqs, c.MaxNumBatchedTokens))
-		why = append(why, fmt.Sprintf("max_num_seqs %d", c.MaxNumSeqs))
-	}
-	if c.MaxNumBatchedTokens < c.MaxNumSeqs {
-		c.MaxNumBatchedTokens = c.MaxNumSeqs
-	}
-	if len(why) > 0 {
-		sz.reason = fmt.Sprintf("%s: a step near %.0f ms at an estimated %.0f GFLOP/s", strings.Join(why, ", "), TargetStepTime*1000, rate/1e9)
+		layers := mc.MatmulFLOPsPerToken() - head
+		if c.MaxNumBatchedTokens == 0 {
+			perToken := layers/mm + float64(maxLen)*mc.AttentionFLOPsPerContextToken()/attn
+			n := int((TargetStepTime - head/mm) / perToken)
+			c.MaxNumBatchedTokens = pow2Floor(max(16, min(n, d.MaxNumBatchedTokens)))
+			why = append(why, "max_num_batched_tokens")
+		}
+		if c.MaxNumSeqs == 0 {
+			n := int(TargetStepTime * mm / (layers + head))
+			c.MaxNumSeqs = max(1, min(n, d.MaxNumSeqs))
+			why = append(why, "max_num_seqs")
+		}
+		if c.MaxNumBatchedTokens < c.MaxNumSeqs {
+			c.MaxNumBatchedTokens = c.MaxNumSeqs // every running sequence gets a token a step
+		}
+		for i, w := range why {
+			why[i] = fmt.Sprintf("%s %d", w, map[string]int{"max_num_batched_tokens": c.MaxNumBatchedTokens, "max_num_seqs": c.MaxNumSeqs}[w])
+		}
+		sz.reason = fmt.Sprintf("%s: steps near %.0f ms on this CPU (at an estimated %.0f GFLOP/s on matmuls, %.1f GFLOP/s on attention; reading the weights adds to every step)",
+			strings.Join(why, ", "), TargetStepTime*1000, mm/1e9, attn/1e9)
 	}
 	if c.GPUMemoryUtilization == 0 {
 		c.GPUMemoryUtilization = d.GPUMemoryUtilization
