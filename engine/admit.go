@@ -23,10 +23,13 @@ func (e *Engine) inadmissible(seq *Sequence) string {
 			return fmt.Sprintf("token %d outside the vocabulary of %d", t, e.model.Cfg.VocabSize)
 		}
 	}
+	if msg := e.stranded(seq, e.maxModelLen, e.blocks.NumBlocks(), e.cfg.BlockSize); msg != "" {
+		return msg
+	}
 	if !e.cfg.EnableChunkedPrefill && len(r.Prompt) > e.cfg.MaxNumBatchedTokens {
 		return fmt.Sprintf("prompt of %d tokens is longer than max_num_batched_tokens %d and chunked prefill is off", len(r.Prompt), e.cfg.MaxNumBatchedTokens)
 	}
-	return e.stranded(seq, e.maxModelLen, e.blocks.NumBlocks(), e.cfg.BlockSize)
+	return ""
 }
 
 // stranded says why seq could never finish with a model length of
