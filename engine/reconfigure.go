@@ -15,7 +15,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 	}
 	c, sz := e.resolve(c)
 	old, oldSz := e.cfg, e.sz
-	rebuild := c.BlockSize != old.BlockSize || c.GPUMemoryUtilization != old.GPUMemoryUtilization ||
+	rebuild := c.BlockSize != old.BlockSize || c.GPUMemoryUtilization != old.GPUMemoryUtilization || sz.capPool != oldSz.capPool ||
 		c.MaxNumBatchedTokens != old.MaxNumBatchedTokens || c.MaxNumSeqs > e.ws.MaxLogits ||
 		c.MaxModelLen != old.MaxModelLen
 	if rebuild {
