@@ -64,9 +64,18 @@ func (o *chaosObserver) OnRequest(ev *RequestEvent) {
 func TestChaos(t *testing.T) {
 	base := DefaultConfig()
 	base.BlockSize, base.MaxNumSeqs, base.MaxNumBatchedTokens = 8, 16, 64
-	// The requests clients send (by template), and what a quiet engine gives.
+	templates := chaosTemplates()
+	want := run(t, newTestEngine(t, base, 1<<30), clone(templates))
+	e := newTestEngine(t, base, poolBytes(t, base, 100))
+	runChaos(t, e, templates, want, []float64{0.5, 0.7, 0.8, 0.85, 0.9, 0.95})
+}
+
+// chaosTemplates are the requests chaos clients send copies of: short
+// greedy and seeded sampled ones, and a few long ones a small pool cannot
+// hold.
+func chaosTemplates() []*Request {
 	templates := randomRequests(40, 24, 40, 40)
-	for _, r := range randomRequests(41, 3, 40, 1) { // long ones: a small pool cannot hold them
+	for _, r := range randomRequests(41, 3, 40, 1) {
 		r.ID, r.Params.MaxTokens = "big-"+r.ID, 210
 		templates = append(templates, r)
 	}
@@ -75,16 +84,18 @@ func TestChaos(t *testing.T) {
 			r.Params.Temperature, r.Params.TopP, r.Params.TopK, r.Params.Seed = 0.8, 0.9, 20, uint64(1000+i)
 		}
 	}
-	want := run(t, newTestEngine(t, base, 1<<30), clone(templates))
+	return templates
+}
 
-	e := newTestEngine(t, base, poolBytes(t, base, 100))
+// runChaos runs e's loop on the calling goroutine (a GPU engine's thread)
+// for -chaos.duration while clients send copies of templates and a chaos
+// goroutine changes settings, choosing gpu_memory_utilization among utils;
+// then it checks every request's outcome: with want, the exact tokens,
+// else the asked length.
+func runChaos(t *testing.T, e *Engine, templates []*Request, want map[string][]int32, utils []float64) {
 	obs := &chaosObserver{finished: map[string]int{}}
 	e.obs = append(e.obs, obs)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	loopDone := make(chan error, 1)
-	go func() { loopDone <- e.Run(ctx) }()
-
+	maxLen := e.maxModelLen
 	deadline := time.Now().Add(*chaosDuration)
 	var mu sync.Mutex
 	var failures []string
@@ -108,7 +119,7 @@ func TestChaos(t *testing.T) {
 					req := *tm
 					req.ID = fmt.Sprintf("c%d-%d-%d", c, n, k)
 					if r.IntN(40) == 0 { // too long for the model: rejected at admission
-						req.Prompt = make([]int32, 300)
+						req.Prompt = make([]int32, maxLen+44)
 					}
 					template[req.ID] = tm
 					reqs = append(reqs, &req)
@@ -126,7 +137,7 @@ func TestChaos(t *testing.T) {
 					switch {
 					case got.ID != req.ID:
 						fail("result %s for request %s", got.ID, req.ID)
-					case len(req.Prompt) == 300:
+					case len(req.Prompt) > maxLen:
 						mu.Lock()
 						unfit++
 						mu.Unlock()
@@ -137,57 +148,66 @@ func TestChaos(t *testing.T) {
 						mu.Lock()
 						unfit++ // sent while chunked prefill was off and the budget below its prompt
 						mu.Unlock()
-					case got.Finish != FinishLength || fmt.Sprint(got.Output) != fmt.Sprint(want[tm.ID]):
-						fail("%s (template %s): %v %q, %d tokens %v, want %d %v", got.ID, tm.ID, got.Finish, got.Err, len(got.Output), got.Output, len(want[tm.ID]), want[tm.ID])
+					case got.Finish != FinishLength || len(got.Output) != tm.Params.MaxTokens:
+						fail("%s (template %s): %v %q, %d tokens, want %d", got.ID, tm.ID, got.Finish, got.Err, len(got.Output), tm.Params.MaxTokens)
+					case want != nil && fmt.Sprint(got.Output) != fmt.Sprint(want[tm.ID]):
+						fail("%s (template %s): tokens %v, want %v", got.ID, tm.ID, got.Output, want[tm.ID])
 					}
 				}
 			}
 		}()
 	}
 
-	r := rand.New(rand.NewPCG(9, 9))
 	changes, refused := 0, 0
-	paused := false
-	for time.Now().Before(deadline) {
-		time.Sleep(time.Duration(r.IntN(20)) * time.Millisecond)
+	chaosDone := make(chan struct{})
+	go func() {
+		defer close(chaosDone)
+		r := rand.New(rand.NewPCG(9, 9))
+		paused := false
 		bg := context.Background()
-		c := e.Status().Config
-		var err error
-		switch r.IntN(6) {
-		case 0:
-			err = e.SetMaxNumSeqs(bg, []int{1, 2, 3, 5, 8, 16, 32}[r.IntN(7)])
-		case 1:
-			c.GPUMemoryUtilization = []float64{0.5, 0.7, 0.8, 0.85, 0.9, 0.95}[r.IntN(6)]
-			err = e.Reconfigure(bg, c, "pool")
-		case 2:
-			c.BlockSize = []int{4, 8, 16, 32}[r.IntN(4)]
-			err = e.Reconfigure(bg, c, "block size")
-		case 3:
-			c.MaxNumBatchedTokens = max(c.MaxNumSeqs, []int{16, 32, 64, 128}[r.IntN(4)])
-			err = e.Reconfigure(bg, c, "step budget")
-		case 4:
-			c.EnableChunkedPrefill = !c.EnableChunkedPrefill
-			err = e.Reconfigure(bg, c, "chunked prefill")
-		case 5:
-			paused = !paused
-			err = e.SetPaused(bg, paused)
-		}
-		changes++
-		if err != nil {
-			refused++
-			if !errors.Is(err, ErrWouldStrand) && !strings.Contains(err.Error(), "no memory left for the KV cache") {
-				t.Errorf("change refused for an unexpected reason: %v", err)
+		for time.Now().Before(deadline) {
+			time.Sleep(time.Duration(r.IntN(20)) * time.Millisecond)
+			c := e.Status().Config
+			var err error
+			switch r.IntN(6) {
+			case 0:
+				err = e.SetMaxNumSeqs(bg, []int{1, 2, 3, 5, 8, 16, 32}[r.IntN(7)])
+			case 1:
+				c.GPUMemoryUtilization = utils[r.IntN(len(utils))]
+				err = e.Reconfigure(bg, c, "pool")
+			case 2:
+				c.BlockSize = []int{4, 8, 16, 32}[r.IntN(4)]
+				err = e.Reconfigure(bg, c, "block size")
+			case 3:
+				c.MaxNumBatchedTokens = max(c.MaxNumSeqs, []int{16, 32, 64, 128}[r.IntN(4)])
+				err = e.Reconfigure(bg, c, "step budget")
+			case 4:
+				c.EnableChunkedPrefill = !c.EnableChunkedPrefill
+				err = e.Reconfigure(bg, c, "chunked prefill")
+			case 5:
+				paused = !paused
+				err = e.SetPaused(bg, paused)
 			}
+			mu.Lock()
+			changes++
+			if err != nil {
+				refused++
+				if !errors.Is(err, ErrWouldStrand) && !strings.Contains(err.Error(), "no memory left for the KV cache") {
+					failures = append(failures, fmt.Sprintf("change refused for an unexpected reason: %v", err))
+				}
+			}
+			mu.Unlock()
 		}
-	}
-	if err := e.SetPaused(context.Background(), false); err != nil {
+		if err := e.SetPaused(bg, false); err != nil {
+			fail("resume: %v", err)
+		}
+		clients.Wait()
+		e.Stop()
+	}()
+	if err := e.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	clients.Wait()
-	e.Stop()
-	if err := <-loopDone; err != nil {
-		t.Fatal(err)
-	}
+	<-chaosDone
 	for _, f := range failures[:min(len(failures), 10)] {
 		t.Error(f)
 	}
