@@ -96,7 +96,7 @@ func (e *Engine) build(cfg Config, sz sizing) error {
 		ws.Free(e.be)
 		return err
 	}
-	plan.Reason = joinReasons(sz.reason, plan.Reason)
+	plan.Reason = joinReasons(sz.reason, plan.poolReason)
 	kv, err := model.NewKVCache(e.be, mc, plan.NumBlocks, cfg.BlockSize, dt)
 	if err != nil {
 		ws.Free(e.be)

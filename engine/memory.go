@@ -22,6 +22,8 @@ type MemoryPlan struct {
 	// auto ones) and the pool have their sizes; empty when nothing was
 	// chosen for the user. The memory command and the header show it.
 	Reason string
+
+	poolReason string // planKV's part of Reason
 }
 
 // KVTokens is the token capacity of the pool.
@@ -54,7 +56,7 @@ func planKV(be kernels.Backend, cfg *model.Config, c *Config, weights, activatio
 	if capTokens > 0 {
 		if cb := int64(ceilDiv(capTokens, c.BlockSize)); cb < blocks {
 			blocks = cb
-			p.Reason = fmt.Sprintf("KV pool capped at max_num_seqs × max_model_len = %d tokens (more could never be used)", capTokens)
+			p.poolReason = fmt.Sprintf("KV pool capped at max_num_seqs × max_model_len = %d tokens (more could never be used)", capTokens)
 		}
 	}
 	if blocks < 1 {

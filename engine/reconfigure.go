@@ -48,6 +48,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 	} else {
 		e.cfg = c
 		e.sz.reason = sz.reason
+		e.plan.Reason = joinReasons(sz.reason, e.plan.poolReason)
 		e.buckets = GraphBuckets(c.MaxNumSeqs) // new buckets are captured on first use
 	}
 	e.publish(e.runState(), "")
