@@ -1,8 +1,11 @@
 package cpu
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"unsafe"
 
 	"benchtop/kernels"
@@ -61,4 +64,23 @@ func release(region []byte) {
 	if region != nil {
 		unmap(region)
 	}
+}
+
+// memAvailable reads the "MemAvailable: N kB" line of /proc/meminfo.
+func memAvailable(raw []byte) (int64, bool) {
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for sc.Scan() {
+		f := bytes.Fields(sc.Bytes())
+		if len(f) >= 2 && string(f[0]) == "MemAvailable:" {
+			n, err := strconv.ParseInt(string(f[1]), 10, 64)
+			if err != nil || n < 0 || n > 1<<53 {
+				return 0, false
+			}
+			if len(f) >= 3 && string(f[2]) == "kB" {
+				n *= 1024
+			}
+			return n, true
+		}
+	}
+	return 0, false
 }
