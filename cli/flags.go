@@ -53,6 +53,16 @@ func (c *common) check() error {
 	if c.requests < 0 {
 		return fmt.Errorf("--requests %d: must not be negative", c.requests)
 	}
+	// The engine reads 0 as "auto"; these flags default to explicit values,
+	// so a 0 given here is a mistake.
+	switch {
+	case c.cfg.MaxNumSeqs == 0:
+		return fmt.Errorf("--max-num-seqs 0: must be at least 1")
+	case c.cfg.MaxNumBatchedTokens == 0:
+		return fmt.Errorf("--max-num-batched-tokens 0: must be at least 1")
+	case c.cfg.GPUMemoryUtilization == 0:
+		return fmt.Errorf("--gpu-memory-utilization 0: must be in (0, 1]")
+	}
 	if err := c.cfg.Validate(); err != nil {
 		return fmt.Errorf("--%w", err)
 	}

@@ -9,11 +9,21 @@ import (
 )
 
 // OpenBackend picks the device: "cpu", "cuda", or "auto" (a GPU when one is
-// usable, else the CPU). note says what auto chose and why.
+// usable, else the CPU). note says what auto chose and why. cpuMemBytes is
+// the CPU backend's memory budget (0: auto); one larger than the machine has
+// available is an error naming --cpu-memory.
 func OpenBackend(device string, cpuMemBytes int64) (be kernels.Backend, note string, err error) {
+	openCPU := func() (kernels.Backend, error) {
+		b, err := cpu.Open(cpuMemBytes)
+		if err != nil {
+			return nil, fmt.Errorf("--cpu-memory: %w", err)
+		}
+		return b, nil
+	}
 	switch device {
 	case "cpu":
-		return cpu.New(cpuMemBytes), "", nil
+		b, err := openCPU()
+		return b, "", err
 	case "cuda":
 		b, err := openCUDA()
 		if err != nil {
@@ -21,11 +31,16 @@ func OpenBackend(device string, cpuMemBytes int64) (be kernels.Backend, note str
 		}
 		return b, "", nil
 	case "auto", "":
-		if b, err := openCUDA(); err == nil {
+		b, err := openCUDA()
+		if err == nil {
 			return b, "", nil
-		} else {
-			return cpu.New(cpuMemBytes), fmt.Sprintf("no usable GPU (%v): running on the CPU backend", err), nil
 		}
+		note := fmt.Sprintf("no usable GPU (%v): running on the CPU backend", err)
+		c, err := openCPU()
+		if err != nil {
+			return nil, note, err
+		}
+		return c, note, nil
 	}
 	return nil, "", fmt.Errorf("--device %q: want auto, cpu or cuda", device)
 }

@@ -18,6 +18,8 @@ type Engine struct {
 	cfg         Config
 	maxModelLen int
 	plan        MemoryPlan
+	sz          sizing // how the auto settings in cfg were chosen
+	failed      error  // set when a rebuild left the engine without buffers
 	kv          *model.KVCache
 	ws          *model.Workspace
 	blocks      *BlockManager
@@ -63,40 +65,47 @@ func New(be kernels.Backend, m *model.Loaded, cfg Config, obs ...Observer) (*Eng
 		return nil, err
 	}
 	e := &Engine{be: be, model: m, obs: obs, waiters: map[*Sequence]chan<- Result{}, cmds: make(chan func(), 64), stopped: make(chan struct{}), now: time.Now}
-	if err := e.build(cfg); err != nil {
+	cfg, sz := e.resolve(cfg)
+	if err := e.build(cfg, sz); err != nil {
 		return nil, err
 	}
 	e.publish("running", "")
 	return e, nil
 }
 
-// build (re)allocates the workspace and the KV pool for cfg. Every running
-// sequence must have been preempted first.
-func (e *Engine) build(cfg Config) error {
+// build (re)allocates the workspace and the KV pool for cfg (auto fields
+// resolved, sized as sz says). Every running sequence must have been
+// preempted first. Sizes are checked before anything is allocated.
+func (e *Engine) build(cfg Config, sz sizing) error {
 	e.freeBuffers()
 	mc := &e.model.Cfg
-	e.maxModelLen = mc.MaxPositions
-	if cfg.MaxModelLen > 0 && cfg.MaxModelLen < e.maxModelLen {
-		e.maxModelLen = cfg.MaxModelLen
-	}
+	maxLen := e.modelLen(cfg)
 	dt := e.model.ComputeDType // activations and KV cache
+	if err := e.checkWorkspace(&cfg); err != nil {
+		return err
+	}
 	weights := e.be.MemoryInUse()
 	ws, err := model.NewWorkspace(e.be, mc, cfg.MaxNumBatchedTokens, cfg.MaxNumSeqs, dt)
 	if err != nil {
 		return err
 	}
 	activation := e.be.MemoryInUse() - weights
-	plan, err := planKV(e.be, mc, &cfg, dt, weights, activation)
+	capTokens := 0
+	if sz.capPool {
+		capTokens = cfg.MaxNumSeqs * maxLen
+	}
+	plan, err := planKV(e.be, mc, &cfg, dt, weights, activation, capTokens)
 	if err != nil {
 		ws.Free(e.be)
 		return err
 	}
+	plan.Reason = joinReasons(sz.reason, plan.poolReason)
 	kv, err := model.NewKVCache(e.be, mc, plan.NumBlocks, cfg.BlockSize, dt)
 	if err != nil {
 		ws.Free(e.be)
 		return err
 	}
-	e.cfg, e.plan, e.ws, e.kv = cfg, plan, ws, kv
+	e.cfg, e.sz, e.plan, e.ws, e.kv, e.maxModelLen = cfg, sz, plan, ws, kv, maxLen
 	e.blocks = NewBlockManager(plan.NumBlocks, cfg.BlockSize)
 	if e.sched == nil {
 		e.sched = NewScheduler(&e.cfg, e.blocks)
@@ -187,7 +196,7 @@ func (e *Engine) add(reqs []*Request, done chan<- Result) {
 		if done != nil {
 			e.waiters[seq] = done
 		}
-		if msg := e.reject(seq); msg != "" {
+		if msg := e.inadmissible(seq); msg != "" {
 			seq.Err = msg
 			e.finish(seq, FinishRejected, now)
 			continue
@@ -196,44 +205,27 @@ func (e *Engine) add(reqs []*Request, done chan<- Result) {
 	}
 }
 
-func (e *Engine) reject(seq *Sequence) string {
-	r := seq.Req
-	if err := r.Params.Validate(); err != nil {
-		return err.Error()
-	}
-	if len(r.Prompt) == 0 {
-		return "empty prompt"
-	}
-	for _, t := range r.Prompt {
-		if t < 0 || int(t) >= e.model.Cfg.VocabSize {
-			return fmt.Sprintf("token %d outside the vocabulary of %d", t, e.model.Cfg.VocabSize)
-		}
-	}
-	if len(r.Prompt) >= e.maxModelLen {
-		return fmt.Sprintf("prompt of %d tokens does not fit the model length %d", len(r.Prompt), e.maxModelLen)
-	}
-	total := min(len(r.Prompt)+r.Params.MaxTokens, e.maxModelLen)
-	if need := e.blocks.BlocksFor(total); need > e.blocks.NumBlocks() {
-		return fmt.Sprintf("needs %d KV blocks (%d tokens); the pool has %d", need, total, e.blocks.NumBlocks())
-	}
-	return ""
-}
-
 func (e *Engine) emit(ev *RequestEvent) {
 	for _, o := range e.obs {
 		o.OnRequest(ev)
 	}
 }
 
+// finish ends seq with why (seq.Err holds the reason in words where there
+// is one), tells the observers and hands its result to its waiter.
 func (e *Engine) finish(seq *Sequence, why FinishReason, at time.Time) {
 	seq.Finish, seq.FinishedAt, seq.State = why, at, Finished
+	if seq.Err == "" {
+		seq.Err = defaultReason(seq, why, e.maxModelLen)
+	}
+	mt := seq.Req.Params.MaxTokens
 	e.emit(&RequestEvent{Kind: EvFinished, ID: seq.Req.ID, Time: at, PromptTokens: seq.NumPrompt,
-		OutputTokens: seq.NumOutput(), Finish: why, Err: seq.Err, Arrival: seq.Req.Arrival})
+		OutputTokens: seq.NumOutput(), Finish: why, MaxTokens: mt, Err: seq.Err, Arrival: seq.Req.Arrival})
 	seq.Req.Stream.end(why, seq.Err) // after the observers: a consumer never sees the end first
 	if ch, ok := e.waiters[seq]; ok {
 		delete(e.waiters, seq)
 		ch <- Result{ID: seq.Req.ID, Prompt: seq.Req.Prompt, Output: append([]int32(nil), seq.Output()...),
-			Finish: why, Err: seq.Err, Arrival: seq.Req.Arrival, FirstToken: seq.FirstToken,
+			MaxTokens: mt, Finish: why, Err: seq.Err, Arrival: seq.Req.Arrival, FirstToken: seq.FirstToken,
 			FinishedAt: at, Preemptions: seq.Preemptions}
 	}
 }

@@ -21,9 +21,12 @@ type RequestEvent struct {
 	Time         time.Time
 	PromptTokens int
 	OutputTokens int // after this event
-	Finish       FinishReason
-	Err          string // EvFinished: why the request failed, if it did
 	Arrival      time.Time
+	// On EvFinished: why, the tokens asked (OutputTokens are those given) and,
+	// for max_model_len, rejected and aborted, the reason in words.
+	Finish    FinishReason
+	MaxTokens int
+	Err       string
 }
 
 // StepEvent describes one engine step.

@@ -153,3 +153,14 @@ func mustGen(t *testing.T, e *Engine, reqs []*Request) []Result {
 	}
 	return res
 }
+
+// TestChaosGPU is TestChaos on the CUDA backend (tiny model, fp16): pool
+// rebuilds, block sizes, budgets and batch caps change under load, with
+// CUDA graphs captured anew on each rebuild. Outputs are checked for their
+// length (fp16 GEMMs of other shapes may part greedy tokens at near-ties).
+func TestChaosGPU(t *testing.T) {
+	base := DefaultConfig()
+	base.BlockSize, base.MaxNumSeqs, base.MaxNumBatchedTokens = 8, 16, 64
+	e := gpuEngine(t, base)
+	runChaos(t, e, chaosTemplates(), nil, []float64{0.02, 0.05, 0.1, 0.3})
+}

@@ -36,6 +36,9 @@ func (e *Engine) Run(ctx context.Context) (err error) {
 				break
 			}
 		}
+		if e.failed != nil {
+			return e.failed
+		}
 		if e.paused || !e.sched.HasWork() {
 			if _, stop := e.next(ctx, true); stop { // idle: sleep until a command
 				return nil
@@ -90,8 +93,13 @@ func (e *Engine) drainCommands() {
 	}
 }
 
+// abortAll finishes every unfinished sequence as aborted, with msg (the
+// engine's error, or empty for a plain stop) as the reason.
 func (e *Engine) abortAll(msg string) {
 	now := e.now()
+	if msg != "" {
+		msg = "the engine failed: " + msg
+	}
 	for _, seq := range e.sched.Drain() {
 		seq.Err = msg
 		e.finish(seq, FinishAborted, now)
@@ -210,53 +218,13 @@ func (e *Engine) SetMaxNumSeqs(ctx context.Context, n int) error {
 
 // Reconfigure applies a new configuration between steps. A change that
 // reshapes the KV pool or the workspace preempts every running sequence
-// (they are recomputed later, so no request is lost) and rebuilds both.
+// (they are recomputed later) and rebuilds both. No request is lost: a
+// change after which a queued or running request could never finish (its
+// tokens no longer fit max_model_len, or the new pool cannot hold it) is
+// refused with ErrWouldStrand and the previous configuration is restored;
+// a failed rebuild is refused the same way.
 func (e *Engine) Reconfigure(ctx context.Context, c Config, what string) error {
 	return e.do(ctx, func() error { return e.reconfigure(c, what) })
-}
-
-func (e *Engine) reconfigure(c Config, what string) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	old := e.cfg
-	rebuild := c.BlockSize != old.BlockSize || c.GPUMemoryUtilization != old.GPUMemoryUtilization ||
-		c.MaxNumBatchedTokens != old.MaxNumBatchedTokens || c.MaxNumSeqs > e.ws.MaxLogits ||
-		c.MaxModelLen != old.MaxModelLen
-	if rebuild {
-		e.publish("switching", "")
-		preempted, err := e.sched.PreemptAll()
-		if err != nil {
-			return err
-		}
-		now := e.now()
-		for _, seq := range preempted {
-			e.emit(&RequestEvent{Kind: EvPreempted, ID: seq.Req.ID, Time: now, PromptTokens: seq.NumPrompt, OutputTokens: seq.NumOutput(), Arrival: seq.Req.Arrival})
-		}
-		if err := e.build(c); err != nil {
-			// Go back to what worked; the change is refused.
-			if berr := e.build(old); berr != nil {
-				return fmt.Errorf("%w (and restoring the previous configuration failed: %v)", err, berr)
-			}
-			e.publish(e.runState(), "")
-			return err
-		}
-		// A sequence that no longer fits the smaller pool can never run.
-		for _, seq := range e.sched.Withdraw(func(seq *Sequence) bool { seq.Err = e.reject(seq); return seq.Err != "" }) {
-			e.finish(seq, FinishRejected, now)
-		}
-	} else {
-		e.cfg = c
-		e.buckets = GraphBuckets(c.MaxNumSeqs) // new buckets are captured on first use
-	}
-	e.publish(e.runState(), "")
-	ev := &ConfigEvent{Time: e.now(), Config: e.cfg, What: what}
-	for _, o := range e.obs {
-		if co, ok := o.(ConfigObserver); ok {
-			co.OnConfig(ev)
-		}
-	}
-	return nil
 }
 
 // runState is what the status says between steps.

@@ -66,9 +66,9 @@ const (
 	FinishLength                   // max_tokens reached
 	FinishEOS                      // end-of-sequence token
 	FinishStop                     // a stop token
-	FinishMaxModelLen              // the context is full
-	FinishRejected                 // could never fit (too long for the model or the KV pool)
-	FinishAborted                  // the engine stopped first
+	FinishMaxModelLen              // the context is full: output cut short of max_tokens
+	FinishRejected                 // can never run under the current settings
+	FinishAborted                  // the engine stopped (or was told to drop it) first
 )
 
 func (f FinishReason) String() string {
@@ -85,7 +85,7 @@ type Sequence struct {
 	NumComputed int // tokens whose K and V are in the cache
 	State       SeqState
 	Finish      FinishReason
-	Err         string // why it was rejected
+	Err         string // the reason in words: why it was rejected, aborted or cut short
 	Blocks      []int32
 	Preemptions int
 	seed        uint64
@@ -100,11 +100,15 @@ func (s *Sequence) NumOutput() int { return len(s.Tokens) - s.NumPrompt }
 // Output returns the generated tokens.
 func (s *Sequence) Output() []int32 { return s.Tokens[s.NumPrompt:] }
 
-// Result is what a finished request returns.
+// Result is what a finished request returns. Output holds the tokens
+// given, MaxTokens the tokens asked; they differ when Finish is eos, stop,
+// max_model_len, rejected or aborted, and Err then says why in words
+// (always set for max_model_len, rejected and aborted).
 type Result struct {
 	ID          string
 	Prompt      []int32
 	Output      []int32
+	MaxTokens   int
 	Finish      FinishReason
 	Err         string
 	Arrival     time.Time

@@ -22,7 +22,14 @@ type SchedulerOutput struct {
 // and unfinished prefill chunks, in order), then waiting ones FCFS, under a
 // token budget and a sequence limit. When blocks run out the newest running
 // sequence is preempted by recompute: its blocks are freed and it goes back to
-// the front of the queue with its tokens kept.
+// the front of the queue with its tokens kept. The same happens to the newest
+// running sequences when max_num_seqs is lowered below the running count, so
+// a step never holds more than max_num_seqs sequences.
+//
+// Liveness holds whatever the flags: with chunked prefill off, a sequence
+// whose tokens to compute exceed max_num_batched_tokens (one preempted after
+// it grew past the budget) is split over steps anyway, since it could never
+// run whole; the engine rejects prompts that would need that at admission.
 type Scheduler struct {
 	cfg     *Config
 	blocks  *BlockManager
@@ -48,6 +55,15 @@ func (s *Scheduler) HasWork() bool   { return len(s.waiting)+len(s.running) > 0 
 // Schedule picks the next step's work.
 func (s *Scheduler) Schedule() (SchedulerOutput, error) {
 	var out SchedulerOutput
+	// max_num_seqs caps the running set, not only admission: after it is
+	// lowered the newest running sequences go back to the queue.
+	for len(s.running) > s.cfg.MaxNumSeqs {
+		victim := s.running[len(s.running)-1]
+		if err := s.preempt(victim); err != nil {
+			return out, err
+		}
+		out.Preempted = append(out.Preempted, victim)
+	}
 	budget := s.cfg.MaxNumBatchedTokens
 	for i := 0; i < len(s.running) && budget > 0; {
 		seq := s.running[i]
@@ -78,14 +94,14 @@ func (s *Scheduler) Schedule() (SchedulerOutput, error) {
 		i++
 	}
 	if len(out.Preempted) > 0 {
-		return out, nil // blocks are short: admit nothing new this step
+		return out, nil // blocks or seats are short: admit nothing new this step
 	}
 	for len(s.waiting) > 0 && len(s.running) < s.cfg.MaxNumSeqs && budget > 0 {
 		seq := s.waiting[0]
 		n := len(seq.Tokens) - seq.NumComputed
 		if n > budget {
-			if !s.cfg.EnableChunkedPrefill {
-				break
+			if !s.cfg.EnableChunkedPrefill && n <= s.cfg.MaxNumBatchedTokens {
+				break // it runs whole in a later step with the budget to itself
 			}
 			n = budget
 		}
@@ -137,6 +153,12 @@ func removeSeq(list []*Sequence, s *Sequence) []*Sequence {
 	}
 	return list
 }
+
+// Waiting is the queue, oldest first (engine goroutine only; do not keep it).
+func (s *Scheduler) Waiting() []*Sequence { return s.waiting }
+
+// Running is the running set in admission order (engine goroutine only).
+func (s *Scheduler) Running() []*Sequence { return s.running }
 
 // Withdraw takes out of the queue every waiting sequence drop says must go,
 // and returns them in queue order.

@@ -11,6 +11,9 @@ import (
 // Step runs one engine step: schedule → execute → sample → update. It
 // returns nil when there was nothing to run.
 func (e *Engine) Step() (*StepEvent, error) {
+	if e.failed != nil {
+		return nil, e.failed
+	}
 	t0 := e.now()
 	out, err := e.sched.Schedule()
 	if err != nil {
@@ -20,6 +23,9 @@ func (e *Engine) Step() (*StepEvent, error) {
 		e.emit(&RequestEvent{Kind: EvPreempted, ID: seq.Req.ID, Time: t0, PromptTokens: seq.NumPrompt, OutputTokens: seq.NumOutput(), Arrival: seq.Req.Arrival})
 	}
 	if len(out.Seqs) == 0 {
+		if len(out.Preempted) == 0 && e.sched.HasWork() {
+			e.unstick(t0)
+		}
 		return nil, nil
 	}
 	for _, seq := range out.Started {

@@ -40,10 +40,18 @@ type Tensor interface {
 	DType() DType
 }
 
-// Numel is the element count of a shape.
+// MaxNumel is the most elements a tensor may have: 2⁴⁸, far beyond any
+// device, and small enough that its size in bytes never overflows.
+const MaxNumel = 1 << 48
+
+// Numel is the element count of a shape, or -1 when a dimension is
+// negative or the count exceeds MaxNumel (computed without overflow).
 func Numel(shape []int) int {
 	n := 1
 	for _, d := range shape {
+		if d < 0 || (d > 0 && n > MaxNumel/d) {
+			return -1
+		}
 		n *= d
 	}
 	return n

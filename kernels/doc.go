@@ -14,6 +14,11 @@
 // CeilingMeter, LinearEpiloguer (a GEMM with its bias, ReLU and residual
 // fused) and ArgmaxLinearer (the LM head with greedy sampling fused).
 //
+// It also holds what every backend shares: the sampler's definition
+// (SampleRow, which the CPU backend runs and the CUDA sampler is tested
+// against; AVX2 where there is AVX2, with bit-identical Go twins), the
+// seeded Uniform draw, and half-precision conversions.
+//
 // A Backend is not safe for concurrent use: the engine goroutine owns it and
 // makes every call (a CUDA backend also pins that goroutine to its OS thread).
 package kernels

@@ -40,48 +40,70 @@ func TestHalfConversions(t *testing.T) {
 }
 
 // sortedReference is SampleRow's definition done the slow way: the
-// thresholds from a full sort, then the same draw.
+// thresholds from a full sort, the sums in index order, the same weights.
 func sortedReference(row []float32, p SampleParams) int32 {
-	n := len(row)
-	idx := make([]int, n)
+	return sortedReferenceIn(row, descending(row), p)
+}
+
+// descending is the row's indices from the largest logit down.
+func descending(row []float32) []int {
+	idx := make([]int, len(row))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return row[idx[a]] > row[idx[b]] })
+	return idx
+}
+
+// sortedReferenceIn is sortedReference with the row's descending order given.
+func sortedReferenceIn(row []float32, idx []int, p SampleParams) int32 {
+	n := len(row)
 	kth := float32(math.Inf(-1))
 	if p.TopK > 0 && p.TopK < n {
 		kth = row[idx[p.TopK-1]]
 	}
 	mx := row[idx[0]]
-	w := make([]float64, n)
+	w := make([]float32, n)
 	var total float64
 	for i, x := range row {
 		if x >= kth {
-			w[i] = math.Exp(float64(x-mx) / float64(p.Temperature))
-			total += w[i]
+			w[i] = weight(x, mx, 1/p.Temperature)
+			total += float64(w[i])
 		}
 	}
-	tau := 0.0
+	tau := float32(0)
 	if p.TopP > 0 && p.TopP < 1 {
 		var cum float64
 		for _, i := range idx {
 			if w[i] == 0 {
 				continue
 			}
-			cum += w[i]
+			cum += float64(w[i])
 			if cum >= float64(p.TopP)*total {
 				tau = w[i]
 				break
 			}
 		}
-		total = 0
-		for _, v := range w {
-			if v >= tau {
-				total += v
+	}
+	total = 0
+	for _, v := range w {
+		if v > 0 && v >= tau {
+			total += float64(v)
+		}
+	}
+	u := Uniform(p.Seed, p.Step) * total
+	var cum float64
+	last := int32(-1)
+	for i, v := range w {
+		if v > 0 && v >= tau {
+			cum += float64(v)
+			last = int32(i)
+			if u < cum {
+				return int32(i)
 			}
 		}
 	}
-	return Draw(w, tau, total, p.Seed, p.Step)
+	return last
 }
 
 func TestSampleRowMatchesSortedDefinition(t *testing.T) {

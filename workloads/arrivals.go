@@ -38,8 +38,26 @@ func (a Arrival) String() string {
 	return "all at once"
 }
 
+// Bounds of the numbers an arrival process takes: rates from one request
+// in about 17 minutes to a million a second, burstiness (CV) from nearly
+// regular to extreme, ramps up to about 11 days, and closed loops of up to
+// MaxClients clients (each is a goroutine with a request in flight).
+const (
+	MinRate       = 1e-3
+	MaxRate       = 1e6
+	MinCV         = 0.01
+	MaxCV         = 100.0
+	MaxRampPeriod = 1e6 // seconds
+	MaxClients    = 4096
+)
+
+// maxOffset is the latest send time Offsets gives: far beyond any run,
+// and far from overflowing time.Duration.
+const maxOffset = 100 * 365 * 24 * time.Hour
+
 // Offsets returns n send times for a process (nil for all, closed and
-// trace, which the specs or the driver decide).
+// trace, which the specs or the driver decide): non-decreasing, from 0, at
+// most 100 years.
 func (a Arrival) Offsets(n int, seed int64) []time.Duration {
 	r := rand.New(rand.NewPCG(uint64(seed), 0xA5))
 	out := make([]time.Duration, n)
@@ -60,9 +78,13 @@ func (a Arrival) Offsets(n int, seed int64) []time.Duration {
 			if p := a.Period.Seconds(); p > 0 && t < p {
 				rate = a.Rate + (a.Rate2-a.Rate)*t/p
 			}
-			t += r.ExpFloat64() / math.Max(rate, 1e-9)
+			t += r.ExpFloat64() / math.Max(rate, MinRate)
 		default:
 			return nil
+		}
+		if !(t*float64(time.Second) < float64(maxOffset)) { // also NaN
+			out[i] = maxOffset
+			continue
 		}
 		out[i] = time.Duration(t * float64(time.Second))
 	}
@@ -91,7 +113,9 @@ func gammaDraw(r *rand.Rand, k float64) float64 {
 }
 
 // ParseArrival reads all, closed:N, constant:RATE, poisson:RATE,
-// gamma:RATE:CV, ramp:FROM:TO:SECONDS or trace.
+// gamma:RATE:CV, ramp:FROM:TO:SECONDS or trace. Every number is checked
+// against its bounds (MinRate…MaxRate, MinCV…MaxCV, MaxRampPeriod,
+// MaxClients), not only its sign.
 func ParseArrival(s string) (Arrival, error) {
 	parts := strings.Split(s, ":")
 	nums := make([]float64, len(parts)-1)
@@ -110,19 +134,39 @@ func ParseArrival(s string) (Arrival, error) {
 	if len(nums) != n {
 		return Arrival{}, fmt.Errorf("arrival %q: %s takes %d numbers", s, parts[0], n)
 	}
+	rate := func(v float64) error {
+		if v < MinRate || v > MaxRate {
+			return fmt.Errorf("arrival %q: rate %g req/s is outside [%g, %g]", s, v, MinRate, MaxRate)
+		}
+		return nil
+	}
 	a := Arrival{Kind: parts[0]}
 	switch a.Kind {
 	case "closed":
-		if nums[0] != math.Trunc(nums[0]) {
-			return Arrival{}, fmt.Errorf("arrival %q: clients must be a whole number", s)
+		if nums[0] != math.Trunc(nums[0]) || nums[0] > MaxClients {
+			return Arrival{}, fmt.Errorf("arrival %q: clients must be a whole number from 1 to %d", s, MaxClients)
 		}
 		a.N = int(nums[0])
 	case "constant", "poisson":
 		a.Rate = nums[0]
 	case "gamma":
 		a.Rate, a.CV = nums[0], nums[1]
+		if a.CV < MinCV || a.CV > MaxCV {
+			return Arrival{}, fmt.Errorf("arrival %q: CV %g is outside [%g, %g]", s, a.CV, MinCV, MaxCV)
+		}
 	case "ramp":
+		if nums[2] > MaxRampPeriod {
+			return Arrival{}, fmt.Errorf("arrival %q: a ramp of %g s is longer than %g s", s, nums[2], MaxRampPeriod)
+		}
 		a.Rate, a.Rate2, a.Period = nums[0], nums[1], time.Duration(nums[2]*float64(time.Second))
+		if err := rate(a.Rate2); err != nil {
+			return Arrival{}, err
+		}
+	}
+	if a.Rate != 0 {
+		if err := rate(a.Rate); err != nil {
+			return Arrival{}, err
+		}
 	}
 	return a, nil
 }

@@ -68,10 +68,13 @@ func FuzzReadJSONL(f *testing.F) {
 func FuzzReadShareGPT(f *testing.F) {
 	f.Add(`[{"id": "a", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"}]}]`)
 	f.Add(`[{"conversations": []}, {}]`)
+	f.Add(`[{"id": 1, "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": [{"text": "yo"}]}]}]`)
+	f.Add(`[{"conversations": [{"from": "human", "value": "q"}, {"from": "bing", "value": "a"}, {"from": "human", "value": "q2"}, {"from": "bard", "value": "b"}]}]`)
+	f.Add(`[1, "x", null, {"conversations": {"from": "human"}}]`)
 	f.Fuzz(func(t *testing.T, in string) {
 		specs, _, err := ReadShareGPT(strings.NewReader(in), words)
 		for _, s := range specs {
-			if err == nil && (s.MaxTokens < 1 || s.Prompt == "") {
+			if err == nil && (s.MaxTokens < 1 || s.MaxTokens > MaxLength || s.Prompt == "" || s.Line < 1) {
 				t.Fatalf("bad spec %+v", s)
 			}
 		}

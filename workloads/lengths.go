@@ -8,7 +8,14 @@ import (
 	"strings"
 )
 
-// Length draws token counts. Draws are clamped to [1, Max] (Max 0: 1<<20).
+// MaxLength is the most tokens a length may be: parsed numbers above it
+// are refused, and draws are clamped to it.
+const MaxLength = 1 << 20
+
+// MaxLogSigma is the largest log-space spread of a log-normal length.
+const MaxLogSigma = 4
+
+// Length draws token counts. Draws are clamped to [1, Max] (Max 0: MaxLength).
 type Length struct {
 	Kind   string  // fixed, uniform, normal, lognormal
 	A, B   float64 // fixed: A; uniform: [A, B]; normal: mean A, std B; lognormal: mean A, sigma B
@@ -39,10 +46,13 @@ func (l Length) Draw(r *rand.Rand) int {
 		v = math.Exp(mu + l.B*r.NormFloat64())
 	}
 	hi := l.Max
-	if hi <= 0 {
-		hi = 1 << 20
+	if hi <= 0 || hi > MaxLength {
+		hi = MaxLength
 	}
-	return max(1, min(int(v), hi))
+	if !(v < float64(hi)) { // also NaN
+		return hi
+	}
+	return max(1, int(v))
 }
 
 // ShareGPT's published length statistics, from the vLLM paper (Kwon et al.,
@@ -57,7 +67,8 @@ var (
 )
 
 // ParseLength reads fixed:N, uniform:A:B, normal:MEAN:STD,
-// lognormal:MEAN:SIGMA, or sharegpt (the prompt or output preset).
+// lognormal:MEAN:SIGMA, or sharegpt (the prompt or output preset). Token
+// counts are at most MaxLength, a log-normal sigma at most MaxLogSigma.
 func ParseLength(s string, output bool) (Length, error) {
 	if s == "sharegpt" {
 		if output {
@@ -90,6 +101,10 @@ func ParseLength(s string, output bool) (Length, error) {
 	switch {
 	case l.A < 1:
 		return Length{}, fmt.Errorf("length %q: the first number must be at least 1", s)
+	case l.A > MaxLength || (l.Kind != "lognormal" && l.B > MaxLength):
+		return Length{}, fmt.Errorf("length %q: tokens must be at most %d", s, MaxLength)
+	case l.Kind == "lognormal" && l.B > MaxLogSigma:
+		return Length{}, fmt.Errorf("length %q: sigma %g is above %d", s, l.B, MaxLogSigma)
 	case l.Kind == "uniform" && l.B < l.A:
 		return Length{}, fmt.Errorf("length %q: uniform needs A ≤ B", s)
 	}

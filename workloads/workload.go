@@ -22,6 +22,7 @@ type Spec struct {
 	TopK        int
 	IgnoreEOS   bool
 	Arrival     time.Duration // offset from the workload's start (0: at once)
+	Line        int           // the dataset file's line it came from (0: not from a file)
 }
 
 // Workload is a named request generator.

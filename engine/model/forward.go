@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
 
 	"benchtop/kernels"
 )
@@ -69,28 +71,7 @@ type Workspace struct {
 // tokens and maxLogits sampled sequences.
 func NewWorkspace(be kernels.Backend, c *Config, maxTokens, maxLogits int, dt kernels.DType) (*Workspace, error) {
 	ws := &Workspace{MaxTokens: maxTokens, MaxLogits: maxLogits}
-	h, p, sh := c.HiddenSize, c.ProjDim(), c.AttnShape()
-	type spec struct {
-		dst        *kernels.Tensor
-		rows, cols int
-		dt         kernels.DType
-	}
-	specs := []spec{
-		{&ws.h, maxTokens, h, dt}, {&ws.x, maxTokens, h, dt}, {&ws.o, maxTokens, h, dt},
-		{&ws.qkv, maxTokens, sh.QKVWidth(), dt}, {&ws.attn, maxTokens, sh.QWidth(), dt},
-		{&ws.last, maxLogits, h, dt},
-		// Sampling and argmax want full-precision logits.
-		{&ws.logits, maxLogits, c.VocabSize, kernels.F32},
-	}
-	if c.IsLlama() {
-		specs = append(specs, spec{&ws.ffn, maxTokens, 2 * c.IntermediateSize, dt}, spec{&ws.act, maxTokens, c.IntermediateSize, dt})
-	} else {
-		specs = append(specs, spec{&ws.ffn, maxTokens, c.FFNDim, dt})
-		if p != h {
-			specs = append(specs, spec{&ws.emb, maxTokens, p, dt}, spec{&ws.lastProj, maxLogits, p, dt})
-		}
-	}
-	for _, s := range specs {
+	for _, s := range ws.buffers(c, maxTokens, maxLogits, dt) {
 		t, err := be.Alloc(s.dt, s.rows, s.cols)
 		if err != nil {
 			ws.Free(be)
@@ -100,6 +81,54 @@ func NewWorkspace(be kernels.Backend, c *Config, maxTokens, maxLogits int, dt ke
 		ws.all = append(ws.all, t)
 	}
 	return ws, nil
+}
+
+// wsBuffer is one workspace buffer: where it goes, its shape and dtype.
+type wsBuffer struct {
+	dst        *kernels.Tensor
+	rows, cols int
+	dt         kernels.DType
+}
+
+// buffers lists the workspace's buffers for c: one list that NewWorkspace
+// allocates and WorkspaceBytes sizes.
+func (ws *Workspace) buffers(c *Config, maxTokens, maxLogits int, dt kernels.DType) []wsBuffer {
+	h, p, sh := c.HiddenSize, c.ProjDim(), c.AttnShape()
+	bufs := []wsBuffer{
+		{&ws.h, maxTokens, h, dt}, {&ws.x, maxTokens, h, dt}, {&ws.o, maxTokens, h, dt},
+		{&ws.qkv, maxTokens, sh.QKVWidth(), dt}, {&ws.attn, maxTokens, sh.QWidth(), dt},
+		{&ws.last, maxLogits, h, dt},
+		// Sampling and argmax want full-precision logits.
+		{&ws.logits, maxLogits, c.VocabSize, kernels.F32},
+	}
+	if c.IsLlama() {
+		return append(bufs, wsBuffer{&ws.ffn, maxTokens, 2 * c.IntermediateSize, dt}, wsBuffer{&ws.act, maxTokens, c.IntermediateSize, dt})
+	}
+	bufs = append(bufs, wsBuffer{&ws.ffn, maxTokens, c.FFNDim, dt})
+	if p != h {
+		bufs = append(bufs, wsBuffer{&ws.emb, maxTokens, p, dt}, wsBuffer{&ws.lastProj, maxLogits, p, dt})
+	}
+	return bufs
+}
+
+// WorkspaceBytes is what NewWorkspace allocates for c, and false when the
+// size overflows int64 (sizes come from flags: the engine checks this before
+// allocating anything).
+func WorkspaceBytes(c *Config, maxTokens, maxLogits int, dt kernels.DType) (int64, bool) {
+	var total uint64
+	for _, s := range (&Workspace{}).buffers(c, maxTokens, maxLogits, dt) {
+		if s.rows < 0 || s.cols < 0 {
+			return 0, false
+		}
+		hi, n := bits.Mul64(uint64(s.rows), uint64(s.cols))
+		hi2, n2 := bits.Mul64(n, uint64(s.dt.Size()))
+		sum, carry := bits.Add64(total, n2, 0)
+		if hi != 0 || hi2 != 0 || carry != 0 || sum > math.MaxInt64 {
+			return 0, false
+		}
+		total = sum
+	}
+	return int64(total), true
 }
 
 // Free releases the buffers.

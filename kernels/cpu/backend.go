@@ -7,11 +7,14 @@ import (
 	"benchtop/kernels"
 )
 
-// Tensor is a host tensor: a float32 slice with a shape.
+// Tensor is a host tensor: a float32 slice with a shape. Large tensors'
+// Data lives in an anonymous mapping (region), outside the Go heap.
 type Tensor struct {
-	shape []int
-	dtype kernels.DType
-	Data  []float32
+	shape  []int
+	dtype  kernels.DType
+	Data   []float32
+	region []byte
+	view   bool // shares another tensor's memory
 }
 
 func (t *Tensor) Shape() []int         { return t.shape }
@@ -55,23 +58,39 @@ func (b *Backend) MemoryInUse() int64 { return b.inUse }
 
 func (b *Backend) MemoryInfo() (free, total int64) { return b.memBytes - b.inUse, b.memBytes }
 
+// Alloc returns a zeroed tensor, within the backend's memory budget; a
+// shape whose size overflows or exceeds the budget is ErrOutOfMemory, never
+// a runtime crash.
 func (b *Backend) Alloc(dt kernels.DType, shape ...int) (kernels.Tensor, error) {
 	n := kernels.Numel(shape)
-	if n <= 0 {
-		return nil, fmt.Errorf("alloc %v: empty or negative shape", shape)
+	switch {
+	case n < 0:
+		return nil, fmt.Errorf("alloc %v: a negative dimension, or more than %d elements: %w", shape, kernels.MaxNumel, kernels.ErrOutOfMemory)
+	case n == 0:
+		return nil, fmt.Errorf("alloc %v: empty shape", shape)
 	}
 	bytes := int64(n) * 4
-	if b.inUse+bytes > b.memBytes {
+	if bytes > b.memBytes-b.inUse {
 		return nil, fmt.Errorf("alloc %v (%d bytes, %d of %d in use): %w", shape, bytes, b.inUse, b.memBytes, kernels.ErrOutOfMemory)
 	}
+	data, region, err := alloc(n)
+	if err != nil {
+		return nil, fmt.Errorf("alloc %v: %w", shape, err)
+	}
 	b.inUse += bytes
-	return &Tensor{shape: append([]int(nil), shape...), dtype: dt, Data: make([]float32, n)}, nil
+	return &Tensor{shape: append([]int(nil), shape...), dtype: dt, Data: data, region: region}, nil
 }
 
+// Free returns t's memory; views of t must not be used after it.
 func (b *Backend) Free(t kernels.Tensor) {
 	if ct, ok := t.(*Tensor); ok && ct != nil && ct.Data != nil {
+		if ct.view {
+			return // a view owns nothing
+		}
 		b.inUse -= int64(len(ct.Data)) * 4
 		ct.Data = nil
+		release(ct.region)
+		ct.region = nil
 	}
 }
 
@@ -136,5 +155,5 @@ func (b *Backend) View(t kernels.Tensor, rows int) (kernels.Tensor, error) {
 		return nil, fmt.Errorf("view: %d rows of tensor %v", rows, ct.shape)
 	}
 	shape := append([]int{rows}, ct.shape[1:]...)
-	return &Tensor{shape: shape, dtype: ct.dtype, Data: ct.Data[:kernels.Numel(shape)]}, nil
+	return &Tensor{shape: shape, dtype: ct.dtype, Data: ct.Data[:kernels.Numel(shape)], view: true}, nil
 }
