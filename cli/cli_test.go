@@ -88,7 +88,7 @@ func TestSubcommandsRunOnTiny(t *testing.T) {
 			}
 		}
 		if c.args[0] == "bench" || c.args[0] == "throughput" {
-			for _, k := range []string{"num_requests", "throughput_rps", "throughput_tps", "avg_latency_ms", "ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"} {
+			for _, k := range []string{"num_requests", "throughput_rps", "throughput_tps", "avg_latency_ms", "ttft", "tpot", "itl", "e2e", "wall_ns"} {
 				if _, ok := j[k]; !ok {
 					t.Errorf("%s JSON lacks %s", c.args[0], k)
 				}

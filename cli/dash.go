@@ -11,7 +11,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
-	"benchtop/experiments"
+	"benchtop/report"
+	"benchtop/session"
 	"benchtop/snapshot"
 	"benchtop/tui"
 )
@@ -38,7 +39,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("--snapshot-dir %s is not a folder", dir)
 	}
-	if err := experiments.CheckWritable(dir + "/probe"); err != nil {
+	if err := report.CheckWritable(dir + "/probe"); err != nil {
 		return fmt.Errorf("--snapshot-dir: %w", err)
 	}
 	if !headless {
@@ -48,7 +49,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	}
 	opts.Progress = false // the dashboard is the progress
 	opts.Ceilings = true
-	s, err := experiments.Open(opts)
+	s, err := session.Open(opts)
 	if err != nil {
 		return err
 	}
@@ -57,8 +58,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 		s.Close()
 		return err
 	}
-	live, err := experiments.NewLive(s, w)
-	if err != nil {
+	if err := s.Start(w); err != nil {
 		s.Close()
 		return err
 	}
@@ -67,7 +67,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	if headless {
 		time.Sleep(duration)
 	} else {
-		m := tui.New(live)
+		m := tui.New(s)
 		m.SnapshotDir = dir
 		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(stdout))
 		if duration > 0 {
@@ -76,7 +76,7 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 		_, runErr = p.Run()
 	}
 	if duration > 0 {
-		if f := live.Frame(); f.Metrics != nil {
+		if f := s.Frame(); f.Metrics != nil {
 			elapsed := time.Since(start)
 			fmt.Fprintf(stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s\n",
 				w.Name, elapsed.Round(time.Millisecond), headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds())
@@ -85,9 +85,8 @@ func runDash(args []string, stdout, stderr io.Writer) error {
 	var files []string
 	var snapErr error
 	if onExit {
-		files, snapErr = live.Snapshot(dir)
+		files, snapErr = s.Snapshot(dir)
 	}
-	live.Close()
 	closeErr := s.Close()
 	if runErr != nil {
 		return fmt.Errorf("dashboard: %w", runErr)
@@ -119,7 +118,7 @@ func runView(args []string, stdout, stderr io.Writer) error {
 	if err := needTerminal(); err != nil {
 		return err
 	}
-	_, err = tea.NewProgram(tui.NewViewer(f.Frame(path)), tea.WithInput(os.Stdin), tea.WithOutput(stdout)).Run()
+	_, err = tea.NewProgram(tui.NewViewer(session.FrameOf(f, path)), tea.WithInput(os.Stdin), tea.WithOutput(stdout)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) {
 		return nil
 	}

@@ -9,6 +9,8 @@ import (
 	"benchtop/engine"
 	"benchtop/engine/model"
 	"benchtop/experiments"
+	"benchtop/report"
+	"benchtop/session"
 )
 
 // common are the flags every engine subcommand takes.
@@ -56,11 +58,11 @@ func (c *common) check() error {
 	if err := c.cfg.Validate(); err != nil {
 		return fmt.Errorf("--%w", err)
 	}
-	return experiments.CheckWritable(c.jsonPath)
+	return report.CheckWritable(c.jsonPath)
 }
 
-func (c *common) options(stderr io.Writer) experiments.Options {
-	return experiments.Options{Model: c.model, Device: c.device, CPUMemoryBytes: int64(c.cpuMemGiB * (1 << 30)),
+func (c *common) options(stderr io.Writer) session.Options {
+	return session.Options{Model: c.model, Device: c.device, CPUMemoryBytes: int64(c.cpuMemGiB * (1 << 30)),
 		Engine: c.cfg, Log: stderr, Progress: !c.quiet}
 }
 
@@ -81,7 +83,7 @@ func splitComma(s string) []string {
 // setup parses a command's flags — the common engine flags, the command's
 // own (extra registers them) and, when wf is set, its workload flags — and
 // checks everything that needs no model, returning the session's options.
-func setup(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet), wf *workloadFlags) (*common, experiments.Options, error) {
+func setup(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet), wf *workloadFlags) (*common, session.Options, error) {
 	c := &common{}
 	fs := newFlagSet(name, stderr)
 	c.register(fs)
@@ -89,15 +91,15 @@ func setup(name string, args []string, stderr io.Writer, extra func(*flag.FlagSe
 		extra(fs)
 	}
 	if err := parse(fs, args); err != nil {
-		return nil, experiments.Options{}, err
+		return nil, session.Options{}, err
 	}
 	if err := c.check(); err != nil {
-		return nil, experiments.Options{}, err
+		return nil, session.Options{}, err
 	}
 	opts := c.options(stderr)
 	if wf != nil {
 		if err := wf.check(); err != nil {
-			return nil, experiments.Options{}, err
+			return nil, session.Options{}, err
 		}
 		opts.SLO = wf.objectives
 	}

@@ -8,9 +8,9 @@ import (
 	"io"
 
 	"benchtop/engine"
-	"benchtop/experiments"
 	"benchtop/kernels"
-	"benchtop/snapshot"
+	"benchtop/report"
+	"benchtop/session"
 )
 
 // runLogits prints, as JSON, the logits after the last of the given token
@@ -33,7 +33,7 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	if steps < 1 {
 		return fmt.Errorf("--steps %d: must be at least 1", steps)
 	}
-	s, err := experiments.Open(opts)
+	s, err := session.Open(opts)
 	if err != nil {
 		return err
 	}
@@ -41,13 +41,13 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	var logits []float32
 	var lerr error
-	if err := s.Engine.Exec(ctx, func() { logits, lerr = s.Engine.PromptLogits(prompt) }); err != nil {
+	if err := s.Exec(ctx, func(e *engine.Engine) { logits, lerr = e.PromptLogits(prompt) }); err != nil {
 		return err
 	}
 	if lerr != nil {
 		return lerr
 	}
-	res, err := s.Engine.Generate(ctx, []*engine.Request{{ID: "greedy", Prompt: prompt,
+	res, err := s.Target().Generate(ctx, []*engine.Request{{ID: "greedy", Prompt: prompt,
 		Params: engine.SamplingParams{MaxTokens: steps, IgnoreEOS: true}}})
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	if res[0].Err != "" {
 		return fmt.Errorf("generate: %s", res[0].Err)
 	}
-	out := map[string]any{"backend": s.Backend.Info().Backend, "device": s.Backend.Info().Name,
+	out := map[string]any{"backend": s.Device().Backend, "device": s.Device().Name,
 		"prompt": prompt, "last_logits": logits, "greedy": res[0].Output, "argmax": kernels.Argmax(logits)}
 	enc := json.NewEncoder(stdout)
 	if c.jsonPath != "" {
@@ -63,7 +63,7 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return snapshot.WriteFileAtomic(c.jsonPath, data)
+		return report.WriteFile(c.jsonPath, data)
 	}
 	return enc.Encode(out)
 }

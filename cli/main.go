@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"benchtop/experiments"
+	"benchtop/report"
+	"benchtop/session"
 	"benchtop/workloads"
 )
 
@@ -107,21 +109,21 @@ func signalContext() (context.Context, context.CancelFunc) {
 // wf, when not nil, are the command's workload flags (checked before the
 // model loads, their SLOs applied); report is its --report path.
 func experiment(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet),
-	run func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error),
-	wf *workloadFlags, report *string) error {
+	run func(ctx context.Context, s *session.Session, c *common) (*report.Report, error),
+	wf *workloadFlags, reportPath *string) error {
 	c, opts, err := setup(name, args, stderr, extra, wf)
 	if err != nil {
 		return err
 	}
-	if report != nil && *report != "" {
-		if !strings.HasSuffix(*report, ".html") {
-			return fmt.Errorf("--report %s: give a .html file name", *report)
+	if reportPath != nil && *reportPath != "" {
+		if !strings.HasSuffix(*reportPath, ".html") {
+			return fmt.Errorf("--report %s: give a .html file name", *reportPath)
 		}
-		if err := experiments.CheckWritable(*report); err != nil {
+		if err := report.CheckWritable(*reportPath); err != nil {
 			return err
 		}
 	}
-	s, err := experiments.Open(opts)
+	s, err := session.Open(opts)
 	if err != nil {
 		return err
 	}
@@ -148,7 +150,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	var warmup int
 	return experiment("bench", args, stdout, stderr, func(fs *flag.FlagSet) {
 		fs.IntVar(&warmup, "warmup", 10, "warm-up requests before measuring")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+	}, func(ctx context.Context, s *session.Session, c *common) (*report.Report, error) {
 		if warmup < 0 {
 			return nil, fmt.Errorf("--warmup %d: must not be negative", warmup)
 		}
@@ -159,33 +161,33 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 }
 
 func runThroughput(args []string, stdout, stderr io.Writer) error {
-	return experiment("throughput", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+	return experiment("throughput", args, stdout, stderr, nil, func(ctx context.Context, s *session.Session, c *common) (*report.Report, error) {
 		return experiments.Throughput(ctx, s, c.params())
 	}, nil, nil)
 }
 
 func runLatency(args []string, stdout, stderr io.Writer) error {
-	return experiment("latency", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+	return experiment("latency", args, stdout, stderr, nil, func(ctx context.Context, s *session.Session, c *common) (*report.Report, error) {
 		return experiments.Latency(ctx, s, c.params())
 	}, nil, nil)
 }
 
 func runTTFT(args []string, stdout, stderr io.Writer) error {
-	return experiment("ttft", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+	return experiment("ttft", args, stdout, stderr, nil, func(ctx context.Context, s *session.Session, c *common) (*report.Report, error) {
 		return experiments.TTFT(ctx, s, c.params())
 	}, nil, nil)
 }
 
 func runSweep(args []string, stdout, stderr io.Writer) error {
-	var over, values, report string
+	var over, values, reportPath string
 	var wf workloadFlags
 	return experiment("sweep", args, stdout, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&over, "over", "batch", "what to sweep: batch, rate or concurrency")
 		fs.StringVar(&values, "values", "", "comma-separated values (batch default: 1,5,10,20,50,100)")
 		fs.StringVar(&values, "batch-sizes", "", "the same as --values, for --over batch")
-		fs.StringVar(&report, "report", "", "also write an HTML report with SVG charts (and .json, .csv beside it) to `FILE.html`")
+		fs.StringVar(&reportPath, "report", "", "also write an HTML report with SVG charts (and .json, .csv beside it) to `FILE.html`")
 		wf.register(fs, "chat")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+	}, func(ctx context.Context, s *session.Session, c *common) (*report.Report, error) {
 		var vals []float64
 		if values != "" {
 			var err error
@@ -203,17 +205,17 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return nil, err
 		}
-		return rep, writeReport(rep, report, stderr)
-	}, &wf, &report)
+		return rep, writeReport(rep, reportPath, stderr)
+	}, &wf, &reportPath)
 }
 
 func runRun(args []string, stdout, stderr io.Writer) error {
 	var wf workloadFlags
-	var report string
+	var reportPath string
 	return experiment("run", args, stdout, stderr, func(fs *flag.FlagSet) {
 		wf.register(fs, "chat")
-		fs.StringVar(&report, "report", "", "also write an HTML report (and .json, .csv beside it) to `FILE.html`")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+		fs.StringVar(&reportPath, "report", "", "also write an HTML report (and .json, .csv beside it) to `FILE.html`")
+	}, func(ctx context.Context, s *session.Session, c *common) (*report.Report, error) {
 		w, err := wf.build(s)
 		if err != nil {
 			return nil, err
@@ -222,15 +224,15 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return nil, err
 		}
-		return rep, writeReport(rep, report, stderr)
-	}, &wf, &report)
+		return rep, writeReport(rep, reportPath, stderr)
+	}, &wf, &reportPath)
 }
 
-func writeReport(rep *experiments.Report, path string, stderr io.Writer) error {
+func writeReport(rep *report.Report, path string, stderr io.Writer) error {
 	if path == "" {
 		return nil
 	}
-	files, err := rep.WriteReport(path)
+	files, err := rep.WriteHTML(path)
 	for _, f := range files {
 		fmt.Fprintf(stderr, "benchtop: wrote %s\n", f)
 	}
@@ -241,7 +243,7 @@ func runMemory(args []string, stdout, stderr io.Writer) error {
 	var workload string
 	return experiment("memory", args, stdout, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&workload, "workload", "bench", "workload whose lengths size the concurrency estimate")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+	}, func(ctx context.Context, s *session.Session, c *common) (*report.Report, error) {
 		return experiments.Memory(ctx, s, workload, c.params())
 	}, nil, nil)
 }
@@ -249,17 +251,17 @@ func runMemory(args []string, stdout, stderr io.Writer) error {
 func runCompare(args []string, stdout, stderr io.Writer) error {
 	var configs multiFlag
 	var wf workloadFlags
-	var report string
+	var reportPath string
 	return experiment("compare", args, stdout, stderr, func(fs *flag.FlagSet) {
 		wf.register(fs, "throughput")
 		fs.Var(&configs, "config", "a named configuration, `NAME:flag=value,...` (engine flags: max-num-seqs, max-num-batched-tokens, gpu-memory-utilization, block-size, max-model-len, enforce-eager, chunked-prefill); repeat it; none: the tutorial's four")
-		fs.StringVar(&report, "report", "", "also write an HTML report (and .json, .csv beside it) to `FILE.html`")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
+		fs.StringVar(&reportPath, "report", "", "also write an HTML report (and .json, .csv beside it) to `FILE.html`")
+	}, func(ctx context.Context, s *session.Session, c *common) (*report.Report, error) {
 		w, err := wf.build(s)
 		if err != nil {
 			return nil, err
 		}
-		vs := experiments.TutorialVariants(c.cfg, s.Backend.Info().CUDAGraphs)
+		vs := experiments.TutorialVariants(c.cfg, s.Device().CUDAGraphs)
 		if len(configs) > 0 {
 			vs = nil
 			for _, spec := range configs {
@@ -274,8 +276,8 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return nil, err
 		}
-		return rep, writeReport(rep, report, stderr)
-	}, &wf, &report)
+		return rep, writeReport(rep, reportPath, stderr)
+	}, &wf, &reportPath)
 }
 
 func runWorkloads(args []string, stdout, stderr io.Writer) error {

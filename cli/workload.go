@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"benchtop/experiments"
 	"benchtop/metrics"
+	"benchtop/session"
 	"benchtop/workloads"
 )
 
@@ -70,7 +70,7 @@ func (wf *workloadFlags) check() error {
 }
 
 // build makes the workload; a dataset is tokenized with the session's model.
-func (wf *workloadFlags) build(s *experiments.Session) (workloads.Workload, error) {
+func (wf *workloadFlags) build(s *session.Session) (workloads.Workload, error) {
 	var w workloads.Workload
 	if wf.dataset != "" {
 		f, err := os.Open(wf.dataset)
@@ -85,7 +85,7 @@ func (wf *workloadFlags) build(s *experiments.Session) (workloads.Workload, erro
 		} else {
 			var skipped int
 			specs, skipped, err = workloads.ReadShareGPT(f, func(text string) (int, error) {
-				ids, err := s.Model.Encode(text)
+				ids, err := s.Model().Encode(text)
 				return len(ids) - 1, err // less the BOS
 			})
 			if skipped > 0 {

@@ -43,8 +43,8 @@ type Status struct {
 	Model     string
 	Synthetic bool
 	Params    int64
-	State     string // running, paused, switching, stopped
-	Err       string
+	State     RunState
+	Err       error // why the engine failed (State is StateFailed)
 	// Ceilings are the device's measured bandwidth and matrix rate, when the
 	// backend measured them: the roofline the dashboard compares steps with.
 	Ceilings kernels.Ceilings
@@ -63,7 +63,7 @@ func New(be kernels.Backend, m *model.Loaded, cfg Config, obs ...Observer) (*Eng
 	if err := e.build(cfg); err != nil {
 		return nil, err
 	}
-	e.publish("running", "")
+	e.publish(StateRunning, nil)
 	return e, nil
 }
 
@@ -119,11 +119,11 @@ func (e *Engine) freeBuffers() {
 	}
 }
 
-func (e *Engine) publish(state, errMsg string) {
+func (e *Engine) publish(state RunState, err error) {
 	c := &e.model.Cfg
 	e.status.Store(&Status{
 		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
-		Synthetic: e.model.Synthetic, Params: c.ParamCount(), State: state, Err: errMsg, Ceilings: e.ceilings,
+		Synthetic: e.model.Synthetic, Params: c.ParamCount(), State: state, Err: err, Ceilings: e.ceilings,
 		MatmulFLOPsPerToken: c.MatmulFLOPsPerToken(), AttentionFLOPsPerContextToken: c.AttentionFLOPsPerContextToken(),
 	})
 }

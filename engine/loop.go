@@ -15,13 +15,12 @@ var ErrStopped = errors.New("engine stopped")
 // request is finished as aborted, so no waiter hangs.
 func (e *Engine) Run(ctx context.Context) (err error) {
 	defer func() {
-		state := "stopped"
-		msg := ""
+		state, msg := StateStopped, ""
 		if err != nil {
-			state, msg = "failed", err.Error()
+			state, msg = StateFailed, err.Error()
 		}
 		e.abortAll(msg)
-		e.publish(state, msg)
+		e.publish(state, err)
 		e.drainCommands()
 		close(e.stopped)
 	}()
@@ -191,7 +190,7 @@ func (e *Engine) GenerateSync(reqs []*Request) ([]Result, error) {
 func (e *Engine) SetPaused(ctx context.Context, paused bool) error {
 	return e.do(ctx, func() error {
 		e.paused = paused
-		e.publish(e.runState(), "")
+		e.publish(e.runState(), nil)
 		return nil
 	})
 }
@@ -224,7 +223,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 		c.MaxNumBatchedTokens != old.MaxNumBatchedTokens || c.MaxNumSeqs > e.ws.MaxLogits ||
 		c.MaxModelLen != old.MaxModelLen
 	if rebuild {
-		e.publish("switching", "")
+		e.publish(StateSwitching, nil)
 		preempted, err := e.sched.PreemptAll()
 		if err != nil {
 			return err
@@ -238,7 +237,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 			if berr := e.build(old); berr != nil {
 				return fmt.Errorf("%w (and restoring the previous configuration failed: %v)", err, berr)
 			}
-			e.publish(e.runState(), "")
+			e.publish(e.runState(), nil)
 			return err
 		}
 		// A sequence that no longer fits the smaller pool can never run.
@@ -249,7 +248,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 		e.cfg = c
 		e.buckets = GraphBuckets(c.MaxNumSeqs) // new buckets are captured on first use
 	}
-	e.publish(e.runState(), "")
+	e.publish(e.runState(), nil)
 	ev := &ConfigEvent{Time: e.now(), Config: e.cfg, What: what}
 	for _, o := range e.obs {
 		if co, ok := o.(ConfigObserver); ok {
@@ -260,11 +259,11 @@ func (e *Engine) reconfigure(c Config, what string) error {
 }
 
 // runState is what the status says between steps.
-func (e *Engine) runState() string {
+func (e *Engine) runState() RunState {
 	if e.paused {
-		return "paused"
+		return StatePaused
 	}
-	return "running"
+	return StateRunning
 }
 
 // Close frees the engine's device memory (not the model's weights).

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"benchtop/engine"
 )
 
 func press(s string) tea.KeyPressMsg {
@@ -75,7 +77,7 @@ func TestKeysCallTheController(t *testing.T) {
 func TestPausedResumesAndErrorsShow(t *testing.T) {
 	r := &recorder{frame: fixedFrame()}
 	st := *r.frame.Status
-	st.State = "paused"
+	st.State = engine.StatePaused
 	r.frame.Status = &st
 	m, _ := send(New(r), "p")
 	if r.calls[0] != "resume" {
