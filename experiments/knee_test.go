@@ -21,4 +21,3 @@ func TestKnee(t *testing.T) {
 		}
 	}
 }
-
