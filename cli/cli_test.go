@@ -22,11 +22,11 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"bench", "--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"frobnicate"}, 2, `unexpected argument frobnicate`},
+		{[]string{"bench", "--no-such-flag"}, 2, "unknown flag --no-such-flag"},
 		{[]string{"bench", "--max-num-seqs", "0"}, 1, "--max-num-seqs 0: must be at least 1"},
 		{[]string{"bench", "--gpu-memory-utilization", "1.5"}, 1, "gpu-memory-utilization 1.5"},
-		{[]string{"bench", "--block-size", "-1"}, 1, "block-size -1"},
+		{[]string{"bench", "--block-size=-1"}, 1, "block-size -1"},
 		{[]string{"bench", "--device", "tpu", "--model", "tiny"}, 1, `--device "tpu"`},
 		{[]string{"bench", "--device", "cuda", "--model", "tiny"}, 1, "--device cuda"},
 		{[]string{"bench", "--model", filepath.Join(dir, "missing")}, 1, "neither a preset"},
@@ -38,7 +38,9 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"logits", "--model", "tiny"}, 1, "--ids: no token ids given"},
 		{[]string{"logits", "--model", "tiny", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
 		{[]string{"bench", "--model", "tiny", "--cpu-memory", "0.001"}, 1, "alloc"},
-		{[]string{"bench", "extra"}, 2, "unexpected arguments: extra"},
+		{[]string{"bench", "extra"}, 2, "unexpected argument extra"},
+		{[]string{"sweep", "--repeats", "0", "--model", "tiny"}, 1, "--repeats 0"},
+		{[]string{"dash", "--arrival", "closed:300000"}, 1, "at most 4096 clients"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(c.args...)

@@ -102,7 +102,7 @@ func TestDashAndViewBadInput(t *testing.T) {
 	}{
 		{[]string{"dash", "--snapshot-dir", "/nonexistent/dir"}, "is not a folder"},
 		{[]string{"dash", "--workload", "nope"}, `unknown workload "nope"`},
-		{[]string{"view"}, "usage: benchtop view"},
+		{[]string{"view"}, "expected \"<path>\""},
 		{[]string{"view", "/nonexistent.json"}, "no such file"},
 	} {
 		code, _, stderr := runCLI(c.args...)

@@ -3,9 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 
 	"benchtop/engine"
 	"benchtop/kernels"
@@ -16,16 +14,18 @@ import (
 // runLogits prints, as JSON, the logits after the last of the given token
 // ids and the greedy continuation: what scripts/compare_transformers.py
 // compares with transformers.
-func runLogits(args []string, stdout, stderr io.Writer) error {
-	var ids string
-	var steps int
-	c, opts, err := setup("logits", args, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&ids, "ids", "", "comma-separated prompt token ids (required)")
-		fs.IntVar(&steps, "steps", 32, "greedy tokens to generate")
-	}, nil)
-	if err != nil {
+type LogitsCmd struct {
+	EngineFlags `embed:""`
+	IDs         string `name:"ids" placeholder:"LIST" help:"comma-separated prompt token ids (required)"`
+	Steps       int    `default:"32" help:"greedy tokens to generate"`
+}
+
+func (c *LogitsCmd) Run(e *env) error {
+	if err := c.check(); err != nil {
 		return err
 	}
+	ids, steps, opts := c.IDs, c.Steps, c.options(e)
+	stdout := e.stdout
 	prompt, err := parseIDs(ids)
 	if err != nil {
 		return fmt.Errorf("--ids: %w", err)
@@ -58,12 +58,12 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	out := map[string]any{"backend": s.Device().Backend, "device": s.Device().Name,
 		"prompt": prompt, "last_logits": logits, "greedy": res[0].Output, "argmax": kernels.Argmax(logits)}
 	enc := json.NewEncoder(stdout)
-	if c.jsonPath != "" {
+	if c.JSON != "" {
 		data, err := json.Marshal(out)
 		if err != nil {
 			return err
 		}
-		return report.WriteFile(c.jsonPath, data)
+		return report.WriteFile(c.JSON, data)
 	}
 	return enc.Encode(out)
 }

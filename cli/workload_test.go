@@ -83,7 +83,7 @@ func TestWorkloadFlagErrors(t *testing.T) {
 		{[]string{"sweep", "--over", "temperature", "--values", "1", "--model", "tiny"}, "want batch, rate or concurrency"},
 		{[]string{"sweep", "--report", filepath.Join(dir, "r.txt")}, "give a .html"},
 		{[]string{"compare", "--config", "x:block-size=zero", "--model", "tiny"}, "not a valid value"},
-		{[]string{"diff", "only-one.json"}, "usage: benchtop diff"},
+		{[]string{"diff", "only-one.json"}, "expected \"<b>\""},
 		{[]string{"diff", bad, bad}, "not JSON"},
 	} {
 		code, _, stderr := runCLI(c.args...)
