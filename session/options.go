@@ -19,6 +19,11 @@ type Options struct {
 	Progress       bool      // a status line every second during finite runs
 	SLO            metrics.SLO
 	Ceilings       bool // measure the device's ceilings at start (the dashboard's roofline)
+	// Observers see the engine's events beside the collector (checks that
+	// count the truth); DetachCollector leaves the collector out, to measure
+	// what it costs a step.
+	Observers       []engine.Observer
+	DetachCollector bool
 }
 
 func (o *Options) logf(format string, args ...any) {

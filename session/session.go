@@ -103,7 +103,11 @@ func (s *Session) device(ready chan<- error) {
 		ready <- err
 		return
 	}
-	e, err := engine.New(be, m, o.Engine, s.stats.observer(0))
+	obs := append([]engine.Observer{}, o.Observers...)
+	if !o.DetachCollector {
+		obs = append(obs, s.stats.observer(0))
+	}
+	e, err := engine.New(be, m, o.Engine, obs...)
 	if err != nil {
 		m.Free(be)
 		be.Close()

@@ -64,7 +64,7 @@ func TestRunEveryArrival(t *testing.T) {
 // was published is its encoding after the session has moved on.
 func TestFrameIsImmutable(t *testing.T) {
 	s := openTiny(t)
-	w, _ := workloads.Lookup("throughput")
+	w, _ := workloads.Lookup("bench")
 	if err := s.Start(w.WithCount(4)); err != nil {
 		t.Fatal(err)
 	}
@@ -74,12 +74,12 @@ func TestFrameIsImmutable(t *testing.T) {
 	if err := s.SetMaxNumSeqs(5); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SwitchWorkload("latency"); err != nil {
+	if err := s.SwitchWorkload("ttft"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the switch", func() bool {
 		f := s.Frame()
-		return f.Workload == "latency" && f.Metrics.Finished > f1.Metrics.Finished && f.Status.Config.MaxNumSeqs == 5
+		return f.Workload == "ttft" && f.Metrics.Finished > f1.Metrics.Finished && f.Status.Config.MaxNumSeqs == 5
 	})
 	after, _ := json.Marshal(f1)
 	if string(before) != string(after) {
@@ -122,7 +122,7 @@ func TestWarmAndDescribe(t *testing.T) {
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for !ok() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
