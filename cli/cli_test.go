@@ -34,9 +34,9 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"bench", "--model", "tiny", "--json", "/proc/benchtop/out.json"}, 1, "not writable"},
 		{[]string{"bench", "--model", "tiny", "--json", dir}, 1, "is a directory"},
 		{[]string{"sweep", "--model", "tiny", "--batch-sizes", "1,x"}, 1, `"x" is not a positive number`},
-		{[]string{"memory", "--model", "tiny", "--workload", "nope"}, 1, `unknown workload "nope"`},
-		{[]string{"logits", "--model", "tiny"}, 1, "--ids: no token ids given"},
-		{[]string{"logits", "--model", "tiny", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
+		{[]string{"memory", "--model", "tiny", "--cpu-memory", "0.25", "--workload", "nope"}, 1, `unknown workload "nope"`},
+		{[]string{"logits", "--model", "tiny", "--cpu-memory", "0.25"}, 1, "--ids: no token ids given"},
+		{[]string{"logits", "--model", "tiny", "--cpu-memory", "0.25", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
 		{[]string{"bench", "--model", "tiny", "--cpu-memory", "0.001"}, 1, "alloc"},
 		{[]string{"bench", "extra"}, 2, "unexpected argument extra"},
 		{[]string{"sweep", "--repeats", "0", "--model", "tiny"}, 1, "--repeats 0"},
@@ -66,7 +66,7 @@ func TestSubcommandsRunOnTiny(t *testing.T) {
 	}
 	for _, c := range cases {
 		out := filepath.Join(dir, c.args[0]+".json")
-		args := append(append([]string{}, c.args...), "--model", "tiny", "--max-num-batched-tokens", "512", "--json", out)
+		args := append(append([]string{}, c.args...), "--model", "tiny", "--max-num-batched-tokens", "512", "--cpu-memory", "0.25", "--json", out)
 		code, stdout, stderr := runCLI(args...)
 		if code != 0 {
 			t.Fatalf("benchtop %s: exit %d: %s", strings.Join(args, " "), code, stderr)
@@ -101,7 +101,7 @@ func TestSubcommandsRunOnTiny(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "bench") {
 		t.Fatalf("workloads: %d %s", code, stdout)
 	}
-	code, stdout, _ = runCLI("logits", "--model", "tiny", "--ids", "50256,15496,995", "--steps", "4")
+	code, stdout, _ = runCLI("logits", "--model", "tiny", "--cpu-memory", "0.25", "--ids", "50256,15496,995", "--steps", "4")
 	var lj struct {
 		Greedy []int32
 		Logits []float32 `json:"last_logits"`

@@ -24,13 +24,13 @@ func key(s string) tea.KeyPressMsg { return tea.KeyPressMsg{Code: []rune(s)[0], 
 func TestDashboardEndToEnd(t *testing.T) {
 	cfg := engine.DefaultConfig()
 	cfg.MaxNumBatchedTokens = 512
-	s, err := session.Open(session.Options{Model: "tiny", Device: "cpu", CPUMemoryBytes: 1 << 30, Engine: cfg})
+	s, err := session.Open(session.Options{Model: "tiny", Device: "cpu", CPUMemoryBytes: 1 << 28, Engine: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	w, _ := workloads.Lookup("throughput")
-	if err := s.Start(w.WithCount(8)); err != nil {
+	w, _ := workloads.Lookup("bench")
+	if err := s.Start(w.WithCount(4)); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -39,7 +39,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	var out bytes.Buffer
 	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(100, 30))
 	waitFor := func(what string, ok func() bool) {
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(120 * time.Second)
 		for !ok() {
 			if time.Now().After(deadline) {
 				p.Kill()

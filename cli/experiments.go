@@ -34,11 +34,12 @@ func experiment(e *env, f *EngineFlags, wf *WorkloadFlags, reportPath string,
 			return err
 		}
 	}
+	ctx, stop := e.context() // before the model loads: a signal then still stops cleanly
+	defer stop()
 	s, err := session.Open(opts)
 	if err != nil {
-		return err
+		return e.interrupted(err)
 	}
-	ctx, stop := e.context()
 	rep, err := run(ctx, s)
 	stop()
 	if cerr := s.Close(); err == nil && cerr != nil {

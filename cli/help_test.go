@@ -45,7 +45,7 @@ func TestSignalsExitCodes(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "BENCHTOP_CLI_CHILD=run --model tiny --workload chat --requests 5000 --arrival poisson:20 --max-num-batched-tokens 512")
+		cmd.Env = append(os.Environ(), "BENCHTOP_CLI_CHILD=run --model tiny --cpu-memory 0.25 --workload bench --requests 100000 --arrival constant:20 --output-len fixed:4 --max-num-seqs 4")
 		stderr, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -54,7 +54,7 @@ func TestSignalsExitCodes(t *testing.T) {
 		var lines []string
 		for sc.Scan() {
 			lines = append(lines, sc.Text())
-			if strings.Contains(sc.Text(), "requests done") {
+			if strings.Contains(sc.Text(), "benchtop: model") {
 				break
 			}
 		}

@@ -55,8 +55,8 @@ func (c *LogitsCmd) Run(e *env) error {
 	if res[0].Err != "" {
 		return fmt.Errorf("generate: %s", res[0].Err)
 	}
-	out := map[string]any{"backend": s.Device().Backend, "device": s.Device().Name,
-		"prompt": prompt, "last_logits": logits, "greedy": res[0].Output, "argmax": kernels.Argmax(logits)}
+	out := logitsDoc{Backend: s.Device().Backend, Device: s.Device().Name, Prompt: prompt, LastLogits: logits,
+		Greedy: append([]int32{}, res[0].Output...), Argmax: kernels.Argmax(logits)}
 	enc := json.NewEncoder(stdout)
 	if c.JSON != "" {
 		data, err := json.Marshal(out)
@@ -66,6 +66,16 @@ func (c *LogitsCmd) Run(e *env) error {
 		return report.WriteFile(c.JSON, data)
 	}
 	return enc.Encode(out)
+}
+
+// logitsDoc is what scripts/compare_transformers.py reads.
+type logitsDoc struct {
+	Backend    string    `json:"backend"`
+	Device     string    `json:"device"`
+	Prompt     []int32   `json:"prompt"`
+	LastLogits []float32 `json:"last_logits"`
+	Greedy     []int32   `json:"greedy"`
+	Argmax     int32     `json:"argmax"`
 }
 
 func parseIDs(s string) ([]int32, error) {

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -65,7 +66,8 @@ func (e *env) context() (ctx context.Context, stop func()) {
 		case <-done:
 		}
 	}()
-	return ctx, func() { signal.Stop(ch); close(done); cancel() }
+	var once sync.Once
+	return ctx, func() { once.Do(func() { signal.Stop(ch); close(done); cancel() }) }
 }
 
 // interrupted turns err into the signal that caused it, when one did.

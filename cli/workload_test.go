@@ -14,7 +14,7 @@ func TestWorkloadCommands(t *testing.T) {
 	os.WriteFile(jsonl, []byte("{\"prompt\": \"Hello\", \"output_len\": 4, \"arrival_time\": 0}\n{\"prompt\": \"World\", \"output_len\": 6, \"arrival_time\": 0.05}\n"), 0o644)
 	share := filepath.Join(dir, "share.json")
 	os.WriteFile(share, []byte(`[{"id":"x","conversations":[{"from":"human","value":"What is AI?"},{"from":"gpt","value":"A field of study."}]}]`), 0o644)
-	tiny := []string{"--model", "tiny", "--quiet", "--max-num-batched-tokens", "2048"}
+	tiny := []string{"--model", "tiny", "--quiet", "--max-num-batched-tokens", "2048", "--cpu-memory", "0.25"}
 	cases := []struct {
 		args []string
 		want []string
@@ -77,7 +77,7 @@ func TestWorkloadFlagErrors(t *testing.T) {
 		{[]string{"run", "--prompt-len", "gaussian:3"}, "--prompt-len"},
 		{[]string{"run", "--slo", "ttft=soon"}, "--slo"},
 		{[]string{"run", "--dataset", filepath.Join(dir, "none.json")}, "not a readable file"},
-		{[]string{"run", "--dataset", bad, "--model", "tiny"}, "line 2"},
+		{[]string{"run", "--dataset", bad, "--model", "tiny", "--cpu-memory", "0.25"}, "line 2"},
 		{[]string{"run", "--workload", "nope"}, "unknown workload"},
 		{[]string{"sweep", "--over", "rate", "--model", "tiny"}, "--values: required"},
 		{[]string{"sweep", "--over", "temperature", "--values", "1", "--model", "tiny"}, "want batch, rate or concurrency"},
