@@ -161,10 +161,12 @@ func (s *Session) Status() *engine.Status { return s.target.Status() }
 // GPU is the sampler's latest state.
 func (s *Session) GPU() *gpumon.State { return s.gpu.Latest() }
 
-// Exec runs f on the device goroutine between steps and waits for it: for
-// what must touch the device (logits, measuring ceilings).
+// Exec runs f on the device goroutine between steps and waits for it (or
+// for the engine to stop): for what must touch the device (logits,
+// measuring ceilings). It does not give up when ctx ends, since f, once
+// queued, may still run and write what the caller then reads.
 func (s *Session) Exec(ctx context.Context, f func(e *engine.Engine)) error {
-	return s.engine.Exec(ctx, func() { f(s.engine) })
+	return s.engine.Exec(context.WithoutCancel(ctx), func() { f(s.engine) })
 }
 
 // Describe is "model, synthetic weights on backend, max_num_seqs=N", for

@@ -39,51 +39,63 @@ func (s *stats) run(ctx context.Context) {}
 // Latest is the newest snapshot; any goroutine.
 func (s *stats) Latest() *metrics.Snapshot { return s.c.Latest() }
 
+// call runs f where the collector may be read and returns its result.
+// The result travels on a channel, not a captured variable: when ctx ends
+// first, f may still run later, and must then write nothing the caller
+// reads.
+func call[T any](ctx context.Context, s *stats, f func() T) (T, error) {
+	ch := make(chan T, 1)
+	if err := s.exec(ctx, func() { ch <- f() }); err != nil {
+		var zero T
+		return zero, err
+	}
+	return <-ch, nil
+}
+
 // Sync returns once every event handed off before it is in a published
 // snapshot.
-func (s *stats) Sync(ctx context.Context) error { return s.exec(ctx, s.c.Flush) }
+func (s *stats) Sync(ctx context.Context) error {
+	_, err := call(ctx, s, func() bool { s.c.Flush(); return true })
+	return err
+}
 
 // Mark starts a new segment named what.
 func (s *stats) Mark(ctx context.Context, at time.Time, what string) error {
-	return s.exec(ctx, func() { s.c.Mark(at, what) })
+	_, err := call(ctx, s, func() bool { s.c.Mark(at, what); return true })
+	return err
 }
 
 // Reset clears every statistic and starts a new clock.
-func (s *stats) Reset(ctx context.Context) error { return s.exec(ctx, s.c.Reset) }
+func (s *stats) Reset(ctx context.Context) error {
+	_, err := call(ctx, s, func() bool { s.c.Reset(); return true })
+	return err
+}
 
 // RecordsSince copies the requests that finished at or after t.
 func (s *stats) RecordsSince(ctx context.Context, t time.Time) ([]metrics.RequestRecord, error) {
-	var out []metrics.RequestRecord
-	err := s.exec(ctx, func() { out = append([]metrics.RequestRecord{}, s.c.RecordsSince(t)...) })
-	return out, err
+	return call(ctx, s, func() []metrics.RequestRecord { return append([]metrics.RequestRecord{}, s.c.RecordsSince(t)...) })
 }
 
 // SummarySince summarises the requests since t over a wall time.
 func (s *stats) SummarySince(ctx context.Context, t time.Time, wall time.Duration, slo metrics.SLO) (metrics.Summary, error) {
-	var sm metrics.Summary
-	err := s.exec(ctx, func() {
+	return call(ctx, s, func() metrics.Summary {
 		s.c.Flush()
-		sm = metrics.Summarise(s.c.RecordsSince(t), wall, s.c.ITLSince(t), slo)
+		return metrics.Summarise(s.c.RecordsSince(t), wall, s.c.ITLSince(t), slo)
 	})
-	return sm, err
 }
 
 // DecodeStepsSince copies the pure-decode steps that started at or after t.
 func (s *stats) DecodeStepsSince(ctx context.Context, t time.Time) ([]engine.StepEvent, error) {
-	var out []engine.StepEvent
-	err := s.exec(ctx, func() { out = append([]engine.StepEvent{}, s.c.DecodeStepsSince(t)...) })
-	return out, err
+	return call(ctx, s, func() []engine.StepEvent { return append([]engine.StepEvent{}, s.c.DecodeStepsSince(t)...) })
 }
 
 // Segments summarises each segment (the span between two changes).
 func (s *stats) Segments(ctx context.Context) ([]snapshot.Segment, error) {
-	var out []snapshot.Segment
-	err := s.exec(ctx, func() {
+	return call(ctx, s, func() []snapshot.Segment {
 		s.c.Flush()
 		snap := s.c.Latest()
-		out = segments(s.c.Records(), snap.Markers, snap.Start, snap.Time)
+		return segments(s.c.Records(), snap.Markers, snap.Start, snap.Time)
 	})
-	return out, err
 }
 
 // segments splits finished requests by the segment they arrived in and
