@@ -75,7 +75,10 @@ func (s *Session) SwitchWorkload(name string) error {
 	if err != nil {
 		return err
 	}
-	if f := s.Frame(); f != nil && f.Workload == w.Name {
+	s.mu.Lock()
+	same := s.live != nil && s.live.name == w.Name
+	s.mu.Unlock()
+	if same {
 		return nil
 	}
 	if _, err := s.vocab.Load(w, 0, ""); err != nil { // refuse before stopping anything
