@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"benchtop/engine"
+	"benchtop/metrics"
 )
 
 func press(s string) tea.KeyPressMsg {
@@ -124,5 +125,29 @@ func TestHelpQuitResizeAndReadOnly(t *testing.T) {
 	}
 	if !strings.Contains(v.Render(), "snapshot") {
 		t.Fatal("read-only view does not say so")
+	}
+}
+
+// The charts' series are derived on the tick and on resize, never in View:
+// a new frame shows only after a tick.
+func TestSeriesDerivedOnTick(t *testing.T) {
+	r := &recorder{frame: fixedFrame()}
+	m := New(r)
+	m.SetSize(120, 40)
+	before := m.panels[0].cur
+	next := *r.frame
+	snap := *next.Metrics
+	snap.Series = append(append([]metrics.Point{}, snap.Series...), metrics.Point{T: snap.Elapsed, OutputTPS: 123456})
+	next.Metrics = &snap
+	r.frame = &next
+	if m.Render(); m.panels[0].cur != before {
+		t.Fatal("View derived the series")
+	}
+	up, _ := m.Update(tickMsg{})
+	if got := up.(Model).panels[0].cur; got != 123456 {
+		t.Fatalf("after the tick the chart shows %g", got)
+	}
+	if w := len(up.(Model).panels[0].values); w > (120-1)/2 {
+		t.Fatalf("%d values for a %d-column chart", w, (120-1)/2)
 	}
 }
