@@ -47,13 +47,15 @@ func (c *DashCmd) Run(e *env) error {
 			return err
 		}
 	}
+	ctx, stop := e.context() // before the model loads: a signal then still stops cleanly
+	defer stop()
 	opts := c.options(e)
 	opts.Progress = false // the dashboard is the progress
 	opts.Ceilings = true
 	opts.SLO = c.objectives
 	s, err := session.Open(opts)
 	if err != nil {
-		return err
+		return e.interrupted(err)
 	}
 	w, err := c.build(s.Vocab(), e.stderr)
 	if err == nil {
@@ -63,8 +65,6 @@ func (c *DashCmd) Run(e *env) error {
 		s.Close()
 		return err
 	}
-	ctx, stop := e.context()
-	defer stop()
 	start := time.Now()
 	var runErr error
 	if c.Headless {
