@@ -23,7 +23,7 @@ func TestWorkloadCommands(t *testing.T) {
 			[]string{"SLO (ttft=1s) met", "Goodput", "Generator lag"}},
 		{[]string{"run", "--dataset", jsonl}, []string{"Workload trace", "2 requests from"}},
 		{[]string{"run", "--dataset", share, "--requests", "3"}, []string{"Workload share"}},
-		{[]string{"run", "--workload", "shared-prefix", "--requests", "3", "--output-len", "fixed:2"}, []string{"Prompt tokens"}},
+		{[]string{"run", "--workload", "shared-prefix", "--requests", "1", "--output-len", "fixed:2"}, []string{"Prompt tokens"}},
 		{[]string{"run", "--workload", "clients", "--requests", "6", "--output-len", "fixed:3"}, []string{"Output tokens"}},
 		{[]string{"sweep", "--over", "concurrency", "--values", "1,4", "--requests", "8", "--output-len", "fixed:4", "--report", filepath.Join(dir, "s.html")},
 			[]string{"Sweep over Clients", "Best throughput", "Latency vs throughput"}},
