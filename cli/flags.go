@@ -44,6 +44,16 @@ func (f *EngineFlags) check() error {
 	if f.Requests < 0 {
 		return fmt.Errorf("--requests %d: must not be negative", f.Requests)
 	}
+	// The engine reads 0 as "auto"; these flags default to explicit values,
+	// so a 0 given here is a mistake.
+	switch {
+	case f.MaxNumSeqs == 0:
+		return fmt.Errorf("--max-num-seqs 0: must be at least 1")
+	case f.MaxNumBatchedTokens == 0:
+		return fmt.Errorf("--max-num-batched-tokens 0: must be at least 1")
+	case f.GPUMemoryUtilization == 0:
+		return fmt.Errorf("--gpu-memory-utilization 0: must be in (0, 1]")
+	}
 	c := f.config()
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("--%w", err)

@@ -42,6 +42,9 @@ type Status struct {
 	Device    kernels.DeviceInfo
 	Model     string
 	Synthetic bool
+	// ModelNote says what of the model is not the real one's, e.g.
+	// "synthetic weights, GPT-2 tokenizer" ("" for a real folder).
+	ModelNote string
 	Params    int64
 	State     RunState
 	Err       error // why the engine failed (State is StateFailed)
@@ -76,14 +79,14 @@ func (e *Engine) build(cfg Config) error {
 	if cfg.MaxModelLen > 0 && cfg.MaxModelLen < e.maxModelLen {
 		e.maxModelLen = cfg.MaxModelLen
 	}
-	dt := e.be.Info().ComputeDType
+	dt := e.model.ComputeDType // activations and KV cache
 	weights := e.be.MemoryInUse()
 	ws, err := model.NewWorkspace(e.be, mc, cfg.MaxNumBatchedTokens, cfg.MaxNumSeqs, dt)
 	if err != nil {
 		return err
 	}
 	activation := e.be.MemoryInUse() - weights
-	plan, err := planKV(e.be, mc, &cfg, weights, activation)
+	plan, err := planKV(e.be, mc, &cfg, dt, weights, activation)
 	if err != nil {
 		ws.Free(e.be)
 		return err
@@ -123,7 +126,7 @@ func (e *Engine) publish(state RunState, err error) {
 	c := &e.model.Cfg
 	e.status.Store(&Status{
 		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
-		Synthetic: e.model.Synthetic, Params: c.ParamCount(), State: state, Err: err, Ceilings: e.ceilings,
+		Synthetic: e.model.Synthetic, ModelNote: e.model.WeightsNote(), Params: c.ParamCount(), State: state, Err: err, Ceilings: e.ceilings,
 		MatmulFLOPsPerToken: c.MatmulFLOPsPerToken(), AttentionFLOPsPerContextToken: c.AttentionFLOPsPerContextToken(),
 	})
 }
@@ -225,7 +228,8 @@ func (e *Engine) emit(ev *RequestEvent) {
 func (e *Engine) finish(seq *Sequence, why FinishReason, at time.Time) {
 	seq.Finish, seq.FinishedAt, seq.State = why, at, Finished
 	e.emit(&RequestEvent{Kind: EvFinished, ID: seq.Req.ID, Time: at, PromptTokens: seq.NumPrompt,
-		OutputTokens: seq.NumOutput(), Finish: why, Arrival: seq.Req.Arrival})
+		OutputTokens: seq.NumOutput(), Finish: why, Err: seq.Err, Arrival: seq.Req.Arrival})
+	seq.Req.Stream.end(why, seq.Err) // after the observers: a consumer never sees the end first
 	if ch, ok := e.waiters[seq]; ok {
 		delete(e.waiters, seq)
 		ch <- Result{ID: seq.Req.ID, Prompt: seq.Req.Prompt, Output: append([]int32(nil), seq.Output()...),

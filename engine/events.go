@@ -21,29 +21,33 @@ type RequestEvent struct {
 	Time         time.Time
 	PromptTokens int
 	OutputTokens int // after this event
-	Finish       FinishReason
 	Arrival      time.Time
+	// On EvFinished: why, the tokens asked (OutputTokens are those given) and,
+	// for max_model_len, rejected and aborted, the reason in words.
+	Finish    FinishReason
+	MaxTokens int
+	Err       string
 }
 
 // StepEvent describes one engine step.
 type StepEvent struct {
-	Index         int64         `json:"index"`
-	Start         time.Time     `json:"start"`
-	PrefillTokens int           `json:"prefill_tokens"`
-	DecodeTokens  int           `json:"decode_tokens"`
-	NumSeqs       int           `json:"num_seqs"`       // sequences in the step
-	ContextTokens int           `json:"context_tokens"` // Σ context length over the step's sequences: the KV attention reads
-	MaxNumSeqs    int           `json:"max_num_seqs"`
-	KVBlocksUsed  int           `json:"kv_blocks_used"`
-	KVBlocksTotal int           `json:"kv_blocks_total"`
-	NumRunning    int           `json:"num_running"`
-	NumWaiting    int           `json:"num_waiting"`
-	Preemptions   int           `json:"preemptions"` // in this step
-	ScheduleTime  time.Duration `json:"schedule_ns"`
-	ExecuteTime   time.Duration `json:"execute_ns"` // host time of the forward pass
-	SampleTime    time.Duration `json:"sample_ns"`
-	DeviceTime    time.Duration `json:"device_ns"` // device time of the step, where the backend measures it
-	Total         time.Duration `json:"total_ns"`
+	Index         int64
+	Start         time.Time
+	PrefillTokens int
+	DecodeTokens  int
+	NumSeqs       int // sequences in the step
+	ContextTokens int // Σ context length over the step's sequences: the KV attention reads
+	MaxNumSeqs    int
+	KVBlocksUsed  int
+	KVBlocksTotal int
+	NumRunning    int
+	NumWaiting    int
+	Preemptions   int // in this step
+	ScheduleTime  time.Duration
+	ExecuteTime   time.Duration // host time of the forward pass
+	SampleTime    time.Duration
+	DeviceTime    time.Duration // device time of the step, where the backend measures it
+	Total         time.Duration
 }
 
 // Observer receives the engine's events on the engine goroutine. It must not

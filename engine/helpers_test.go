@@ -26,7 +26,7 @@ func newTestEngine(t testing.TB, cfg Config, memBytes int64) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(be, &model.Loaded{OPT: m, Synthetic: true, Source: "test"}, cfg)
+	e, err := New(be, &model.Loaded{Model: m, Cfg: mc, DType: kernels.F32, ComputeDType: kernels.F32, Synthetic: true, Source: "test"}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,10 @@ type MemoryPlan struct {
 	NumBlocks       int
 	BlockSize       int
 	KVDType         kernels.DType
+	// The KV cache's geometry: a token takes 2 × NumLayers × KVHeads ×
+	// HeadDim elements (grouped-query attention keeps fewer KV heads than
+	// query heads).
+	KVHeads, HeadDim, NumLayers int
 }
 
 // KVTokens is the token capacity of the pool.
@@ -28,14 +32,15 @@ func (p MemoryPlan) FreeBytes() int64 {
 	return p.TotalBytes - p.WeightBytes - p.ActivationBytes - p.KVBytes
 }
 
-// planKV sizes the KV pool: utilization × total, less what is already in use
-// (weights and workspace), in whole blocks.
-func planKV(be kernels.Backend, cfg *model.Config, c *Config, weights, activation int64) (MemoryPlan, error) {
+// planKV sizes the KV pool of dtype dt: utilization × total, less what is
+// already in use (weights and workspace), in whole blocks of
+// 2 × layers × block size × KV heads × head size elements.
+func planKV(be kernels.Backend, cfg *model.Config, c *Config, dt kernels.DType, weights, activation int64) (MemoryPlan, error) {
 	info := be.Info()
-	dt := info.ComputeDType
 	p := MemoryPlan{
 		TotalBytes: info.MemoryBytes, Utilization: c.GPUMemoryUtilization,
 		WeightBytes: weights, ActivationBytes: activation, BlockSize: c.BlockSize, KVDType: dt,
+		KVHeads: cfg.KVHeads(), HeadDim: cfg.HeadDim(), NumLayers: cfg.NumLayers,
 		BytesPerBlock: model.KVBytesPerBlock(cfg, c.BlockSize, dt),
 	}
 	// What the device says is used — our weights and workspace, and anything

@@ -39,6 +39,9 @@ type Request struct {
 	Prompt  []int32
 	Params  SamplingParams
 	Arrival time.Time // set by the engine on submission when zero
+	// Stream, when set, receives the output tokens as they are sampled
+	// and the finish reason (see TokenStream).
+	Stream *TokenStream
 }
 
 // SeqState is where a sequence is in its life, as in vLLM.

@@ -116,6 +116,7 @@ func (e *Engine) update(out SchedulerOutput, tokens []int32, at time.Time) error
 		tok := tokens[ti]
 		ti++
 		seq.Tokens = append(seq.Tokens, tok)
+		seq.Req.Stream.push(tok)
 		kind := EvToken
 		if seq.NumOutput() == 1 {
 			seq.FirstToken = at

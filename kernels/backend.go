@@ -51,11 +51,14 @@ func Numel(shape []int) int {
 
 // DeviceInfo describes what a backend runs on.
 type DeviceInfo struct {
-	Backend      string // "cpu" or "cuda"
-	Name         string // e.g. "NVIDIA H100 80GB HBM3" or "CPU (2 threads)"
-	MemoryBytes  int64  // total memory the KV pool is sized against
-	ComputeDType DType  // the dtype activations and the KV cache use
-	CUDAGraphs   bool   // whether decode can be replayed from captured graphs
+	Backend     string // "cpu" or "cuda"
+	Name        string // e.g. "NVIDIA H100 80GB HBM3" or "CPU (2 threads)"
+	MemoryBytes int64  // total memory the KV pool is sized against
+	// ComputeDType is the dtype the device computes in by default: fp32 on
+	// the CPU backend (whatever its weights were rounded to); fp16 on CUDA,
+	// which also computes in bf16 when the model's tensors are bf16.
+	ComputeDType DType
+	CUDAGraphs   bool // whether decode can be replayed from captured graphs
 }
 
 // SeqSlice is one sequence's share of a step's flattened token batch.
@@ -140,6 +143,27 @@ func (s AttnShape) Validate() error {
 	return nil
 }
 
+// QKVPrep is what WriteKV does to each token's fused QKV row before it
+// stores K and V, in this order. The zero value adds nothing and rotates
+// nothing (OPT, whose bias is its only step, and whose scale is folded into
+// its Q weights).
+type QKVPrep struct {
+	// Bias [QKVWidth] is added to the row (Qwen2's q/k/v biases, OPT's).
+	Bias Tensor
+	// QNorm and KNorm [HeadDim] are RMSNorm weights applied to every Q
+	// head and every K head (Qwen3), with NormEps; nil: no such norm.
+	QNorm, KNorm Tensor
+	NormEps      float32
+	// InvFreq [HeadDim/2] fp32 are rotary inverse frequencies: Q and K
+	// heads are rotated in Hugging Face's rotate-half layout, pairing
+	// element i with i+HeadDim/2 at angle float32(position)·InvFreq[i]
+	// (fp32 product, as transformers computes it); nil: no rotary embedding.
+	InvFreq Tensor
+	// QScale multiplies Q last (the Llama family folds 1/sqrt(head_dim)
+	// here and passes Scale 1 to Attention); 0 means 1.
+	QScale float32
+}
+
 // ErrOutOfMemory is returned when a backend cannot allocate a tensor.
 var ErrOutOfMemory = errors.New("out of device memory")
 
@@ -181,10 +205,20 @@ type Backend interface {
 	// out is not nil, out = LayerNorm(h) with w and b (nil: no affine). out
 	// may alias h (a post-LN model).
 	ResidualLayerNorm(h, x, bias, out, w, b Tensor, eps float32) error
-	// WriteKV adds bias [s.QKVWidth()] (may be nil) to qkv [n, s.QKVWidth()]
-	// in place and stores its K and V parts at the batch's slots of the caches
-	// kc and vc [numSlots, s.KVWidth()].
-	WriteKV(kc, vc, qkv, bias Tensor, s AttnShape) error
+	// ResidualRMSNorm computes h += x when x is not nil, then
+	// out = h / sqrt(mean(h²) + eps) · w over each row (w [cols]); h, x and
+	// out are [n, cols] (out may alias h). It ends a Llama block: the
+	// residual add and the next RMSNorm in one pass.
+	ResidualRMSNorm(h, x, out, w Tensor, eps float32) error
+	// SwiGLU computes out[r, c] = silu(gu[r, c]) · gu[r, f+c] for
+	// gu [n, 2f] (the fused [gate | up] projection) and out [n, f].
+	SwiGLU(out, gu Tensor) error
+	// WriteKV prepares qkv [n, s.QKVWidth()] in place as p says (bias,
+	// per-head Q/K RMSNorm, rotary embedding at the batch's positions, Q
+	// scale, in that order) and stores each token's K and V parts at its slot
+	// of the caches kc and vc [numSlots, s.KVWidth()] (a negative slot:
+	// padding, prepared but not stored).
+	WriteKV(kc, vc, qkv Tensor, s AttnShape, p QKVPrep) error
 	// Attention computes causal attention of the Q part of qkv
 	// [n, s.QKVWidth()] over each sequence's cached keys and values (written
 	// before this call) into out [n, s.QWidth()]: query head h reads KV head
@@ -227,4 +261,44 @@ type Ceilings struct {
 // CeilingMeter is a backend that can measure its own ceilings.
 type CeilingMeter interface {
 	MeasureCeilings() (Ceilings, error)
+}
+
+// Act is the activation a fused GEMM epilogue applies.
+type Act int
+
+const (
+	ActNone Act = iota
+	ActReLU
+)
+
+func (a Act) String() string {
+	switch a {
+	case ActNone:
+		return "none"
+	case ActReLU:
+		return "relu"
+	}
+	return fmt.Sprintf("act(%d)", int(a))
+}
+
+// LinearEpiloguer is a backend that fuses a Linear's epilogue into the GEMM
+// (one kernel instead of a GEMM and an elementwise pass, where it pays).
+type LinearEpiloguer interface {
+	// LinearEpilogue computes out = act(x·wᵀ + bias) + residual for x
+	// [n, in], w [out, in], bias [out] and residual [n, out] (either may be
+	// nil); out [n, out] has x's dtype. residual may alias out (h += ...);
+	// x may not. Where it pays in a decoder layer: OPT's FC1 + bias + ReLU,
+	// out-proj + bias + residual and FC2 + bias + residual; Llama's o-proj
+	// and down-proj + residual.
+	LinearEpilogue(out, x, w, bias, residual Tensor, act Act) error
+}
+
+// ArgmaxLinearer is a backend that fuses the LM head with greedy sampling.
+type ArgmaxLinearer interface {
+	// ArgmaxLinear returns, for each row of x [n, in], the index of the
+	// largest entry of x·wᵀ (w [vocab, in]) — the greedy token, the lowest
+	// index on ties as Argmax — without writing the logits. It waits for the
+	// device. Rows that sample with a temperature still need the logits and
+	// Sample.
+	ArgmaxLinear(x, w Tensor) ([]int32, error)
 }

@@ -1,206 +1,247 @@
 package metrics
 
 import (
-	"sort"
+	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"benchtop/engine"
 )
 
-// RequestRecord is one finished request, as exported.
-type RequestRecord struct {
-	ID           string        `json:"id"`
-	PromptTokens int           `json:"prompt_tokens"`
-	OutputTokens int           `json:"output_tokens"`
-	Arrival      time.Time     `json:"arrival"`
-	TTFT         time.Duration `json:"ttft_ns"`
-	E2E          time.Duration `json:"e2e_ns"`
-	TPOT         time.Duration `json:"tpot_ns"`
-	Queue        time.Duration `json:"queue_ns"` // arrival → first scheduled
-	Preemptions  int           `json:"preemptions"`
-	Finish       string        `json:"finish"`
-	Segment      int           `json:"segment"`
+// Options configure a Collector; NewCollector's defaults are in
+// DefaultOptions.
+type Options struct {
+	Window         time.Duration    // live window for rates and percentiles (10 s)
+	Interval       time.Duration    // bucket width of the live window and the series' resolution (250 ms)
+	PublishEvery   time.Duration    // how often Run publishes a snapshot (100 ms)
+	QueueSize      int              // events pending between observers and the aggregator before drops (65536)
+	MaxRecords     int              // finished-request records kept, newest first (100000)
+	MaxDecodeSteps int              // pure-decode steps kept for the roofline (32768)
+	SLO            SLO              // when set, snapshots and summaries carry goodput and attainment
+	Clock          func() time.Time // time.Now; a test's fake clock
 }
 
-type live struct {
-	arrival, scheduled, first, last time.Time
-	preemptions                     int
-	segment                         int
+// DefaultOptions are NewCollector's settings.
+func DefaultOptions() Options {
+	return Options{Window: 10 * time.Second, Interval: 250 * time.Millisecond, PublishEvery: 100 * time.Millisecond,
+		QueueSize: 1 << 16, MaxRecords: 100_000, MaxDecodeSteps: 1 << 15, Clock: time.Now}
 }
 
-// Marker is a change of settings or workload, drawn on charts.
-type Marker struct {
-	Time time.Time `json:"time"`
-	What string    `json:"what"`
+// An Option changes one of the Options.
+type Option func(*Options)
+
+// WithSLO sets the objectives that goodput and attainment count against.
+func WithSLO(s SLO) Option { return func(o *Options) { o.SLO = s } }
+
+// WithWindow sets the live window's span and bucket width.
+func WithWindow(window, interval time.Duration) Option {
+	return func(o *Options) { o.Window, o.Interval = window, interval }
 }
 
-// Collector is the engine observer that aggregates everything.
+// WithQueueSize sets how many events may wait for the aggregator.
+func WithQueueSize(n int) Option { return func(o *Options) { o.QueueSize = n } }
+
+// WithMaxRecords sets how many finished-request records are kept.
+func WithMaxRecords(n int) Option { return func(o *Options) { o.MaxRecords = n } }
+
+// WithClock sets the clock (a test's fake one).
+func WithClock(now func() time.Time) Option { return func(o *Options) { o.Clock = now } }
+
+// MaxSources bounds the source index of Source.
+const MaxSources = 1024
+
+// Collector aggregates engine events into the measures of DESIGN.md and
+// publishes immutable Snapshots.
+//
+// Its observer methods (OnStep, OnRequest, OnConfig, and those of the
+// observers Source returns) copy the event into a bounded queue and return
+// at once; a full queue drops the event and counts it. Aggregation happens
+// on Run's goroutine, or on the caller's in Sync; every other method is safe
+// from any goroutine.
 type Collector struct {
-	Window       time.Duration // sliding window for live rates and percentiles
-	PublishEvery time.Duration
-	MaxSamples   int // per distribution, oldest dropped first
-	SLO          SLO // when set, snapshots carry goodput and attainment
-	now          func() time.Time
+	opts   Options
+	now    func() time.Time
+	q      *queue
+	latest atomic.Pointer[Snapshot]
 
-	start       time.Time
-	live        map[string]*live
-	records     []RequestRecord
-	itl         []time.Duration
-	itlTimes    []time.Time
-	tokenTimes  []time.Time // output tokens, for windowed tok/s
-	promptIn    []time.Time
-	promptN     []int32
-	finishes    []time.Time
-	steps       int64
-	stepTimes   []time.Duration
-	decode      []engine.StepEvent // pure-decode steps, for the roofline comparison
-	last        engine.StepEvent
-	preempts    int
-	outTotal    int64
-	promptTotal int64
-	arrived     int
-	markers     []Marker
-	segment     int
-	series      []Point
-	lastSample  time.Time
-	lastPub     time.Time
-	latest      atomic.Pointer[Snapshot]
+	srcMu sync.Mutex
+	srcs  []*sourceObserver
+
+	mu  sync.Mutex // held while aggregating; guards agg
+	agg aggregator
 }
 
-// NewCollector returns a collector with a 10 s window publishing at 10 Hz.
-func NewCollector() *Collector {
-	c := &Collector{Window: 10 * time.Second, PublishEvery: 100 * time.Millisecond, MaxSamples: 200_000, now: time.Now}
-	c.Reset()
+// NewCollector returns a collector (10 s window in 250 ms buckets,
+// published every 100 ms by Run) with a first, empty snapshot published.
+// Zero or negative option values fall back to the defaults.
+func NewCollector(opts ...Option) *Collector {
+	o := DefaultOptions()
+	for _, f := range opts {
+		f(&o)
+	}
+	d := DefaultOptions()
+	if o.Interval <= 0 {
+		o.Interval = d.Interval
+	}
+	if o.Window < o.Interval {
+		o.Window = max(d.Window, o.Interval)
+	}
+	if o.PublishEvery <= 0 {
+		o.PublishEvery = d.PublishEvery
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = d.QueueSize
+	}
+	if o.MaxRecords <= 0 {
+		o.MaxRecords = d.MaxRecords
+	}
+	if o.MaxDecodeSteps <= 0 {
+		o.MaxDecodeSteps = d.MaxDecodeSteps
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	c := &Collector{opts: o, now: o.Clock, q: newQueue(o.QueueSize)}
+	c.agg.init(o, c.now().UnixNano())
+	c.agg.spare = batch{ev: make([]event, 0, o.QueueSize)}
+	c.latest.Store(c.agg.snapshot(c.now().UnixNano(), 0))
 	return c
 }
 
-// Reset clears every statistic (markers too) and starts a new session clock.
-// Engine goroutine only, like the On* methods.
-func (c *Collector) Reset() {
-	// Field by field: the published pointer is read concurrently and must
-	// only ever be stored atomically.
-	c.start, c.live = c.now(), map[string]*live{}
-	c.records, c.itl, c.itlTimes, c.tokenTimes = nil, nil, nil, nil
-	c.promptIn, c.promptN, c.finishes, c.stepTimes, c.decode = nil, nil, nil, nil, nil
-	c.steps, c.last, c.preempts, c.outTotal, c.promptTotal, c.arrived = 0, engine.StepEvent{}, 0, 0, 0, 0
-	c.markers, c.segment, c.series = nil, 0, nil
-	c.lastSample, c.lastPub = time.Time{}, time.Time{}
-	c.publish(c.now())
-}
-
-func (c *Collector) OnRequest(ev *engine.RequestEvent) {
-	switch ev.Kind {
-	case engine.EvArrived:
-		c.arrived++
-		c.live[ev.ID] = &live{arrival: ev.Arrival, segment: c.segment}
-	case engine.EvScheduled:
-		if l := c.live[ev.ID]; l != nil && l.scheduled.IsZero() {
-			l.scheduled = ev.Time
-		}
-		if ev.OutputTokens == 0 {
-			c.promptTotal += int64(ev.PromptTokens)
-			c.promptIn = append(c.promptIn, ev.Time)
-			c.promptN = append(c.promptN, int32(ev.PromptTokens))
-		}
-	case engine.EvPreempted:
-		c.preempts++
-		if l := c.live[ev.ID]; l != nil {
-			l.preemptions++
-		}
-	case engine.EvFirstToken, engine.EvToken:
-		c.outTotal++
-		c.tokenTimes = append(c.tokenTimes, ev.Time)
-		if l := c.live[ev.ID]; l != nil {
-			if ev.Kind == engine.EvFirstToken {
-				l.first = ev.Time
-			} else if !l.last.IsZero() {
-				c.itl = append(c.itl, ev.Time.Sub(l.last))
-				c.itlTimes = append(c.itlTimes, ev.Time)
+// Run aggregates handed-off events on its own goroutine and publishes a
+// snapshot every PublishEvery, until ctx ends; then it aggregates what was
+// handed off, publishes once more and returns.
+func (c *Collector) Run(ctx context.Context) {
+	t := time.NewTicker(c.opts.PublishEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			_ = c.Sync(context.Background())
+			return
+		case <-c.q.wake:
+			c.mu.Lock()
+			// A few batches at most: a producer faster than the aggregator
+			// must not starve the publishing tick (its excess is dropped).
+			for i := 0; i < 4 && c.drainOnce(); i++ {
 			}
-			l.last = ev.Time
+			c.mu.Unlock()
+		case <-t.C:
+			c.mu.Lock()
+			c.drainOnce()
+			c.publish()
+			c.mu.Unlock()
 		}
-	case engine.EvFinished:
-		l := c.live[ev.ID]
-		delete(c.live, ev.ID)
-		if l == nil {
-			break
-		}
-		r := RequestRecord{ID: ev.ID, PromptTokens: ev.PromptTokens, OutputTokens: ev.OutputTokens,
-			Arrival: l.arrival, E2E: ev.Time.Sub(l.arrival), Preemptions: l.preemptions,
-			Finish: ev.Finish.String(), Segment: l.segment}
-		if !l.first.IsZero() {
-			r.TTFT = l.first.Sub(l.arrival)
-		}
-		if !l.scheduled.IsZero() {
-			r.Queue = l.scheduled.Sub(l.arrival)
-		}
-		if ev.OutputTokens > 1 {
-			r.TPOT = (r.E2E - r.TTFT) / time.Duration(ev.OutputTokens-1)
-		}
-		c.records = append(c.records, r)
-		c.finishes = append(c.finishes, ev.Time)
-	}
-	c.trim()
-}
-
-func (c *Collector) OnStep(ev *engine.StepEvent) {
-	c.steps++
-	c.last = *ev
-	c.stepTimes = append(c.stepTimes, ev.Total)
-	if ev.PrefillTokens == 0 && ev.DecodeTokens > 0 {
-		c.decode = keepLast(append(c.decode, *ev), c.MaxSamples)
-	}
-	now := ev.Start.Add(ev.Total)
-	if now.Sub(c.lastPub) >= c.PublishEvery {
-		c.publish(now)
 	}
 }
 
-func (c *Collector) OnConfig(ev *engine.ConfigEvent) {
-	c.Mark(ev.Time, ev.What)
+// drainOnce aggregates the pending batch; false when it was empty. c.mu held.
+func (c *Collector) drainOnce() bool {
+	b, dropped := c.q.take(c.agg.spare)
+	c.agg.dropped = dropped
+	c.agg.win.horizon = c.now().UnixNano() + int64(time.Minute)
+	c.agg.process(&b)
+	c.agg.spare = b
+	return len(b.ev) > 0
 }
 
-// Mark records a change (settings or workload) and starts a new segment.
-func (c *Collector) Mark(at time.Time, what string) {
-	c.segment++
-	c.markers = append(c.markers, Marker{Time: at, What: what})
+func (c *Collector) publish() {
+	c.latest.Store(c.agg.snapshot(c.now().UnixNano(), c.agg.dropped))
 }
 
-// Flush publishes a snapshot now (the engine is idle, or a run ended).
-func (c *Collector) Flush() { c.publish(c.now()) }
+// Sync returns once every event handed off before the call has been
+// aggregated and a snapshot that includes it published (Latest returns it).
+// It aggregates on the caller's goroutine, so it works whether or not Run
+// is running. It fails only when ctx has ended.
+func (c *Collector) Sync(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// Whatever was pushed before the call is either in the pending batch
+	// or was taken and fully aggregated by a holder of c.mu before us.
+	c.drainOnce()
+	c.publish()
+	return nil
+}
 
-// Latest is the newest published snapshot; safe from any goroutine.
+// Latest is the newest published snapshot; never nil. Safe from any
+// goroutine (an atomic load).
 func (c *Collector) Latest() *Snapshot { return c.latest.Load() }
 
-// Records returns the finished requests so far (engine goroutine, or after Run).
-func (c *Collector) Records() []RequestRecord { return c.records }
-
-// trim bounds memory on long sessions: drop the oldest samples, keeping the
-// window's worth whenever possible. Paired lists have equal lengths, so they
-// are cut alike.
-func (c *Collector) trim() {
-	m := c.MaxSamples
-	c.tokenTimes = keepLast(c.tokenTimes, m)
-	c.itl, c.itlTimes = keepLast(c.itl, m), keepLast(c.itlTimes, m)
-	c.records, c.finishes = keepLast(c.records, m), keepLast(c.finishes, m)
-	c.stepTimes = keepLast(c.stepTimes, m)
-	c.promptIn, c.promptN = keepLast(c.promptIn, m), keepLast(c.promptN, m)
+// Mark records a change of settings or workload at a time and starts a new
+// segment. It is ordered with the events through the queue and never
+// dropped: events handed off before it belong to the old segment.
+func (c *Collector) Mark(at time.Time, what string) {
+	c.q.push(event{kind: kindMark, t: at.UnixNano()}, nil, what, true)
 }
 
-// keepLast returns s, or once it holds more than 2n elements a fresh copy of
-// its newest n. A fresh copy: published snapshots may still read the old
-// array, which is never written again.
-func keepLast[T any](s []T, n int) []T {
-	if len(s) <= 2*n {
-		return s
+// Reset clears every statistic (markers, segments, records too) and starts
+// a new clock now; ordered with the events like Mark. Requests in flight
+// across a reset count in the token rates after it and nowhere else.
+func (c *Collector) Reset() {
+	c.q.push(event{kind: kindReset, t: c.now().UnixNano()}, nil, "", true)
+}
+
+// OnStep hands off a step of source 0 (engine.Observer).
+func (c *Collector) OnStep(ev *engine.StepEvent) { c.onStep(0, ev) }
+
+// OnRequest hands off a request event of source 0 (engine.Observer).
+func (c *Collector) OnRequest(ev *engine.RequestEvent) { c.onRequest(0, ev) }
+
+// OnConfig marks a configuration change (engine.ConfigObserver).
+func (c *Collector) OnConfig(ev *engine.ConfigEvent) { c.Mark(ev.Time, ev.What) }
+
+// Source returns an observer that tags its events with source i (a replica
+// of a data-parallel engine, one of several remote servers). Snapshots carry
+// a row per source beside the aggregate. Request IDs must be unique across
+// sources. i is clamped to [0, MaxSources).
+func (c *Collector) Source(i int) engine.Observer {
+	i = min(max(i, 0), MaxSources-1)
+	c.srcMu.Lock()
+	defer c.srcMu.Unlock()
+	for len(c.srcs) <= i {
+		c.srcs = append(c.srcs, &sourceObserver{c: c, src: uint16(len(c.srcs))})
 	}
-	return append([]T(nil), s[len(s)-n:]...)
+	return c.srcs[i]
 }
 
-// DecodeStepsSince returns the pure-decode steps that started at or after t
-// (engine goroutine, or after the run).
-func (c *Collector) DecodeStepsSince(t time.Time) []engine.StepEvent {
-	i := sort.Search(len(c.decode), func(i int) bool { return !c.decode[i].Start.Before(t) })
-	return c.decode[i:]
+type sourceObserver struct {
+	c   *Collector
+	src uint16
 }
+
+func (s *sourceObserver) OnStep(ev *engine.StepEvent)       { s.c.onStep(s.src, ev) }
+func (s *sourceObserver) OnRequest(ev *engine.RequestEvent) { s.c.onRequest(s.src, ev) }
+func (s *sourceObserver) OnConfig(ev *engine.ConfigEvent)   { s.c.Mark(ev.Time, ev.What) }
+
+func (c *Collector) onStep(src uint16, ev *engine.StepEvent) {
+	end := ev.Start.Add(ev.Total)
+	c.q.push(event{kind: kindStep, source: src, t: c.unixNano(end)}, ev, "", false)
+}
+
+func (c *Collector) onRequest(src uint16, ev *engine.RequestEvent) {
+	e := event{id: ev.ID, kind: uint8(ev.Kind), finish: uint8(ev.Finish), source: src,
+		t: c.unixNano(ev.Time), prompt: clamp32(ev.PromptTokens), output: clamp32(ev.OutputTokens)}
+	e.arrival = e.t
+	if !ev.Arrival.IsZero() {
+		e.arrival = ev.Arrival.UnixNano()
+	}
+	text := ""
+	if ev.Kind == engine.EvFinished {
+		text = ev.Err
+	}
+	c.q.push(e, nil, text, false)
+}
+
+// unixNano is t in Unix nanoseconds; a zero time is stamped now.
+func (c *Collector) unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		t = c.now()
+	}
+	return t.UnixNano()
+}
+
+func clamp32(n int) int32 { return int32(min(max(n, 0), 1<<31-1)) }

@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// Dist summarises a sample of durations.
+// Dist summarises a distribution of durations: p50, p90, p99, max and mean,
+// with the sample count. Count 0 means there was no sample (a view shows
+// "—"), never that the values are 0.
 type Dist struct {
 	Count int           `json:"count"`
 	Mean  time.Duration `json:"mean_ns"`
@@ -16,7 +18,26 @@ type Dist struct {
 	Max   time.Duration `json:"max_ns"`
 }
 
-// Summarize computes a Dist; percentiles are nearest-rank on a sorted copy.
+// Valid says whether d summarises at least one sample.
+func (d Dist) Valid() bool { return d.Count > 0 }
+
+// CountDist summarises a distribution of counts (tokens per chunk) as Dist
+// does durations; Count 0 means no sample.
+type CountDist struct {
+	Count int     `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   int64   `json:"p50"`
+	P90   int64   `json:"p90"`
+	P99   int64   `json:"p99"`
+	Max   int64   `json:"max"`
+}
+
+// Valid says whether d summarises at least one sample.
+func (d CountDist) Valid() bool { return d.Count > 0 }
+
+// Summarize computes a Dist of a small sample exactly (nearest-rank
+// percentiles on a sorted copy). The collector itself uses histograms; this
+// is for the few short lists callers keep themselves (generator lag).
 func Summarize(xs []time.Duration) Dist {
 	if len(xs) == 0 {
 		return Dist{}
@@ -33,7 +54,8 @@ func Summarize(xs []time.Duration) Dist {
 	}
 }
 
-// Percentile is the nearest-rank percentile of an ascending slice.
+// Percentile is the nearest-rank percentile of an ascending slice (0 when
+// empty).
 func Percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0

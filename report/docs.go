@@ -51,13 +51,16 @@ type Memory struct {
 	BytesPerBlock   int64   `json:"kv_bytes_per_block"`
 	KVTokens        int     `json:"kv_tokens"`
 	KVDType         string  `json:"kv_dtype"`
+	KVHeads         int     `json:"kv_heads"`
+	HeadDim         int     `json:"head_dim"`
+	NumLayers       int     `json:"num_layers"`
 }
 
 // MemoryOf is p as written.
 func MemoryOf(p engine.MemoryPlan) Memory {
 	return Memory{TotalBytes: p.TotalBytes, Utilization: p.Utilization, WeightBytes: p.WeightBytes, ActivationBytes: p.ActivationBytes,
 		KVBytes: p.KVBytes, NumBlocks: p.NumBlocks, BlockSize: p.BlockSize, BytesPerBlock: p.BytesPerBlock,
-		KVTokens: p.KVTokens(), KVDType: p.KVDType.String()}
+		KVTokens: p.KVTokens(), KVDType: p.KVDType.String(), KVHeads: p.KVHeads, HeadDim: p.HeadDim, NumLayers: p.NumLayers}
 }
 
 // Device is the backend's device as written.
@@ -78,6 +81,7 @@ func DeviceOf(d kernels.DeviceInfo) Device {
 type Status struct {
 	Model     string `json:"model"`
 	Synthetic bool   `json:"synthetic_weights"`
+	ModelNote string `json:"model_note,omitempty"` // what is not the real model's ("synthetic weights, GPT-2 tokenizer")
 	Params    int64  `json:"parameters"`
 	State     string `json:"state"`
 	Err       string `json:"error,omitempty"`
@@ -97,7 +101,7 @@ func StatusOf(st *engine.Status) *Status {
 	if st == nil {
 		return nil
 	}
-	out := &Status{Model: st.Model, Synthetic: st.Synthetic, Params: st.Params, State: st.State.String(),
+	out := &Status{Model: st.Model, Synthetic: st.Synthetic, ModelNote: st.ModelNote, Params: st.Params, State: st.State.String(),
 		Device: DeviceOf(st.Device), Config: ConfigOf(st.Config), Memory: MemoryOf(st.Plan),
 		BandwidthBytesPerSec: st.Ceilings.BandwidthBytesPerSec, MatmulFlopsPerSec: st.Ceilings.MatmulFlopsPerSec,
 		MatmulFLOPsPerToken: st.MatmulFLOPsPerToken, AttentionFLOPsPerContextToken: st.AttentionFLOPsPerContextToken}
@@ -271,7 +275,7 @@ func (s *Status) Engine() *engine.Status {
 	if state.UnmarshalText([]byte(s.State)) != nil {
 		state = engine.StateStopped
 	}
-	st := &engine.Status{Model: s.Model, Synthetic: s.Synthetic, Params: s.Params, State: state,
+	st := &engine.Status{Model: s.Model, Synthetic: s.Synthetic, ModelNote: s.ModelNote, Params: s.Params, State: state,
 		Config: s.Config.Engine(), Plan: s.Memory.Plan(),
 		Device: kernels.DeviceInfo{Backend: s.Device.Backend, Name: s.Device.Name, MemoryBytes: s.Device.MemoryBytes,
 			ComputeDType: dtype(s.Device.DType), CUDAGraphs: s.Device.CUDAGraphs},
@@ -287,7 +291,7 @@ func (s *Status) Engine() *engine.Status {
 func (m Memory) Plan() engine.MemoryPlan {
 	return engine.MemoryPlan{TotalBytes: m.TotalBytes, Utilization: m.Utilization, WeightBytes: m.WeightBytes,
 		ActivationBytes: m.ActivationBytes, KVBytes: m.KVBytes, BytesPerBlock: m.BytesPerBlock, NumBlocks: m.NumBlocks,
-		BlockSize: m.BlockSize, KVDType: dtype(m.KVDType)}
+		BlockSize: m.BlockSize, KVDType: dtype(m.KVDType), KVHeads: m.KVHeads, HeadDim: m.HeadDim, NumLayers: m.NumLayers}
 }
 
 func dtype(name string) kernels.DType {

@@ -13,17 +13,18 @@ import (
 
 // Vocab is what turns a workload's specs into token ids for one model.
 type Vocab struct {
-	// Encode tokenizes text with BOS first; nil when the model brings no
-	// tokenizer (then only synthetic-length prompts can run).
+	// Encode tokenizes text, BOS first where the model's tokenizer adds
+	// one; nil when the model brings no tokenizer (then only
+	// synthetic-length prompts can run).
 	Encode    func(text string) ([]int32, error)
 	VocabSize int
-	BOS       int
-	Source    string // the model's preset name or folder
+	Prefix    []int32 // what every prompt starts with (BOS, or nothing)
+	Source    string  // the model's preset name or folder
 }
 
 // VocabOf is a loaded model's vocabulary.
 func VocabOf(m *model.Loaded) Vocab {
-	v := Vocab{VocabSize: m.Cfg.VocabSize, BOS: m.Cfg.BOS, Source: m.Source}
+	v := Vocab{VocabSize: m.Cfg.VocabSize, Prefix: m.PromptPrefix(), Source: m.Source}
 	if m.Tokenizer != nil {
 		v.Encode = m.Encode
 	}
@@ -55,14 +56,17 @@ func OpenVocab(spec string) (Vocab, error) {
 }
 
 func vocabWith(cfg model.Config, tok model.Tokenizer, src string) Vocab {
-	v := Vocab{VocabSize: cfg.VocabSize, BOS: cfg.BOS, Source: src}
+	v := Vocab{VocabSize: cfg.VocabSize, Source: src}
+	if cfg.AddBOS && cfg.BOS >= 0 {
+		v.Prefix = []int32{int32(cfg.BOS)} // as model.Loaded.PromptPrefix
+	}
 	if tok != nil {
 		v.Encode = func(text string) ([]int32, error) {
 			ids, err := tok.Encode(text)
 			if err != nil {
 				return nil, err
 			}
-			return append([]int32{int32(cfg.BOS)}, ids...), nil
+			return append(append([]int32{}, v.Prefix...), ids...), nil
 		}
 	}
 	return v
@@ -70,9 +74,11 @@ func vocabWith(cfg model.Config, tok model.Tokenizer, src string) Vocab {
 
 // Requests builds a workload's requests for seed: the one request builder
 // the dashboard, every headless command and `tokenize` use. A text prompt
-// is tokenized; a synthetic one is BOS, then PrefixLen tokens the same for
+// is tokenized; a synthetic one is the model's prefix (BOS where its
+// tokenizer adds one), then PrefixLen tokens the same for
 // every request of the seed, then the request's own tokens, all drawn from
-// the vocabulary's ordinary range. IDs are prefix + the spec's ID. The
+// the vocabulary's ordinary range (above a small vocabulary's specials too).
+// IDs are prefix + the spec's ID. The
 // offsets are the specs' send times (0 for closed-loop workloads).
 func (v Vocab) Requests(w workloads.Workload, seed int64, prefix string) ([]*engine.Request, []time.Duration, error) {
 	specs := w.Specs(seed)
@@ -97,10 +103,11 @@ func (v Vocab) promptIDs(sp workloads.Spec, seed int64, i int) ([]int32, error) 
 		}
 		return v.Encode(sp.Prompt)
 	}
-	lo := min(1000, v.VocabSize/2)
-	span := max(1, min(v.VocabSize, 50000)-lo)
-	ids := make([]int32, 0, sp.PromptLen+1)
-	ids = append(ids, int32(v.BOS))
+	vocab := min(v.VocabSize, 50000)
+	lo := min(1000, vocab/4)
+	span := max(1, vocab-lo)
+	ids := make([]int32, 0, sp.PromptLen+len(v.Prefix))
+	ids = append(ids, v.Prefix...)
 	shared := rand.New(rand.NewPCG(uint64(seed), 0x9f))
 	own := rand.New(rand.NewPCG(uint64(seed), uint64(i)+1))
 	for j := 0; j < sp.PromptLen; j++ {

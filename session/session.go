@@ -67,7 +67,6 @@ func Open(o Options) (*Session, error) {
 		return nil, err
 	}
 	s.target = engineTarget{s.engine}
-	s.stats.exec = s.engine.Exec
 	s.vocab = VocabOf(s.model)
 	s.publish()
 	for _, f := range []func(context.Context){s.gpu.Run, s.stats.run, s.publisher} {
@@ -75,8 +74,8 @@ func Open(o Options) (*Session, error) {
 		go func() { defer s.bg.Done(); f(s.ctx) }()
 	}
 	kind := ""
-	if s.model.Synthetic {
-		kind = " (synthetic weights)"
+	if note := s.model.WeightsNote(); note != "" {
+		kind = " (" + note + ")"
 	}
 	o.logf("benchtop: model %s%s, %s on %s, loaded in %s", s.model.Source, kind, humanParams(s.model.Cfg.ParamCount()),
 		s.info.Name, s.loadTime.Round(time.Millisecond))
@@ -97,7 +96,7 @@ func (s *Session) device(ready chan<- error) {
 		o.logf("benchtop: %s", note)
 	}
 	t0 := time.Now()
-	m, err := model.Open(o.Model, be, be.Info().ComputeDType, o.Engine.Seed+1)
+	m, err := model.Open(o.Model, be, model.Options{Seed: o.Engine.Seed + 1})
 	if err != nil {
 		be.Close()
 		ready <- err
@@ -174,8 +173,8 @@ func (s *Session) Exec(ctx context.Context, f func(e *engine.Engine)) error {
 func (s *Session) Describe() string {
 	c := s.Status().Config
 	w := ""
-	if s.model.Synthetic {
-		w = ", synthetic weights"
+	if note := s.model.WeightsNote(); note != "" {
+		w = ", " + note
 	}
 	return fmt.Sprintf("%s%s on %s, max_num_seqs=%d", s.model.Source, w, s.info.Backend, c.MaxNumSeqs)
 }

@@ -1,12 +1,9 @@
 package session
 
-// This file is the one place the session meets the metrics collector. The
-// methods below are the collector contract of issue 8 (Latest, Sync, Mark,
-// Reset, RecordsSince, SummarySince, DecodeStepsSince, Segments; an
-// observer per source). The current collector is not safe off the engine
-// goroutine, so until the lock-free one lands each call but Latest runs
-// there through Engine.Exec; swapping in the new collector changes only
-// this file.
+// This file is the one place the session meets the metrics collector
+// (the contract of issue 8: a bounded, non-blocking hand-off from the
+// engine, the collector's own goroutine, goroutine-safe readers). No call
+// here waits for an engine step.
 
 import (
 	"context"
@@ -18,123 +15,68 @@ import (
 )
 
 // stats is the session's collector.
-type stats struct {
-	c    *metrics.Collector
-	exec func(ctx context.Context, f func()) error // runs f where c may be read
-}
+type stats struct{ c *metrics.Collector }
 
 func newStats(slo metrics.SLO) *stats {
-	c := metrics.NewCollector()
-	c.SLO = slo
-	return &stats{c: c, exec: func(_ context.Context, f func()) error { f(); return nil }}
+	return &stats{c: metrics.NewCollector(metrics.WithSLO(slo))}
 }
 
 // observer is what a target's events go to, tagged with their source.
-func (s *stats) observer(source int) engine.Observer { return s.c }
+func (s *stats) observer(source int) engine.Observer { return s.c.Source(source) }
 
-// run is the collector's own goroutine (none yet: the current collector
-// aggregates on the engine goroutine).
-func (s *stats) run(ctx context.Context) {}
+// run is the collector's own goroutine.
+func (s *stats) run(ctx context.Context) { s.c.Run(ctx) }
 
 // Latest is the newest snapshot; any goroutine.
 func (s *stats) Latest() *metrics.Snapshot { return s.c.Latest() }
 
-// call runs f where the collector may be read and returns its result.
-// The result travels on a channel, not a captured variable: when ctx ends
-// first, f may still run later, and must then write nothing the caller
-// reads.
-func call[T any](ctx context.Context, s *stats, f func() T) (T, error) {
-	ch := make(chan T, 1)
-	if err := s.exec(ctx, func() { ch <- f() }); err != nil {
-		var zero T
-		return zero, err
-	}
-	return <-ch, nil
-}
-
 // Sync returns once every event handed off before it is in a published
 // snapshot.
-func (s *stats) Sync(ctx context.Context) error {
-	_, err := call(ctx, s, func() bool { s.c.Flush(); return true })
-	return err
-}
+func (s *stats) Sync(ctx context.Context) error { return s.c.Sync(ctx) }
 
 // Mark starts a new segment named what.
-func (s *stats) Mark(ctx context.Context, at time.Time, what string) error {
-	_, err := call(ctx, s, func() bool { s.c.Mark(at, what); return true })
-	return err
+func (s *stats) Mark(_ context.Context, at time.Time, what string) error {
+	s.c.Mark(at, what)
+	return nil
 }
 
 // Reset clears every statistic and starts a new clock.
-func (s *stats) Reset(ctx context.Context) error {
-	_, err := call(ctx, s, func() bool { s.c.Reset(); return true })
-	return err
+func (s *stats) Reset(context.Context) error {
+	s.c.Reset()
+	return nil
 }
 
 // RecordsSince copies the requests that finished at or after t.
-func (s *stats) RecordsSince(ctx context.Context, t time.Time) ([]metrics.RequestRecord, error) {
-	return call(ctx, s, func() []metrics.RequestRecord { return append([]metrics.RequestRecord{}, s.c.RecordsSince(t)...) })
+func (s *stats) RecordsSince(_ context.Context, t time.Time) ([]metrics.RequestRecord, error) {
+	return append([]metrics.RequestRecord{}, s.c.RecordsSince(t)...), nil
 }
 
-// SummarySince summarises the requests since t over a wall time.
+// SummarySince summarises the requests since t over a wall time (after
+// Sync).
 func (s *stats) SummarySince(ctx context.Context, t time.Time, wall time.Duration, slo metrics.SLO) (metrics.Summary, error) {
-	return call(ctx, s, func() metrics.Summary {
-		s.c.Flush()
-		return metrics.Summarise(s.c.RecordsSince(t), wall, s.c.ITLSince(t), slo)
-	})
+	if err := s.c.Sync(ctx); err != nil {
+		return metrics.Summary{}, err
+	}
+	return s.c.SummarySince(t, wall, slo), nil
 }
 
-// DecodeStepsSince copies the pure-decode steps that started at or after t.
+// DecodeStepsSince copies the pure-decode steps that started at or after t
+// (after Sync).
 func (s *stats) DecodeStepsSince(ctx context.Context, t time.Time) ([]engine.StepEvent, error) {
-	return call(ctx, s, func() []engine.StepEvent { return append([]engine.StepEvent{}, s.c.DecodeStepsSince(t)...) })
+	if err := s.c.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return append([]engine.StepEvent{}, s.c.DecodeStepsSince(t)...), nil
 }
 
-// Segments summarises each segment (the span between two changes).
-func (s *stats) Segments(ctx context.Context) ([]snapshot.Segment, error) {
-	return call(ctx, s, func() []snapshot.Segment {
-		s.c.Flush()
-		snap := s.c.Latest()
-		return segments(s.c.Records(), snap.Markers, snap.Start, snap.Time)
-	})
-}
-
-// segments splits finished requests by the segment they arrived in and
-// summarises each; markers name the changes that started segments 1, 2, …
-func segments(recs []metrics.RequestRecord, markers []metrics.Marker, start, now time.Time) []snapshot.Segment {
-	n := len(markers) + 1
-	segs := make([]snapshot.Segment, n)
-	for i := range segs {
-		segs[i].Index, segs[i].What, segs[i].Start = i, "start", start
-		if i > 0 {
-			segs[i].What, segs[i].Start = markers[i-1].What, markers[i-1].Time
-		}
+// Segments summarises each segment (the span between two changes) as the
+// snapshot file has them.
+func (s *stats) Segments(context.Context) ([]snapshot.Segment, error) {
+	ms := s.c.Segments()
+	segs := make([]snapshot.Segment, len(ms))
+	for i, x := range ms {
+		segs[i] = snapshot.Segment{Index: x.Index, What: x.What, Start: x.Start, Requests: x.Requests, OutputTPS: x.OutputTPS,
+			TTFTP50: x.TTFT.P50, TTFTP99: x.TTFT.P99, TPOTP50: x.TPOT.P50, E2EP50: x.E2E.P50}
 	}
-	ttft, tpot, e2e := make([][]time.Duration, n), make([][]time.Duration, n), make([][]time.Duration, n)
-	tokens := make([]int, n)
-	for _, r := range recs {
-		i := min(max(r.Segment, 0), n-1)
-		segs[i].Requests++
-		tokens[i] += r.OutputTokens
-		if r.OutputTokens > 0 {
-			ttft[i] = append(ttft[i], r.TTFT)
-			e2e[i] = append(e2e[i], r.E2E)
-		}
-		if r.OutputTokens > 1 {
-			tpot[i] = append(tpot[i], r.TPOT)
-		}
-	}
-	for i := range segs {
-		end := now
-		if i+1 < n {
-			end = segs[i+1].Start
-		}
-		if d := end.Sub(segs[i].Start).Seconds(); d > 0 {
-			segs[i].OutputTPS = float64(tokens[i]) / d
-		}
-		t := metrics.Summarize(ttft[i])
-		segs[i].TTFTP50, segs[i].TTFTP99 = t.P50, t.P99
-		segs[i].TPOTP50 = metrics.Summarize(tpot[i]).P50
-		segs[i].E2EP50 = metrics.Summarize(e2e[i]).P50
-	}
-	return segs
+	return segs, nil
 }

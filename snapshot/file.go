@@ -64,7 +64,10 @@ func (f *File) normalized() *File {
 	out.Requests = orEmpty(out.Requests)
 	if out.Metrics != nil {
 		m := *out.Metrics
-		m.Series, m.Markers = orEmpty(m.Series), orEmpty(m.Markers)
+		m.Series, m.Markers, m.Sources = orEmpty(m.Series), orEmpty(m.Markers), orEmpty(m.Sources)
+		if m.Finishes == nil {
+			m.Finishes = map[string]int{}
+		}
 		out.Metrics = &m
 	}
 	if out.GPU != nil {
@@ -222,7 +225,9 @@ func markdown(f *File) []byte {
 	fmt.Fprintf(&b, "# benchtop session, %s\n\n", f.Created.Format(time.RFC3339))
 	if st != nil {
 		syn := ""
-		if st.Synthetic {
+		if st.ModelNote != "" {
+			syn = " (" + st.ModelNote + ")"
+		} else if st.Synthetic {
 			syn = " (synthetic weights)"
 		}
 		c := st.Config

@@ -34,7 +34,7 @@ func fixedFrame() *session.Frame {
 		ITL:      metrics.Dist{Count: 58000, P50: 1050 * time.Microsecond, P90: 1400 * time.Microsecond, P99: 2300 * time.Microsecond},
 		E2E:      metrics.Dist{Count: 1190, P50: 57 * ms, P90: 60 * ms, P99: 75 * ms},
 		StepTime: metrics.Dist{P50: 800 * time.Microsecond}, Occupancy: 0.39, KVUsed: 400, KVTotal: 122000, Steps: 60000,
-		LastStep: engine.StepEvent{DeviceTime: 779 * time.Microsecond, Total: 815 * time.Microsecond, NumSeqs: 100, MaxNumSeqs: 256,
+		LastStep: metrics.Step{DeviceTime: 779 * time.Microsecond, Total: 815 * time.Microsecond, NumSeqs: 100, MaxNumSeqs: 256,
 			DecodeTokens: 100, ContextTokens: 3400}, Series: pts,
 		Markers: []metrics.Marker{{Time: t0.Add(40 * time.Second), What: "max_num_seqs=50"}, {Time: t0.Add(80 * time.Second), What: "workload=latency"}}}
 	cfg := engine.DefaultConfig()

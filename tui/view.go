@@ -85,7 +85,9 @@ func (m Model) header() string {
 	state := "starting"
 	if s := f.Status; s != nil {
 		name := s.Model
-		if s.Synthetic {
+		if s.ModelNote != "" {
+			name += " (" + s.ModelNote + ")"
+		} else if s.Synthetic {
 			name += " (synthetic weights)"
 		}
 		parts = append(parts, name, s.Device.Backend+": "+s.Device.Name)
@@ -351,7 +353,7 @@ func (m Model) pickerText() string {
 }
 
 // stepFloor is the roofline floor of a step (0 without measured ceilings).
-func stepFloor(st *engine.Status, ev engine.StepEvent) time.Duration {
+func stepFloor(st *engine.Status, ev metrics.Step) time.Duration {
 	if st == nil || ev.NumSeqs == 0 {
 		return 0
 	}

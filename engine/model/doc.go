@@ -1,11 +1,21 @@
 // Package model holds the model definitions the engine runs and their
-// weight loading: Hugging Face folders (config.json + safetensors, single or
-// sharded; fp32, fp16 or bf16) for the OPT family exactly as transformers
-// defines it, the embedded synthetic-weight presets (OPT-125m's architecture
-// and a tiny one for tests), and tokenizers (the embedded GPT-2 byte-level
-// BPE, or the folder's own vocab.json + merges.txt or tokenizer.json).
+// weight loading: two families, exactly as transformers defines them —
+// OPT (OPTForCausalLM) and the Llama family (LlamaForCausalLM,
+// MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM: RMSNorm, rotary
+// embeddings with default, linear or llama3 scaling, grouped-query
+// attention, SwiGLU, Qwen2's q/k/v biases, Qwen3's q/k norms) — read from
+// Hugging Face folders (config.json + safetensors, single or sharded; fp32,
+// fp16 or bf16); the embedded synthetic-weight presets (opt-125m,
+// smollm2-135m, qwen3-0.6b, llama-3.2-1b and tiny ones for tests); and
+// tokenizers (the embedded GPT-2 byte-level BPE, or the folder's own).
 //
 // A model is a plain struct whose fields are weights, bound by name from a
 // weight Source and run against kernels.Backend, so one definition runs on
-// every backend.
+// every backend; Model is what the engine calls. Open picks the compute
+// dtype as vLLM's --dtype auto does (the checkpoint's on a GPU, fp32
+// checkpoints in fp16; fp32 on the CPU backend) unless Options.DType forces
+// one.
+//
+// Nothing here owns a goroutine: loading and Forward run on the caller's
+// (the engine's device goroutine).
 package model

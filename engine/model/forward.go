@@ -7,7 +7,8 @@ import (
 )
 
 // KVCache is the paged key/value pool: per layer, K and V of
-// [NumBlocks·BlockSize, hidden], a token's slot being block·BlockSize+offset.
+// [NumBlocks·BlockSize, KV heads·head size], a token's slot being
+// block·BlockSize+offset.
 type KVCache struct {
 	K, V      []kernels.Tensor
 	NumBlocks int
@@ -15,22 +16,24 @@ type KVCache struct {
 	DType     kernels.DType
 }
 
-// KVBytesPerBlock is the memory one block takes across all layers, K and V.
+// KVBytesPerBlock is the memory one block takes across all layers, K and V:
+// 2 × layers × block size × KV heads × head size × the element size.
 func KVBytesPerBlock(c *Config, blockSize int, dt kernels.DType) int64 {
-	return 2 * int64(c.NumLayers) * int64(blockSize) * int64(c.HiddenSize) * int64(dt.Size())
+	return int64(blockSize) * c.KVBytesPerToken(dt)
 }
 
 // NewKVCache allocates the pool.
 func NewKVCache(be kernels.Backend, c *Config, numBlocks, blockSize int, dt kernels.DType) (*KVCache, error) {
 	kv := &KVCache{NumBlocks: numBlocks, BlockSize: blockSize, DType: dt}
+	w := c.KVWidth()
 	for l := 0; l < c.NumLayers; l++ {
-		k, err := be.Alloc(dt, numBlocks*blockSize, c.HiddenSize)
+		k, err := be.Alloc(dt, numBlocks*blockSize, w)
 		if err != nil {
 			kv.Free(be)
 			return nil, fmt.Errorf("kv cache layer %d: %w", l, err)
 		}
 		kv.K = append(kv.K, k)
-		v, err := be.Alloc(dt, numBlocks*blockSize, c.HiddenSize)
+		v, err := be.Alloc(dt, numBlocks*blockSize, w)
 		if err != nil {
 			kv.Free(be)
 			return nil, fmt.Errorf("kv cache layer %d: %w", l, err)
@@ -49,29 +52,43 @@ func (kv *KVCache) Free(be kernels.Backend) {
 }
 
 // Workspace holds the activations of one step at its largest: MaxTokens
-// rows for the token-wise buffers and MaxLogits rows of logits.
+// rows for the token-wise buffers and MaxLogits rows of logits. A buffer a
+// family does not use is nil.
 type Workspace struct {
-	MaxTokens, MaxLogits         int
-	h, x, qkv, attn, o, ffn, emb kernels.Tensor
-	last, lastProj, logits       kernels.Tensor
-	all                          []kernels.Tensor
+	MaxTokens, MaxLogits int
+	h, x, o              kernels.Tensor // [tokens, hidden]: residual stream, normed input, block output
+	qkv, attn            kernels.Tensor // [tokens, QKV width], [tokens, heads·head size]
+	ffn                  kernels.Tensor // [tokens, ffn_dim] (OPT) or [tokens, 2·intermediate] = [gate | up]
+	act                  kernels.Tensor // [tokens, intermediate]: SwiGLU's output (Llama family)
+	emb, lastProj        kernels.Tensor // OPT's word_embed_proj_dim-wide buffers, when it differs from hidden
+	last, logits         kernels.Tensor // [logits, hidden], [logits, vocab] fp32
+	all                  []kernels.Tensor
 }
 
 // NewWorkspace allocates the activation buffers for steps of up to maxTokens
 // tokens and maxLogits sampled sequences.
 func NewWorkspace(be kernels.Backend, c *Config, maxTokens, maxLogits int, dt kernels.DType) (*Workspace, error) {
 	ws := &Workspace{MaxTokens: maxTokens, MaxLogits: maxLogits}
-	h, p := c.HiddenSize, c.ProjDim()
-	specs := []struct {
+	h, p, sh := c.HiddenSize, c.ProjDim(), c.AttnShape()
+	type spec struct {
 		dst        *kernels.Tensor
 		rows, cols int
 		dt         kernels.DType
-	}{
-		{&ws.h, maxTokens, h, dt}, {&ws.x, maxTokens, h, dt}, {&ws.qkv, maxTokens, 3 * h, dt},
-		{&ws.attn, maxTokens, h, dt}, {&ws.o, maxTokens, h, dt}, {&ws.ffn, maxTokens, c.FFNDim, dt},
-		{&ws.emb, maxTokens, p, dt}, {&ws.last, maxLogits, h, dt}, {&ws.lastProj, maxLogits, p, dt},
+	}
+	specs := []spec{
+		{&ws.h, maxTokens, h, dt}, {&ws.x, maxTokens, h, dt}, {&ws.o, maxTokens, h, dt},
+		{&ws.qkv, maxTokens, sh.QKVWidth(), dt}, {&ws.attn, maxTokens, sh.QWidth(), dt},
+		{&ws.last, maxLogits, h, dt},
 		// Sampling and argmax want full-precision logits.
 		{&ws.logits, maxLogits, c.VocabSize, kernels.F32},
+	}
+	if c.IsLlama() {
+		specs = append(specs, spec{&ws.ffn, maxTokens, 2 * c.IntermediateSize, dt}, spec{&ws.act, maxTokens, c.IntermediateSize, dt})
+	} else {
+		specs = append(specs, spec{&ws.ffn, maxTokens, c.FFNDim, dt})
+		if p != h {
+			specs = append(specs, spec{&ws.emb, maxTokens, p, dt}, spec{&ws.lastProj, maxLogits, p, dt})
+		}
 	}
 	for _, s := range specs {
 		t, err := be.Alloc(s.dt, s.rows, s.cols)
@@ -93,14 +110,16 @@ func (ws *Workspace) Free(be kernels.Backend) {
 	ws.all = nil
 }
 
-// Forward runs one step: every token of b through the decoder (writing its
-// K and V into kv), and returns the logits [b.NumLogits(), vocab] of the
-// sequences that need them, a view into the workspace.
-//
-// Per layer it issues four GEMMs and four fused kernels: QKV GEMM; bias +
-// KV write; attention; out-proj GEMM; bias + residual + next layer norm;
-// FC1 GEMM; bias + ReLU; FC2 GEMM; bias + residual + next layer norm.
-func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Workspace) (kernels.Tensor, error) {
+// views are a step's rows of the workspace's buffers (nil where the
+// workspace has none).
+type views struct {
+	h, x, o, qkv, attn, ffn, act, emb kernels.Tensor // n rows
+	last, lastProj, logits            kernels.Tensor // NumLogits rows
+}
+
+// stepViews checks b fits ws, makes b the backend's batch and views the
+// workspace at b's size.
+func stepViews(be kernels.Backend, b *kernels.Batch, ws *Workspace) (*views, error) {
 	n, nl := len(b.Tokens), b.NumLogits()
 	if n == 0 || n > ws.MaxTokens || nl > ws.MaxLogits {
 		return nil, fmt.Errorf("forward: %d tokens and %d logits for a workspace of %d and %d", n, nl, ws.MaxTokens, ws.MaxLogits)
@@ -110,86 +129,19 @@ func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Wor
 	}
 	var err error
 	view := func(t kernels.Tensor, rows int) kernels.Tensor {
-		if err != nil {
+		if err != nil || t == nil {
 			return nil
 		}
 		var v kernels.Tensor
 		v, err = be.View(t, rows)
 		return v
 	}
-	h, x, qkv, attn, o := view(ws.h, n), view(ws.x, n), view(ws.qkv, n), view(ws.attn, n), view(ws.o, n)
-	ffn, emb := view(ws.ffn, n), view(ws.emb, n)
-	last, lastProj, logits := view(ws.last, nl), view(ws.lastProj, nl), view(ws.logits, nl)
-	if err != nil {
-		return nil, err
+	v := &views{
+		h: view(ws.h, n), x: view(ws.x, n), o: view(ws.o, n), qkv: view(ws.qkv, n), attn: view(ws.attn, n),
+		ffn: view(ws.ffn, n), act: view(ws.act, n), emb: view(ws.emb, n),
+		last: view(ws.last, nl), lastProj: view(ws.lastProj, nl), logits: view(ws.logits, nl),
 	}
-	c := &m.Cfg
-	pre := c.DoLayerNormBefore
-	// OPT folds the attention scale into its Q weights at load.
-	sh := kernels.AttnShape{NumHeads: c.NumHeads, NumKVHeads: c.NumHeads, HeadDim: c.HeadDim(), Scale: 1}
-	ops := &opList{}
-	if m.ProjectIn != nil {
-		ops.do(func() error { return be.Embed(emb, m.TokEmb, nil, 0) })
-		ops.do(func() error { return be.Linear(h, emb, m.ProjectIn, nil) })
-		ops.do(func() error { return be.Embed(x, nil, m.PosEmb, PositionOffset) })
-		ops.do(func() error { return be.ResidualLayerNorm(h, x, nil, nil, nil, nil, LayerNormEps) })
-	} else {
-		ops.do(func() error { return be.Embed(h, m.TokEmb, m.PosEmb, PositionOffset) })
-	}
-	if pre {
-		n0 := &m.Layers[0].AttnNorm
-		ops.do(func() error { return be.LayerNorm(x, h, n0.W, n0.B, LayerNormEps) })
-	}
-	for li := range m.Layers {
-		l := &m.Layers[li]
-		in := h
-		if pre {
-			in = x // the attention norm of this layer, written by the step before
-		}
-		ops.do(func() error { return be.Linear(qkv, in, l.QKV.W, nil) })
-		ops.do(func() error { return be.WriteKV(kv.K[li], kv.V[li], qkv, l.QKV.B, sh) })
-		ops.do(func() error { return be.Attention(attn, qkv, kv.K[li], kv.V[li], sh) })
-		ops.do(func() error { return be.Linear(o, attn, l.Out.W, nil) })
-		if pre {
-			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.Out.B, x, l.FFNNorm.W, l.FFNNorm.B, LayerNormEps) })
-		} else {
-			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.Out.B, h, l.AttnNorm.W, l.AttnNorm.B, LayerNormEps) })
-		}
-		ops.do(func() error { return be.Linear(ffn, in, l.FC1.W, nil) })
-		ops.do(func() error { return be.BiasAct(ffn, l.FC1.B, true) })
-		ops.do(func() error { return be.Linear(o, ffn, l.FC2.W, nil) })
-		switch {
-		case !pre:
-			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.FC2.B, h, l.FFNNorm.W, l.FFNNorm.B, LayerNormEps) })
-		case li+1 < len(m.Layers):
-			next := &m.Layers[li+1].AttnNorm
-			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.FC2.B, x, next.W, next.B, LayerNormEps) })
-		case m.FinalNorm != nil:
-			ops.do(func() error {
-				return be.ResidualLayerNorm(h, o, l.FC2.B, x, m.FinalNorm.W, m.FinalNorm.B, LayerNormEps)
-			})
-		default:
-			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.FC2.B, nil, nil, nil, LayerNormEps) })
-		}
-		if ops.err != nil {
-			return nil, fmt.Errorf("layer %d: %w", li, ops.err)
-		}
-	}
-	if nl == 0 {
-		return logits, ops.err
-	}
-	out := h
-	if pre && m.FinalNorm != nil {
-		out = x
-	}
-	ops.do(func() error { return be.GatherLast(last, out) })
-	head := last
-	if m.ProjectOut != nil {
-		ops.do(func() error { return be.Linear(lastProj, last, m.ProjectOut, nil) })
-		head = lastProj
-	}
-	ops.do(func() error { return be.Linear(logits, head, m.TokEmb, nil) })
-	return logits, ops.err
+	return v, err
 }
 
 // opList runs operations until the first error and keeps it.

@@ -44,14 +44,14 @@ func sourceFunc(t *testing.T, src Source) func(string) []float64 {
 // run prefills ids[:split] then decodes the rest one token at a time through
 // a shuffled block table, returning the logits after each position from
 // split-1 on.
-func runPaged(t *testing.T, be kernels.Backend, m *OPT, ids []int32, split, blockSize int) [][]float32 {
+func runPaged(t *testing.T, be kernels.Backend, m Model, c *Config, ids []int32, split, blockSize int) [][]float32 {
 	t.Helper()
 	numBlocks := (len(ids)+blockSize-1)/blockSize + 3
-	kv, err := NewKVCache(be, &m.Cfg, numBlocks, blockSize, kernels.F32)
+	kv, err := NewKVCache(be, c, numBlocks, blockSize, kernels.F32)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := NewWorkspace(be, &m.Cfg, 64, 4, kernels.F32)
+	ws, err := NewWorkspace(be, c, 64, 4, kernels.F32)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestForwardMatchesNaiveReference(t *testing.T) {
 			ids := []int32{5, 17, 3, 96, 40, 40, 2, 11, 60, 7, 1, 0, 33}
 			want := naiveForward(c, sourceFunc(t, src), ids)
 			split := 5
-			got := runPaged(t, be, m, ids, split, 4)
+			got := runPaged(t, be, m, &c, ids, split, 4)
 			for i, g := range got {
 				compareLogits(t, fmt.Sprintf("position %d", split-1+i), want[split-1+i], g, 1e-4)
 			}
@@ -171,7 +171,7 @@ func TestModelFolderRoundTrip(t *testing.T) {
 			c := smallConfig(tc.variant)
 			writeFolder(t, dir, c, NewSyntheticSource(c, 9), tc.dt, tc.shards)
 			be := cpu.New(1 << 30)
-			l, err := Open(dir, be, kernels.F32, 0)
+			l, err := Open(dir, be, Options{DType: "float32"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestModelFolderRoundTrip(t *testing.T) {
 			defer back.Close()
 			ids := []int32{2, 50, 7, 90, 13, 13, 4}
 			want := naiveForward(l.Cfg, sourceFunc(t, back), ids)
-			got := runPaged(t, be, l.OPT, ids, len(ids), 16)
+			got := runPaged(t, be, l.Model, &l.Cfg, ids, len(ids), 16)
 			compareLogits(t, "last position", want[len(ids)-1], got[0], 1e-4)
 			if _, err := l.Encode("hi"); err == nil || !strings.Contains(err.Error(), "no tokenizer") {
 				t.Fatalf("encode without a tokenizer: %v", err)
@@ -209,9 +209,9 @@ func TestBadModelFolders(t *testing.T) {
 		{"missing folder", func(dir string) { os.RemoveAll(dir) }, "neither a preset"},
 		{"no config", func(dir string) { os.Remove(filepath.Join(dir, "config.json")) }, "config.json"},
 		{"bad json", func(dir string) { os.WriteFile(filepath.Join(dir, "config.json"), []byte("{"), 0o644) }, "parse"},
-		{"llama", func(dir string) {
-			os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type":"llama","architectures":["LlamaForCausalLM"]}`), 0o644)
-		}, "only OPT"},
+		{"gpt-2", func(dir string) {
+			os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type":"gpt2","architectures":["GPT2LMHeadModel"]}`), 0o644)
+		}, "supported are OPTForCausalLM, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM"},
 		{"gelu", func(dir string) {
 			os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type":"opt","activation_function":"gelu"}`), 0o644)
 		}, "only relu"},
@@ -220,7 +220,7 @@ func TestBadModelFolders(t *testing.T) {
 			p := filepath.Join(dir, "model.safetensors")
 			raw, _ := os.ReadFile(p)
 			os.WriteFile(p, raw[:len(raw)/2], 0o644)
-		}, "do not match"},
+		}, "data bytes"},
 		{"garbage weights", func(dir string) {
 			os.WriteFile(filepath.Join(dir, "model.safetensors"), []byte("not a safetensors file at all"), 0o644)
 		}, "header length"},
@@ -234,13 +234,13 @@ func TestBadModelFolders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := good(t)
 			tc.break_(dir)
-			_, err := Open(dir, cpu.New(1<<30), kernels.F32, 0)
+			_, err := Open(dir, cpu.New(1<<30), Options{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := Open("no-such-preset", cpu.New(1<<30), kernels.F32, 0); err == nil {
+	if _, err := Open("no-such-preset", cpu.New(1<<30), Options{}); err == nil {
 		t.Fatal("unknown preset accepted")
 	}
 	if err := (&Config{ModelType: "opt", Activation: "relu"}).Validate(); err == nil || errors.Is(err, ErrUnsupported) {

@@ -100,10 +100,10 @@ func (m *OPT) tensors() []*kernels.Tensor {
 	return out
 }
 
-// Load binds every weight of cfg by name from src and uploads it to be in
-// dtype dt. Checkpoints name weights "model.decoder.…" (or "decoder.…" in
-// older ones); a missing or misshapen weight is an error naming it.
-func Load(be kernels.Backend, cfg Config, src Source, dt kernels.DType) (m *OPT, err error) {
+// loadOPT binds every weight of cfg by name from src and uploads it to be
+// in dtype dt. Checkpoints name weights "model.decoder.…" (or "decoder.…"
+// in older ones); a missing or misshapen weight is an error naming it.
+func loadOPT(be kernels.Backend, cfg Config, src Source, dt kernels.DType) (m *OPT, err error) {
 	m = &OPT{Cfg: cfg, WeightType: dt, Layers: make([]Layer, cfg.NumLayers)}
 	if cfg.HasFinalNorm() {
 		m.FinalNorm = &Norm{}
@@ -123,15 +123,9 @@ func Load(be kernels.Backend, cfg Config, src Source, dt kernels.DType) (m *OPT,
 	host := map[string][]float32{} // q, k, v until their layer's QKV is built
 	for _, p := range m.params() {
 		name := prefix + p.name
-		vals, shape, ok, err := src.Tensor(name)
+		vals, err := fetch(src, name, p.shape, fmt.Sprintf("OPT with %d layers", cfg.NumLayers))
 		if err != nil {
 			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("checkpoint has no weight %s (OPT with %d layers expects it)", name, cfg.NumLayers)
-		}
-		if !sameShape(shape, p.shape) {
-			return nil, fmt.Errorf("weight %s has shape %v, config says %v", name, shape, p.shape)
 		}
 		if p.dst == nil {
 			host[p.name] = vals
@@ -176,30 +170,6 @@ func Load(be kernels.Backend, cfg Config, src Source, dt kernels.DType) (m *OPT,
 	return m, nil
 }
 
-func upload(be kernels.Backend, dt kernels.DType, vals []float32, shape ...int) (kernels.Tensor, error) {
-	t, err := be.Alloc(dt, shape...)
-	if err != nil {
-		return nil, err
-	}
-	if err := be.Upload(t, vals); err != nil {
-		be.Free(t)
-		return nil, err
-	}
-	return t, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Free releases every weight.
 func (m *OPT) Free(be kernels.Backend) {
 	for _, t := range m.tensors() {
@@ -211,12 +181,4 @@ func (m *OPT) Free(be kernels.Backend) {
 }
 
 // WeightBytes is the device memory the weights take.
-func (m *OPT) WeightBytes() int64 {
-	var n int64
-	for _, t := range m.tensors() {
-		if *t != nil {
-			n += int64(kernels.Numel((*t).Shape())) * int64(m.WeightType.Size())
-		}
-	}
-	return n
-}
+func (m *OPT) WeightBytes() int64 { return tensorBytes(m.tensors()) }

@@ -3,9 +3,11 @@ package model
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,18 +23,56 @@ type Source interface {
 	Close() error
 }
 
+// stDType is one of the safetensors format's element types: its width in
+// bits and, for the float types a weight can be read from, its decoder.
+type stDType struct {
+	bits   uint64
+	decode func(b []byte, out []float32)
+}
+
+// stDTypes is every dtype of the format, so that every tensor's offsets are
+// checked whatever its type; only a tensor the model reads must decode.
+var stDTypes = map[string]stDType{
+	"BOOL": {8, nil}, "U8": {8, nil}, "I8": {8, nil},
+	"F8_E5M2": {8, nil}, "F8_E4M3": {8, nil}, "F8_E8M0": {8, nil},
+	"F4": {4, nil}, "F6_E2M3": {6, nil}, "F6_E3M2": {6, nil},
+	"I16": {16, nil}, "U16": {16, nil}, "I32": {32, nil}, "U32": {32, nil},
+	"I64": {64, nil}, "U64": {64, nil}, "C64": {64, nil},
+	"F16": {16, func(b []byte, out []float32) {
+		for i := range out {
+			out[i] = kernels.F16ToF32(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+	}},
+	"BF16": {16, func(b []byte, out []float32) {
+		for i := range out {
+			out[i] = kernels.BF16ToF32(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+	}},
+	"F32": {32, func(b []byte, out []float32) {
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	}},
+	"F64": {64, func(b []byte, out []float32) {
+		for i := range out {
+			out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+		}
+	}},
+}
+
 type stEntry struct {
-	DType   string   `json:"dtype"`
-	Shape   []int    `json:"shape"`
-	Offsets [2]int64 `json:"data_offsets"`
-	file    *stFile
+	dtype      string
+	shape      []int
+	begin, end int64 // byte offsets into the file's data section
+	numel      int
+	file       *stFile
 }
 
 type stFile struct {
 	path    string
-	f       *os.File
+	r       io.ReaderAt
+	closer  io.Closer
 	dataOff int64
-	size    int64
 }
 
 // SafetensorsSource reads one or several .safetensors files.
@@ -41,9 +81,12 @@ type SafetensorsSource struct {
 	entries map[string]stEntry
 }
 
-// maxHeader bounds the JSON header so a corrupt length cannot ask for
-// gigabytes before anything is checked.
-const maxHeader = 100 << 20
+// maxHeader bounds the JSON header (safetensors' own limit) so a corrupt
+// length cannot ask for gigabytes before anything is checked.
+const maxHeader = 100_000_000
+
+// ErrBadSafetensors marks a file that is not a well-formed safetensors file.
+var ErrBadSafetensors = errors.New("malformed safetensors file")
 
 // OpenSafetensors opens the weights of a model folder: model.safetensors, or
 // the shards listed by model.safetensors.index.json.
@@ -84,7 +127,17 @@ func OpenSafetensors(dir string) (*SafetensorsSource, error) {
 	}
 	s := &SafetensorsSource{entries: map[string]stEntry{}}
 	for _, p := range paths {
-		if err := s.add(p); err != nil {
+		f, err := os.Open(p)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open weights: %w", err)
+		}
+		st, err := f.Stat()
+		if err == nil {
+			err = s.add(p, f, f, st.Size())
+		}
+		if err != nil {
+			f.Close()
 			s.Close()
 			return nil, err
 		}
@@ -97,55 +150,18 @@ func fileExists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
-func (s *SafetensorsSource) add(path string) error {
-	f, err := os.Open(path)
+// add reads the header of one file of size bytes and indexes its tensors;
+// closer (may be nil) is closed with the source.
+func (s *SafetensorsSource) add(path string, r io.ReaderAt, closer io.Closer, size int64) error {
+	entries, dataOff, err := readHeader(r, size)
 	if err != nil {
-		return fmt.Errorf("open weights: %w", err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return fmt.Errorf("stat %s: %w", path, err)
-	}
-	sf := &stFile{path: path, f: f, size: st.Size()}
+	sf := &stFile{path: path, r: r, closer: closer, dataOff: dataOff}
 	s.files = append(s.files, sf)
-	var hdrLen uint64
-	if err := binary.Read(f, binary.LittleEndian, &hdrLen); err != nil {
-		return fmt.Errorf("%s: not a safetensors file (no header length): %w", path, err)
-	}
-	if hdrLen > maxHeader || int64(hdrLen)+8 > sf.size {
-		return fmt.Errorf("%s: header length %d does not fit a file of %d bytes", path, hdrLen, sf.size)
-	}
-	hdr := make([]byte, hdrLen)
-	if _, err := io.ReadFull(f, hdr); err != nil {
-		return fmt.Errorf("%s: read header: %w", path, err)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(hdr, &raw); err != nil {
-		return fmt.Errorf("%s: parse header: %w", path, err)
-	}
-	sf.dataOff = 8 + int64(hdrLen)
-	for name, msg := range raw {
-		if name == "__metadata__" {
-			continue
-		}
-		var e stEntry
-		if err := json.Unmarshal(msg, &e); err != nil {
-			return fmt.Errorf("%s: tensor %s: %w", path, name, err)
-		}
-		es, err := dtypeSize(e.DType)
-		if err != nil {
-			return fmt.Errorf("%s: tensor %s: %w", path, name, err)
-		}
-		n := int64(1)
-		for _, d := range e.Shape {
-			if d < 0 {
-				return fmt.Errorf("%s: tensor %s has negative shape %v", path, name, e.Shape)
-			}
-			n *= int64(d)
-		}
-		if e.Offsets[1]-e.Offsets[0] != n*es || e.Offsets[0] < 0 || sf.dataOff+e.Offsets[1] > sf.size {
-			return fmt.Errorf("%s: tensor %s: offsets %v do not match shape %v of %s in a file of %d bytes", path, name, e.Offsets, e.Shape, e.DType, sf.size)
+	for name, e := range entries {
+		if prev, dup := s.entries[name]; dup {
+			return fmt.Errorf("%s: tensor %s is also in %s: %w", path, name, prev.file.path, ErrBadSafetensors)
 		}
 		e.file = sf
 		s.entries[name] = e
@@ -153,14 +169,110 @@ func (s *SafetensorsSource) add(path string) error {
 	return nil
 }
 
-func dtypeSize(dt string) (int64, error) {
-	switch dt {
-	case "F32":
-		return 4, nil
-	case "F16", "BF16":
-		return 2, nil
+// readHeader parses and checks a safetensors header: an 8-byte little-endian
+// length, that many bytes of JSON mapping each tensor name to its dtype,
+// shape and data_offsets. Every size is checked with overflow-safe
+// arithmetic: the shape's element count times the dtype's width must equal
+// the offsets' span, which must lie inside the file, and no two tensors may
+// overlap.
+func readHeader(r io.ReaderAt, size int64) (map[string]stEntry, int64, error) {
+	var lenBuf [8]byte
+	if size < 8 {
+		return nil, 0, fmt.Errorf("not a safetensors file (%d bytes, no header length): %w", size, ErrBadSafetensors)
 	}
-	return 0, fmt.Errorf("dtype %s is not supported (F32, F16, BF16 are): %w", dt, ErrUnsupported)
+	if _, err := r.ReadAt(lenBuf[:], 0); err != nil {
+		return nil, 0, fmt.Errorf("not a safetensors file (no header length): %w", ErrBadSafetensors)
+	}
+	hdrLen := binary.LittleEndian.Uint64(lenBuf[:])
+	if hdrLen > maxHeader || hdrLen > uint64(size-8) {
+		return nil, 0, fmt.Errorf("header length %d does not fit a file of %d bytes (at most %d): %w", hdrLen, size, maxHeader, ErrBadSafetensors)
+	}
+	hdr := make([]byte, hdrLen)
+	if _, err := r.ReadAt(hdr, 8); err != nil {
+		return nil, 0, fmt.Errorf("read header: %w", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(hdr, &raw); err != nil {
+		return nil, 0, fmt.Errorf("parse header: %v: %w", err, ErrBadSafetensors)
+	}
+	dataOff := 8 + int64(hdrLen)
+	dataLen := size - dataOff
+	entries := make(map[string]stEntry, len(raw))
+	var spans []stEntry
+	for name, msg := range raw {
+		if name == "__metadata__" {
+			continue
+		}
+		e, err := parseEntry(msg, dataLen)
+		if err != nil {
+			return nil, 0, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		entries[name] = e
+		spans = append(spans, e)
+	}
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].begin != spans[j].begin {
+			return spans[i].begin < spans[j].begin
+		}
+		return spans[i].end < spans[j].end // an empty tensor first
+	})
+	for i := 1; i < len(spans); i++ {
+		if spans[i].begin < spans[i-1].end {
+			return nil, 0, fmt.Errorf("tensors overlap at byte %d of the data: %w", spans[i].begin, ErrBadSafetensors)
+		}
+	}
+	return entries, dataOff, nil
+}
+
+func parseEntry(msg json.RawMessage, dataLen int64) (stEntry, error) {
+	var j struct {
+		DType   string  `json:"dtype"`
+		Shape   []int64 `json:"shape"`
+		Offsets []int64 `json:"data_offsets"`
+	}
+	if err := json.Unmarshal(msg, &j); err != nil {
+		return stEntry{}, fmt.Errorf("%v: %w", err, ErrBadSafetensors)
+	}
+	dt, ok := stDTypes[j.DType]
+	if !ok {
+		return stEntry{}, fmt.Errorf("unknown dtype %q: %w", j.DType, ErrBadSafetensors)
+	}
+	if len(j.Offsets) != 2 {
+		return stEntry{}, fmt.Errorf("data_offsets %v: want [begin, end]: %w", j.Offsets, ErrBadSafetensors)
+	}
+	// Element count × width in bits, each partial product checked against
+	// the data's size: a count past it is already wrong, and is never
+	// carried far enough to overflow.
+	limit := uint64(math.MaxUint64)
+	if dataLen < math.MaxInt64/8 {
+		limit = uint64(dataLen) * 8
+	}
+	n := uint64(1)
+	shape := make([]int, len(j.Shape))
+	for i, d := range j.Shape {
+		if d < 0 {
+			return stEntry{}, fmt.Errorf("negative shape %v: %w", j.Shape, ErrBadSafetensors)
+		}
+		hi, lo := bits.Mul64(n, uint64(d))
+		if hi2, lo2 := bits.Mul64(lo, dt.bits); hi != 0 || hi2 != 0 || lo2 > limit {
+			return stEntry{}, fmt.Errorf("shape %v of %s needs more than the file's %d data bytes: %w", j.Shape, j.DType, dataLen, ErrBadSafetensors)
+		}
+		n, shape[i] = lo, int(d)
+	}
+	nbits := n * dt.bits
+	if nbits%8 != 0 {
+		return stEntry{}, fmt.Errorf("shape %v of %s is not a whole number of bytes: %w", j.Shape, j.DType, ErrBadSafetensors)
+	}
+	begin, end := j.Offsets[0], j.Offsets[1]
+	switch {
+	case begin < 0 || end < begin:
+		return stEntry{}, fmt.Errorf("offsets %v are not a span: %w", j.Offsets, ErrBadSafetensors)
+	case end > dataLen:
+		return stEntry{}, fmt.Errorf("offsets %v reach past the file's %d data bytes: %w", j.Offsets, dataLen, ErrBadSafetensors)
+	case uint64(end-begin) != nbits/8:
+		return stEntry{}, fmt.Errorf("offsets %v span %d bytes; shape %v of %s takes %d: %w", j.Offsets, end-begin, j.Shape, j.DType, nbits/8, ErrBadSafetensors)
+	}
+	return stEntry{dtype: j.DType, shape: shape, begin: begin, end: end, numel: int(n)}, nil
 }
 
 // Names lists the tensors in the checkpoint.
@@ -173,42 +285,38 @@ func (s *SafetensorsSource) Names() []string {
 	return out
 }
 
+// Tensor reads and widens the named tensor; a tensor of a dtype benchtop
+// cannot read a weight from (integers, bools, fp8, fp4, ...) is an error
+// here, when it is asked for, not when the file is opened.
 func (s *SafetensorsSource) Tensor(name string) ([]float32, []int, bool, error) {
 	e, ok := s.entries[name]
 	if !ok {
 		return nil, nil, false, nil
 	}
-	buf := make([]byte, e.Offsets[1]-e.Offsets[0])
-	if _, err := e.file.f.ReadAt(buf, e.file.dataOff+e.Offsets[0]); err != nil {
+	dt := stDTypes[e.dtype]
+	if dt.decode == nil {
+		return nil, nil, true, fmt.Errorf("%s: tensor %s has dtype %s; weights are read from F32, F16, BF16 or F64: %w", e.file.path, name, e.dtype, ErrUnsupported)
+	}
+	buf := make([]byte, e.end-e.begin)
+	if _, err := e.file.r.ReadAt(buf, e.file.dataOff+e.begin); err != nil {
 		return nil, nil, true, fmt.Errorf("%s: read %s: %w", e.file.path, name, err)
 	}
-	var out []float32
-	switch e.DType {
-	case "F32":
-		out = make([]float32, len(buf)/4)
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
-		}
-	case "F16", "BF16":
-		out = make([]float32, len(buf)/2)
-		conv := kernels.F16ToF32
-		if e.DType == "BF16" {
-			conv = kernels.BF16ToF32
-		}
-		for i := range out {
-			out[i] = conv(binary.LittleEndian.Uint16(buf[2*i:]))
-		}
-	}
-	return out, e.Shape, true, nil
+	out := make([]float32, e.numel)
+	dt.decode(buf, out)
+	return out, append([]int(nil), e.shape...), true, nil
 }
 
 func (s *SafetensorsSource) Close() error {
 	var first error
 	for _, f := range s.files {
-		if err := f.f.Close(); err != nil && first == nil {
+		if f.closer == nil {
+			continue
+		}
+		if err := f.closer.Close(); err != nil && first == nil {
 			first = err
 		}
 	}
+	s.files = nil
 	return first
 }
 

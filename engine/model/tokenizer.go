@@ -2,28 +2,39 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+	"sort"
 
-	"github.com/dlclark/regexp2/v2"
-	"github.com/tiktoken-go/tokenizer"
+	"benchtop/tokenizer"
+
+	tiktoken "github.com/tiktoken-go/tokenizer"
 )
 
 // Tokenizer turns text into token ids and back.
 type Tokenizer interface {
 	Name() string
+	// Encode returns the ids of text without special tokens (Hugging
+	// Face's add_special_tokens=False); special tokens written in the text
+	// are still matched as one id each.
 	Encode(text string) ([]int32, error)
+	// EncodeSpecial also adds the special tokens the tokenizer's
+	// post-processor defines (add_special_tokens=True): Llama's <s>,
+	// Gemma's <bos>; nothing for GPT-2, Qwen or Llama 3's files.
+	EncodeSpecial(text string) ([]int32, error)
+	// Decode returns the text of ids, special tokens included; ids outside
+	// the vocabulary are skipped.
 	Decode(ids []int32) string
 }
 
 // r50k is the GPT-2 byte-level BPE embedded in tiktoken-go.
-type r50k struct{ codec tokenizer.Codec }
+type r50k struct{ codec tiktoken.Codec }
 
 // NewGPT2Tokenizer returns the embedded GPT-2 (r50k_base) tokenizer.
 func NewGPT2Tokenizer() (Tokenizer, error) {
-	c, err := tokenizer.Get(tokenizer.R50kBase)
+	c, err := tiktoken.Get(tiktoken.R50kBase)
 	if err != nil {
 		return nil, fmt.Errorf("gpt-2 tokenizer: %w", err)
 	}
@@ -44,6 +55,9 @@ func (t *r50k) Encode(text string) ([]int32, error) {
 	return out, nil
 }
 
+// EncodeSpecial is Encode: GPT-2's tokenizer adds no special tokens.
+func (t *r50k) EncodeSpecial(text string) ([]int32, error) { return t.Encode(text) }
+
 func (t *r50k) Decode(ids []int32) string {
 	u := make([]uint, 0, len(ids))
 	for _, id := range ids {
@@ -58,137 +72,141 @@ func (t *r50k) Decode(ids []int32) string {
 	return s
 }
 
-// bpe is a GPT-2 style byte-level BPE read from a model folder.
-type bpe struct {
-	name    string
-	vocab   map[string]int32
-	inverse map[int32]string
-	ranks   map[[2]string]int
-	split   *regexp2.Regexp
-	byteEnc [256]rune
-	byteDec map[rune]byte
+// fileTokenizer is a model folder's own tokenizer, read by package
+// tokenizer (exact against Hugging Face tokenizers).
+type fileTokenizer struct {
+	name string
+	tok  *tokenizer.Tokenizer
 }
 
-// The GPT-2 pre-tokenizer pattern.
-const gpt2Split = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+func (t *fileTokenizer) Name() string { return t.name }
 
-// LoadTokenizer reads a folder's tokenizer: tokenizer.json (a BPE model) or
-// vocab.json + merges.txt. It returns an error naming what is missing.
-func LoadTokenizer(dir string) (Tokenizer, error) {
-	t := &bpe{name: filepath.Base(dir), ranks: map[[2]string]int{}, byteDec: map[rune]byte{}}
-	var merges []string
-	if raw, err := os.ReadFile(filepath.Join(dir, "tokenizer.json")); err == nil {
-		var tj struct {
-			Model struct {
-				Type   string            `json:"type"`
-				Vocab  map[string]int32  `json:"vocab"`
-				Merges []json.RawMessage `json:"merges"`
-			} `json:"model"`
-		}
-		if err := json.Unmarshal(raw, &tj); err != nil {
-			return nil, fmt.Errorf("parse %s/tokenizer.json: %w", dir, err)
-		}
-		if tj.Model.Type != "BPE" {
-			return nil, fmt.Errorf("%s/tokenizer.json: model type %q: only byte-level BPE is supported: %w", dir, tj.Model.Type, ErrUnsupported)
-		}
-		t.vocab = tj.Model.Vocab
-		for _, m := range tj.Model.Merges {
-			var s string
-			var pair []string
-			if json.Unmarshal(m, &s) == nil {
-				merges = append(merges, s)
-			} else if json.Unmarshal(m, &pair) == nil && len(pair) == 2 {
-				merges = append(merges, pair[0]+" "+pair[1])
-			} else {
-				return nil, fmt.Errorf("%s/tokenizer.json: merge %s is neither \"a b\" nor [a, b]", dir, m)
-			}
-		}
-	} else {
-		vraw, verr := os.ReadFile(filepath.Join(dir, "vocab.json"))
-		mraw, merr := os.ReadFile(filepath.Join(dir, "merges.txt"))
-		if verr != nil || merr != nil {
-			return nil, fmt.Errorf("model folder %s has no tokenizer (tokenizer.json, or vocab.json and merges.txt)", dir)
-		}
-		if err := json.Unmarshal(vraw, &t.vocab); err != nil {
-			return nil, fmt.Errorf("parse %s/vocab.json: %w", dir, err)
-		}
-		for _, line := range strings.Split(string(mraw), "\n") {
-			if line != "" && !strings.HasPrefix(line, "#version") {
-				merges = append(merges, line)
-			}
-		}
-	}
-	for i, m := range merges {
-		a, b, ok := strings.Cut(m, " ")
-		if !ok {
-			return nil, fmt.Errorf("%s: merge %d %q is not two symbols", dir, i+1, m)
-		}
-		t.ranks[[2]string{a, b}] = i
-	}
-	t.inverse = make(map[int32]string, len(t.vocab))
-	for s, id := range t.vocab {
-		t.inverse[id] = s
-	}
-	t.split = regexp2.MustCompile(gpt2Split, regexp2.None)
-	// GPT-2's reversible byte → printable rune table.
-	n := 0
-	for b := 0; b < 256; b++ {
-		if (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF) {
-			t.byteEnc[b] = rune(b)
-		} else {
-			t.byteEnc[b] = rune(256 + n)
-			n++
-		}
-		t.byteDec[t.byteEnc[b]] = byte(b)
-	}
-	return t, nil
-}
-
-func (t *bpe) Name() string { return t.name + " (byte-level BPE)" }
-
-func (t *bpe) Encode(text string) ([]int32, error) {
-	var out []int32
-	m, err := t.split.FindStringMatch(text)
-	for ; m != nil && err == nil; m, err = t.split.FindNextMatch(m) {
-		var syms []string
-		for _, c := range []byte(m.String()) {
-			syms = append(syms, string(t.byteEnc[c]))
-		}
-		for len(syms) > 1 {
-			best, bestRank := -1, int(^uint(0)>>1)
-			for i := 0; i+1 < len(syms); i++ {
-				if r, ok := t.ranks[[2]string{syms[i], syms[i+1]}]; ok && r < bestRank {
-					best, bestRank = i, r
-				}
-			}
-			if best < 0 {
-				break
-			}
-			syms[best] += syms[best+1]
-			syms = append(syms[:best+1], syms[best+2:]...)
-		}
-		for _, s := range syms {
-			id, ok := t.vocab[s]
-			if !ok {
-				return nil, fmt.Errorf("tokenizer %s: symbol %q is not in the vocabulary", t.name, s)
-			}
-			out = append(out, id)
-		}
-	}
+func (t *fileTokenizer) Encode(text string) ([]int32, error) {
+	ids, err := t.tok.Encode(text, false)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer %s: %w", t.name, err)
 	}
-	return out, nil
+	return ids, nil
 }
 
-func (t *bpe) Decode(ids []int32) string {
-	var b []byte
+func (t *fileTokenizer) EncodeSpecial(text string) ([]int32, error) {
+	ids, err := t.tok.Encode(text, true)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", t.name, err)
+	}
+	return ids, nil
+}
+
+func (t *fileTokenizer) Decode(ids []int32) string {
+	known := make([]int32, 0, len(ids))
 	for _, id := range ids {
-		for _, r := range t.inverse[id] {
-			if c, ok := t.byteDec[r]; ok {
-				b = append(b, c)
-			}
+		if _, ok := t.tok.Token(id); ok {
+			known = append(known, id)
 		}
 	}
-	return string(b)
+	s, _ := t.tok.Decode(known)
+	return s
+}
+
+// ErrNoTokenizer: a model folder has neither tokenizer.json nor vocab.json
+// and merges.txt.
+var ErrNoTokenizer = errors.New("no tokenizer (tokenizer.json, or vocab.json and merges.txt)")
+
+// LoadTokenizer reads a folder's tokenizer: tokenizer.json, else
+// vocab.json + merges.txt (GPT-2 style byte-level BPE, with the special
+// tokens of special_tokens_map.json when present). A folder with neither
+// is an error wrapping ErrNoTokenizer; a malformed file is an error that
+// names it.
+func LoadTokenizer(dir string) (Tokenizer, error) {
+	name := filepath.Base(dir)
+	path := filepath.Join(dir, "tokenizer.json")
+	if _, err := os.Stat(path); err == nil {
+		tok, err := tokenizer.LoadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return &fileTokenizer{name: name + " (tokenizer.json)", tok: tok}, nil
+	}
+	vocab, merges := filepath.Join(dir, "vocab.json"), filepath.Join(dir, "merges.txt")
+	_, verr := os.Stat(vocab)
+	_, merr := os.Stat(merges)
+	if verr != nil || merr != nil {
+		return nil, fmt.Errorf("model folder %s has %w", dir, ErrNoTokenizer)
+	}
+	specials, err := readSpecialTokensMap(filepath.Join(dir, "special_tokens_map.json"))
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.LoadVocabMerges(vocab, merges, specials...)
+	if err != nil {
+		return nil, err
+	}
+	return &fileTokenizer{name: name + " (byte-level BPE)", tok: tok}, nil
+}
+
+// LoadTokenizerFile reads a tokenizer.json given by path (benchtop
+// tokenize --tokenizer FILE).
+func LoadTokenizerFile(path string) (Tokenizer, error) {
+	tok, err := tokenizer.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return &fileTokenizer{name: filepath.Base(path), tok: tok}, nil
+}
+
+// readSpecialTokensMap returns the token strings of a
+// special_tokens_map.json ("bos_token": "</s>" or {"content": "</s>"},
+// "additional_special_tokens": [...]), sorted; none when the file is
+// absent.
+func readSpecialTokensMap(path string) ([]string, error) {
+	raw, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	set := map[string]bool{}
+	var add func(key string, v json.RawMessage) error
+	add = func(key string, v json.RawMessage) error {
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			set[s] = true
+			return nil
+		}
+		var obj struct {
+			Content *string `json:"content"`
+		}
+		if json.Unmarshal(v, &obj) == nil && obj.Content != nil {
+			set[*obj.Content] = true
+			return nil
+		}
+		var list []json.RawMessage
+		if json.Unmarshal(v, &list) == nil {
+			for _, e := range list {
+				if err := add(key, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return fmt.Errorf("%s: %s is %s, want a token string, {\"content\": ...} or a list of them", path, key, v)
+	}
+	for k, v := range m {
+		if err := add(k, v); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

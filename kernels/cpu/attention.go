@@ -40,18 +40,22 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShap
 	}
 	b.parallel(len(jobs), func(lo, hi int) {
 		scores := make([]float32, 0, 256)
+		slots := make([]int, 0, 256) // cache rows of the visible keys, shared by every head
 		acc := make([]float32, hd)
 		for _, jb := range jobs[lo:hi] {
 			s := b.batch.Seqs[jb.seq]
 			row := s.QueryStart + jb.tok
 			n := s.ContextLen - s.QueryLen + jb.tok + 1 // keys visible to this token
+			slots = slots[:0]
+			for p := 0; p < n; p++ {
+				slots = append(slots, int(s.BlockTable[p/bs])*bs+p%bs)
+			}
 			for h := 0; h < numHeads; h++ {
 				qh := qt.Data[row*qkvd+h*hd : row*qkvd+(h+1)*hd]
 				kvh := h / group
 				scores = scores[:0]
 				maxs := float32(math.Inf(-1))
-				for p := 0; p < n; p++ {
-					slot := int(s.BlockTable[p/bs])*bs + p%bs
+				for _, slot := range slots {
 					kh := kd[slot*kvd+kvh*hd : slot*kvd+(kvh+1)*hd]
 					var dot float32
 					for i, qv := range qh {
@@ -67,8 +71,7 @@ func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShap
 					sum += scores[p]
 				}
 				clear(acc)
-				for p := 0; p < n; p++ {
-					slot := int(s.BlockTable[p/bs])*bs + p%bs
+				for p, slot := range slots {
 					vh := vd[slot*kvd+kvh*hd : slot*kvd+(kvh+1)*hd]
 					w := scores[p] / sum
 					for i, vv := range vh {

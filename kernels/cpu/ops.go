@@ -117,41 +117,6 @@ func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps f
 	return b.LayerNorm(out, h, w, lb, eps)
 }
 
-func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor, sh kernels.AttnShape) error {
-	kcd, vcd, qt := kc.(*Tensor), vc.(*Tensor), qkv.(*Tensor)
-	if err := sh.Validate(); err != nil {
-		return fmt.Errorf("write kv: %w", err)
-	}
-	d, qd, w := sh.KVWidth(), sh.QWidth(), sh.QKVWidth()
-	if qt.Cols() != w || kcd.Cols() != d || vcd.Cols() != d {
-		return fmt.Errorf("write kv: qkv %v for caches of width %d (%+v)", qt.shape, kcd.Cols(), sh)
-	}
-	slots := b.batch.Slots
-	if qt.Rows() != len(slots) {
-		return fmt.Errorf("write kv: %d rows for %d slots", qt.Rows(), len(slots))
-	}
-	if bias != nil {
-		if err := b.BiasAct(qkv, bias, false); err != nil {
-			return err
-		}
-	}
-	numSlots := kcd.Rows()
-	for i, s := range slots {
-		if s < 0 {
-			continue // padding
-		}
-		if int(s) >= numSlots {
-			return fmt.Errorf("write kv: slot %d outside cache of %d", s, numSlots)
-		}
-		row := qt.Data[i*w : (i+1)*w]
-		for j := 0; j < d; j++ {
-			kcd.Data[int(s)*d+j] = kernels.RoundTo(kcd.dtype, row[qd+j])
-			vcd.Data[int(s)*d+j] = kernels.RoundTo(vcd.dtype, row[qd+d+j])
-		}
-	}
-	return nil
-}
-
 func (b *Backend) GatherLast(out, x kernels.Tensor) error {
 	o, xt := out.(*Tensor), x.(*Tensor)
 	d := xt.Cols()

@@ -10,10 +10,16 @@ import (
 // layout is where each metadata array sits, in int32 words, in the buffer
 // uploaded once per step: tokens, positions, slots and the token→sequence
 // map ([n] each), then per sequence query start, query length and context
-// length ([S] each), the logit rows [L], and the block tables [S × stride].
-type layout struct{ n, s, l, stride int }
+// length ([S] each), the logit rows [L], the block tables [S × stride], and
+// the attention plan (attention_plan.go). decode and prefill say whether
+// some sequence queries one token, or more than one: they choose the
+// attention kernels, so a graph replays only steps of its kinds.
+type layout struct {
+	n, s, l, stride int
+	decode, prefill bool
+}
 
-func (l layout) words() int { return 4*l.n + 3*l.s + l.l + l.s*l.stride }
+func (l layout) words() int { return 4*l.n + 3*l.s + l.l + l.s*l.stride + planWords(l) }
 
 // metaBuffers is the pinned staging buffer and its device twin. They only
 // grow; a growth moves them, so captured graphs are dropped.
@@ -24,6 +30,7 @@ type metaBuffers struct {
 	cur    layout
 	ptrs   metaPtrs
 	params paramBuffers
+	plan   attnPlan
 }
 
 type metaPtrs struct {
@@ -43,12 +50,17 @@ func layoutOf(bt *kernels.Batch) layout {
 	l := layout{n: len(bt.Tokens), s: len(bt.Seqs), l: bt.NumLogits(), stride: bt.BlockTableStride}
 	for _, s := range bt.Seqs {
 		l.stride = max(l.stride, len(s.BlockTable))
+		l.decode = l.decode || s.QueryLen == 1
+		l.prefill = l.prefill || s.QueryLen > 1
 	}
 	return l
 }
 
 // ensure grows the buffers to hold words int32s.
 func (m *metaBuffers) ensure(b *Backend, words int) error {
+	if err := m.plan.alloc(b); err != nil {
+		return err
+	}
 	if words <= m.words {
 		return nil
 	}
@@ -126,6 +138,9 @@ func (m *metaBuffers) fill(b *Backend, bt *kernels.Batch) (layout, error) {
 		row := tables[si*l.stride : (si+1)*l.stride]
 		copy(row, s.BlockTable)
 		clear(row[len(s.BlockTable):])
+	}
+	if err := m.plan.build(take, bt, l); err != nil {
+		return l, err
 	}
 	m.cur = l
 	return l, nil

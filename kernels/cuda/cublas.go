@@ -23,6 +23,7 @@ const (
 	opN            = 0
 	opT            = 1
 	dataR16F       = 2  // CUDA_R_16F
+	dataR16BF      = 14 // CUDA_R_16BF
 	dataR32F       = 0  // CUDA_R_32F
 	computeF32     = 68 // CUBLAS_COMPUTE_32F
 	gemmDefaultTOp = 99 // CUBLAS_GEMM_DEFAULT_TENSOR_OP

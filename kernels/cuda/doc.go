@@ -7,6 +7,22 @@
 // kernels/cuda/src, compiled to PTX for compute_80 by `go generate` (Debian's
 // nvcc 11.8) and embedded; the driver JIT-compiles them for the actual GPU.
 //
+// Attention (attention.go) runs decode tokens through a persistent split-KV
+// kernel and prefill chunks through a flash-style one, both on tensor cores
+// (mma.sync, compute_80), with the step's work plan built on the host into
+// the step metadata (attention_plan.go) so CUDA graphs replay it. The
+// subpackage emu runs those kernels on the CPU for tests without a GPU
+// (build tag cudaemu; scripts/emu_attention.sh).
+//
+// GEMMs go to cuBLAS, except decode-sized ones (at most 64 rows of
+// activations): there a table measured on the card at start-up picks, per
+// shape, a small-M kernel of our own (gemv_simt.cu, gemv_mma.cu; split-K,
+// fused bias, ReLU and residual epilogues) where one beats cuBLAS, timed in
+// CUDA graphs between a graph's first capture and its real one, never inside
+// a capture (gemv*.go). BENCHTOP_GEMV=off keeps every GEMM on cuBLAS for A/B
+// runs. The backend also fuses the LM head with the greedy argmax
+// (ArgmaxLinear).
+//
 // Threading: a CUDA context is bound to an OS thread. The engine goroutine
 // owns the backend; Open locks it to its OS thread (runtime.LockOSThread)
 // and every method must be called from that goroutine.

@@ -41,20 +41,17 @@ func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, e
 	if err := b.meta.ensure(b, layoutOf(bt).words()); err != nil {
 		return nil, err
 	}
-	if err := b.d.check(b.d.cuStreamBeginCapture(b.stream, captureThreadLocal), "begin graph capture"); err != nil {
-		return nil, err
-	}
-	b.capture = true
-	out, ferr := fn()
-	b.capture = false
-	var g graph
-	if err := b.d.check(b.d.cuStreamEndCapture(b.stream, &g.g), "end graph capture"); err != nil && ferr == nil {
-		ferr = err
+	g, out, ferr := b.captureStep(fn)
+	if ferr == nil && b.gemvPending() {
+		// Small-M GEMMs met shapes their choice table had not timed (cuBLAS
+		// ran them in this capture): time them now, outside any capture, and
+		// capture again with the choices made.
+		b.d.cuGraphDestroy(g.g)
+		if ferr = b.gemvTunePending(); ferr == nil {
+			g, out, ferr = b.captureStep(fn)
+		}
 	}
 	if ferr != nil {
-		if g.g != 0 {
-			b.d.cuGraphDestroy(g.g)
-		}
 		return nil, fmt.Errorf("capture graph %d: %w", key, ferr)
 	}
 	if err := b.d.check(b.d.cuGraphInstantiate(&g.exec, g.g, 0), fmt.Sprintf("instantiate graph %d", key)); err != nil {
@@ -67,6 +64,26 @@ func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, e
 		return nil, err
 	}
 	return out, nil
+}
+
+// captureStep captures fn's work on the stream into a graph (not yet
+// instantiated); on error nothing is left to destroy.
+func (b *Backend) captureStep(fn func() (kernels.Tensor, error)) (graph, kernels.Tensor, error) {
+	var g graph
+	if err := b.d.check(b.d.cuStreamBeginCapture(b.stream, captureThreadLocal), "begin graph capture"); err != nil {
+		return g, nil, err
+	}
+	b.capture = true
+	out, ferr := fn()
+	b.capture = false
+	if err := b.d.check(b.d.cuStreamEndCapture(b.stream, &g.g), "end graph capture"); err != nil && ferr == nil {
+		ferr = err
+	}
+	if ferr != nil && g.g != 0 {
+		b.d.cuGraphDestroy(g.g)
+		g.g = 0
+	}
+	return g, out, ferr
 }
 
 // ResetGraphs destroys every capture.

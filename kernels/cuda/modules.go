@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 	"unsafe"
+
+	"benchtop/kernels"
 )
 
 //go:embed ptx/*.ptx
@@ -14,13 +16,26 @@ var ptxFS embed.FS
 
 // kernelsIn maps each PTX module to the kernels it defines.
 var kernelsIn = map[string][]string{
-	"embed":       {"embed"},
-	"layernorm":   {"layernorm", "residual_layernorm"},
-	"elementwise": {"bias_act"},
-	"kv_write":    {"qkv_kv_write"},
-	"attention":   {"paged_attention"},
-	"gather":      {"gather_rows"},
-	"sample":      {"sample"},
+	"embed":             halves("embed"),
+	"layernorm":         halves("layernorm", "residual_layernorm"),
+	"rmsnorm":           halves("residual_rmsnorm"),
+	"elementwise":       halves("bias_act"),
+	"swiglu":            halves("swiglu"),
+	"kv_write":          halves("qkv_prep"),
+	"attention":         {"paged_attention"}, // the A/B benchmark's baseline
+	"attention_decode":  attnDecodeNames,
+	"attention_prefill": attnPrefillNames,
+	"gather":            {"gather_rows"},
+	"sample":            {"sample"},
+}
+
+// halves lists the fp16 and bf16 instantiations of each kernel (see kname).
+func halves(bases ...string) []string {
+	var out []string
+	for _, b := range bases {
+		out = append(out, kname(b, kernels.F16), kname(b, kernels.BF16))
+	}
+	return out
 }
 
 const attrMaxDynamicShared = 8 // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
@@ -47,12 +62,12 @@ func (b *Backend) loadModules() error {
 		}
 	}
 	// Layer norm stages a row in shared memory: allow rows of up to 24k.
-	for _, f := range []string{"layernorm", "residual_layernorm"} {
+	for _, f := range halves("layernorm", "residual_layernorm") {
 		if err := b.d.check(b.d.cuFuncSetAttribute(b.fns[f], attrMaxDynamicShared, 96<<10), f+" shared memory"); err != nil {
 			return err
 		}
 	}
-	return nil
+	return b.initAttention()
 }
 
 // argArena is pinned host memory holding one launch's parameters: the

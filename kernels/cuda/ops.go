@@ -19,10 +19,45 @@ func grid1(n int) dim3 { return dim3{uint32(n), 1, 1} }
 // biasAct launches bias_act: one block row per tensor row, 512 columns a block.
 func (b *Backend) biasAct(x *Tensor, bias kernels.Tensor, relu int) error {
 	cols := x.cols()
-	return b.launch("bias_act", dim3{uint32((cols + 511) / 512), uint32(x.rows()), 1}, dim3{256, 1, 1}, 0,
+	if x.rows() > 65535 {
+		return fmt.Errorf("bias act: %d rows exceed the kernel's grid of 65535", x.rows())
+	}
+	return b.launch(kname("bias_act", x.dtype), dim3{uint32((cols + 511) / 512), uint32(x.rows()), 1}, dim3{256, 1, 1}, 0,
 		x.ptr, ptr(bias), int64(x.rows()), cols, relu)
 }
 
+// halfDType is the 16-bit dtype every tensor of ts shares (nil entries are
+// skipped): the kernels take fp16 or bf16 storage, all operands alike.
+func halfDType(what string, ts ...kernels.Tensor) (kernels.DType, error) {
+	dt := kernels.DType(-1)
+	for _, t := range ts {
+		if t == nil {
+			continue
+		}
+		switch {
+		case t.DType() != kernels.F16 && t.DType() != kernels.BF16:
+			return dt, fmt.Errorf("%s: tensor %v is %s; the CUDA kernels take fp16 or bf16", what, t.Shape(), t.DType())
+		case dt >= 0 && t.DType() != dt:
+			return dt, fmt.Errorf("%s: tensors of %s and %s mixed; the CUDA kernels take one dtype", what, dt, t.DType())
+		}
+		dt = t.DType()
+	}
+	if dt < 0 {
+		return dt, fmt.Errorf("%s: no tensor", what)
+	}
+	return dt, nil
+}
+
+// kname is the exported name of a kernel's instantiation for dt: NAME_f16
+// or NAME_bf16 (see src/common.cuh).
+func kname(base string, dt kernels.DType) string {
+	if dt == kernels.BF16 {
+		return base + "_bf16"
+	}
+	return base + "_f16"
+}
+
+// needHalf checks the tensors of a kernel that has an fp16 instantiation only.
 func (b *Backend) needHalf(what string, ts ...kernels.Tensor) error {
 	for _, t := range ts {
 		if t != nil && t.DType() != kernels.F16 {
@@ -34,26 +69,31 @@ func (b *Backend) needHalf(what string, ts ...kernels.Tensor) error {
 
 func (b *Backend) Embed(out, tok, pos kernels.Tensor, posOffset int) error {
 	o := out.(*Tensor)
-	if err := b.needHalf("embed", out, tok, pos); err != nil {
+	dt, err := halfDType("embed", out, tok, pos)
+	if err != nil {
 		return err
 	}
 	if o.rows() != b.meta.cur.n {
 		return fmt.Errorf("embed: out %v for %d tokens", o.shape, b.meta.cur.n)
 	}
-	return b.launch("embed", grid1(o.rows()), dim3{128, 1, 1}, 0, o.ptr, ptr(tok), ptr(pos),
+	if tok == nil && pos == nil {
+		return fmt.Errorf("embed: neither a token nor a position table")
+	}
+	return b.launch(kname("embed", dt), grid1(o.rows()), dim3{128, 1, 1}, 0, o.ptr, ptr(tok), ptr(pos),
 		b.meta.ptrs.tokens, b.meta.ptrs.positions, posOffset, o.cols())
 }
 
 func (b *Backend) LayerNorm(out, x, w, bias kernels.Tensor, eps float32) error {
 	o, xt := out.(*Tensor), x.(*Tensor)
-	if err := b.needHalf("layernorm", out, x, w, bias); err != nil {
+	dt, err := halfDType("layernorm", out, x, w, bias)
+	if err != nil {
 		return err
 	}
 	d := xt.cols()
 	if d > 24000 {
 		return fmt.Errorf("layernorm: rows of %d exceed the kernel's 24000", d)
 	}
-	return b.launch("layernorm", grid1(xt.rows()), dim3{256, 1, 1}, uint32((d+32)*4), o.ptr, xt.ptr, ptr(w), ptr(bias), d, eps)
+	return b.launch(kname("layernorm", dt), grid1(xt.rows()), dim3{256, 1, 1}, uint32((d+32)*4), o.ptr, xt.ptr, ptr(w), ptr(bias), d, eps)
 }
 
 func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
@@ -62,19 +102,31 @@ func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
 	if wt.cols() != k || o.rows() != n || o.cols() != m {
 		return fmt.Errorf("linear: x %v · w %v into out %v", xt.shape, wt.shape, o.shape)
 	}
-	if err := b.needHalf("linear", x, w, bias); err != nil {
+	// Decode-sized products go to a small-M kernel where one was measured faster.
+	if done, err := b.gemvLinear(o, xt, wt, bias, nil, kernels.ActNone); done || err != nil {
 		return err
 	}
-	ctype := int32(dataR16F)
-	if o.dtype == kernels.F32 {
+	dt, err := halfDType("linear", x, w, bias)
+	if err != nil {
+		return err
+	}
+	ab := int32(dataR16F)
+	if dt == kernels.BF16 {
+		ab = dataR16BF
+	}
+	ctype := ab
+	switch {
+	case o.dtype != kernels.F32 && o.dtype != dt:
+		return fmt.Errorf("linear: %s output for %s operands", o.dtype, dt)
+	case o.dtype == kernels.F32:
 		if bias != nil {
 			return fmt.Errorf("linear: an fp32 output takes no bias")
 		}
 		ctype = dataR32F
 	}
 	// Row-major out[n,m] = x[n,k]·w[m,k]ᵀ is column-major outᵀ = wᵀᵀ·xᵀ.
-	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(m), int32(n), int32(k), b.alpha, wt.ptr, dataR16F, int32(k),
-		xt.ptr, dataR16F, int32(k), unsafe.Add(b.alpha, 4), o.ptr, ctype, int32(m), computeF32, gemmDefaultTOp)
+	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(m), int32(n), int32(k), b.alpha, wt.ptr, ab, int32(k),
+		xt.ptr, ab, int32(k), unsafe.Add(b.alpha, 4), o.ptr, ctype, int32(m), computeF32, gemmDefaultTOp)
 	if err := b.blas.check(st, fmt.Sprintf("cublasGemmEx %dx%dx%d", n, m, k)); err != nil {
 		return err
 	}
@@ -86,7 +138,7 @@ func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
 
 func (b *Backend) BiasAct(x, bias kernels.Tensor, relu bool) error {
 	xt := x.(*Tensor)
-	if err := b.needHalf("bias act", x, bias); err != nil {
+	if _, err := halfDType("bias act", x, bias); err != nil {
 		return err
 	}
 	r := 0
@@ -101,7 +153,8 @@ func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps f
 	if kernels.Numel(x.Shape()) != kernels.Numel(ht.shape) {
 		return fmt.Errorf("residual: h %v and x %v differ", ht.shape, x.Shape())
 	}
-	if err := b.needHalf("residual layernorm", h, x, bias, out, w, lb); err != nil {
+	dt, err := halfDType("residual layernorm", h, x, bias, out, w, lb)
+	if err != nil {
 		return err
 	}
 	d := ht.cols()
@@ -112,63 +165,13 @@ func (b *Backend) ResidualLayerNorm(h, x, bias, out, w, lb kernels.Tensor, eps f
 	if out != nil {
 		norm = 1
 	}
-	return b.launch("residual_layernorm", grid1(ht.rows()), dim3{256, 1, 1}, uint32((d+32)*4),
+	return b.launch(kname("residual_layernorm", dt), grid1(ht.rows()), dim3{256, 1, 1}, uint32((d+32)*4),
 		ht.ptr, ptr(x), ptr(bias), ptr(out), ptr(w), ptr(lb), d, eps, norm)
-}
-
-func (b *Backend) WriteKV(kc, vc, qkv, bias kernels.Tensor, sh kernels.AttnShape) error {
-	qt := qkv.(*Tensor)
-	if err := b.needHalf("write kv", kc, vc, qkv, bias); err != nil {
-		return err
-	}
-	if err := mhaOnly("write kv", sh); err != nil {
-		return err
-	}
-	d := kc.(*Tensor).cols()
-	if qt.cols() != 3*d || qt.rows() != b.meta.cur.n || d%2 != 0 {
-		return fmt.Errorf("write kv: qkv %v for %d slots of width %d", qt.shape, b.meta.cur.n, d)
-	}
-	return b.launch("qkv_kv_write", grid1(qt.rows()), dim3{256, 1, 1}, 0, ptr(kc), ptr(vc), qt.ptr, ptr(bias), b.meta.ptrs.slots, d)
-}
-
-// mhaOnly rejects the geometries today's kernels do not take yet: grouped
-// KV heads, and a scale not folded into Q.
-func mhaOnly(op string, sh kernels.AttnShape) error {
-	if err := sh.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if sh.NumKVHeads != sh.NumHeads || sh.Scale != 1 {
-		return fmt.Errorf("%s: %d heads over %d KV heads with scale %g: the CUDA kernel takes multi-head attention with the scale folded into Q", op, sh.NumHeads, sh.NumKVHeads, sh.Scale)
-	}
-	return nil
-}
-
-func (b *Backend) Attention(out, qkv, kc, vc kernels.Tensor, sh kernels.AttnShape) error {
-	o, qt := out.(*Tensor), qkv.(*Tensor)
-	if err := mhaOnly("attention", sh); err != nil {
-		return err
-	}
-	numHeads := sh.NumHeads
-	d := o.cols()
-	if qt.cols() != 3*d || d != sh.QWidth() {
-		return fmt.Errorf("attention: qkv %v, out %v, %d heads", qt.shape, o.shape, numHeads)
-	}
-	hd := d / numHeads
-	if hd%32 != 0 || hd > 256 {
-		return fmt.Errorf("attention: head size %d: the kernel takes multiples of 32 up to 256", hd)
-	}
-	if err := b.needHalf("attention", out, qkv, kc, vc); err != nil {
-		return err
-	}
-	m := b.meta
-	return b.launch("paged_attention", dim3{uint32(qt.rows()), uint32((numHeads + 3) / 4), 1}, dim3{128, 1, 1}, 0,
-		o.ptr, qt.ptr, ptr(kc), ptr(vc), m.ptrs.tokSeq, m.ptrs.qstart, m.ptrs.qlen, m.ptrs.ctx, m.ptrs.tables,
-		m.cur.stride, b.metaBlockSize, numHeads, hd, 3*d)
 }
 
 func (b *Backend) GatherLast(out, x kernels.Tensor) error {
 	o := out.(*Tensor)
-	if err := b.needHalf("gather", out, x); err != nil {
+	if _, err := halfDType("gather", out, x); err != nil {
 		return err
 	}
 	if o.rows() != b.meta.cur.l {

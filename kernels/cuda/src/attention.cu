@@ -1,5 +1,7 @@
 // paged_attention: causal multi-head attention over the paged KV cache, for
-// prefill chunks and decode alike (variable lengths in one batch).
+// prefill chunks and decode alike (variable lengths in one batch). Replaced
+// by attention_decode.cu and attention_prefill.cu; kept (Backend.
+// legacyAttention) as the baseline of the A/B micro-benchmark.
 //
 // Token i belongs to sequence s = tok_seq[i] (negative: padding, output 0) at
 // position ctx[s] - qlen[s] + (i - qstart[s]); it attends to cached positions
@@ -13,8 +15,7 @@
 // head (16-byte loads of K), the warp folds the chunk into an online
 // (flash-style) softmax in fp32, then accumulates V with each lane owning
 // head_dim / 32 output dimensions. No score matrix is stored.
-// Reference: kernels/cpu Backend.Attention; TestWriteKVAttentionGather,
-// relative error under 5e-3.
+// Reference: kernels/cpu Backend.Attention.
 #include "common.cuh"
 
 #define MAXD 8     // output dims per lane: head_dim up to 256

@@ -1,4 +1,5 @@
-// Layer norms over fp16 rows with fp32 statistics.
+// Layer norms over 16-bit rows (fp16: NAME_f16, bf16: NAME_bf16) with fp32
+// statistics.
 //
 // layernorm: out[r, :] = (x[r, :] - mean) / sqrt(var + eps) * w + b
 //   x, out [rows, d] (out may alias x); w, b [d] or null (no affine).
@@ -15,7 +16,8 @@
 // TestEmbedAndLayerNorms, relative error under 2e-3.
 #include "common.cuh"
 
-__device__ void norm_row(half* o, float* row, float* sh, const half* w, const half* b, int d, float eps) {
+template <typename T>
+__device__ void norm_row(T* o, float* row, float* sh, const T* w, const T* b, int d, float eps) {
   __syncthreads();  // the row was staged by other threads
   float s = 0.f;
   for (int j = threadIdx.x; j < d; j += blockDim.x) s += row[j];
@@ -28,32 +30,51 @@ __device__ void norm_row(half* o, float* row, float* sh, const half* w, const ha
   float inv = rsqrtf(block_sum(q, sh) / d + eps);
   for (int j = threadIdx.x; j < d; j += blockDim.x) {
     float y = (row[j] - mean) * inv;
-    if (w) y = y * __half2float(w[j]) + __half2float(b[j]);
-    o[j] = __float2half(y);
+    if (w) y = y * to_float(w[j]) + to_float(b[j]);
+    o[j] = from_float<T>(y);
   }
 }
 
-extern "C" __global__ void layernorm(half* out, const half* x, const half* w, const half* b, int d, float eps) {
+template <typename T>
+__device__ __forceinline__ void layernorm_row(T* out, const T* x, const T* w, const T* b, int d, float eps) {
   extern __shared__ float sh[];
   float* row = sh + 32;
-  const half* xr = x + (long)blockIdx.x * d;
-  for (int j = threadIdx.x; j < d; j += blockDim.x) row[j] = __half2float(xr[j]);
+  const T* xr = x + (long)blockIdx.x * d;
+  for (int j = threadIdx.x; j < d; j += blockDim.x) row[j] = to_float(xr[j]);
   norm_row(out + (long)blockIdx.x * d, row, sh, w, b, d, eps);
 }
 
-extern "C" __global__ void residual_layernorm(half* h, const half* x, const half* bias, half* out, const half* w,
-                                              const half* b, int d, float eps, int do_norm) {
+template <typename T>
+__device__ __forceinline__ void residual_layernorm_row(T* h, const T* x, const T* bias, T* out, const T* w,
+                                                       const T* b, int d, float eps, int do_norm) {
   extern __shared__ float sh[];
   float* row = sh + 32;
-  half* hr = h + (long)blockIdx.x * d;
-  const half* xr = x + (long)blockIdx.x * d;
+  T* hr = h + (long)blockIdx.x * d;
+  const T* xr = x + (long)blockIdx.x * d;
   for (int j = threadIdx.x; j < d; j += blockDim.x) {
-    float v = __half2float(hr[j]) + __half2float(xr[j]);
-    if (bias) v += __half2float(bias[j]);
-    half hv = __float2half(v);
+    float v = to_float(hr[j]) + to_float(xr[j]);
+    if (bias) v += to_float(bias[j]);
+    T hv = from_float<T>(v);
     hr[j] = hv;
-    row[j] = __half2float(hv);
+    row[j] = to_float(hv);
   }
   if (do_norm) norm_row(out + (long)blockIdx.x * d, row, sh, w, b, d, eps);
 }
 
+extern "C" __global__ void layernorm_f16(half* out, const half* x, const half* w, const half* b, int d, float eps) {
+  layernorm_row(out, x, w, b, d, eps);
+}
+
+extern "C" __global__ void layernorm_bf16(bf16* out, const bf16* x, const bf16* w, const bf16* b, int d, float eps) {
+  layernorm_row(out, x, w, b, d, eps);
+}
+
+extern "C" __global__ void residual_layernorm_f16(half* h, const half* x, const half* bias, half* out, const half* w,
+                                                  const half* b, int d, float eps, int do_norm) {
+  residual_layernorm_row(h, x, bias, out, w, b, d, eps, do_norm);
+}
+
+extern "C" __global__ void residual_layernorm_bf16(bf16* h, const bf16* x, const bf16* bias, bf16* out, const bf16* w,
+                                                   const bf16* b, int d, float eps, int do_norm) {
+  residual_layernorm_row(h, x, bias, out, w, b, d, eps, do_norm);
+}

@@ -1,0 +1,100 @@
+package metrics
+
+import (
+	"sync"
+
+	"benchtop/engine"
+)
+
+// Kinds of queued events beyond the engine's request event kinds.
+const (
+	kindStep  uint8 = 100 + iota // aux indexes batch.steps
+	kindMark                     // aux indexes batch.texts (what changed)
+	kindReset                    // t is the new clock's start
+)
+
+// event is one hand-off from an observer: a small value, copied into the
+// queue. Times are Unix nanoseconds. A step's numbers and a text (a finished
+// request's error, a marker's label) ride beside it in the batch, so the
+// common event — a token — stays 48 bytes.
+type event struct {
+	id      string
+	t       int64
+	arrival int64
+	prompt  int32
+	output  int32
+	aux     int32 // index into batch.steps or batch.texts; -1 none
+	source  uint16
+	kind    uint8 // engine.RequestEventKind, or kindStep, kindMark, kindReset
+	finish  uint8 // engine.FinishReason
+}
+
+// batch is what the aggregator takes from the queue in one go.
+type batch struct {
+	ev    []event
+	steps []engine.StepEvent
+	texts []string
+}
+
+func (b *batch) reset() {
+	clear(b.ev) // let go of request IDs
+	clear(b.texts)
+	b.ev, b.steps, b.texts = b.ev[:0], b.steps[:0], b.texts[:0]
+}
+
+// queue is the bounded hand-off between observers (the engine's goroutine,
+// or several) and the aggregator. A push holds the mutex for a copy and
+// never waits for the aggregator: the aggregator swaps the whole pending
+// batch out under the same mutex and works on it outside. When limit events
+// are pending, data events are dropped and counted; controls (Mark, Reset)
+// are never dropped, so they may exceed the limit by their own number.
+type queue struct {
+	mu      sync.Mutex
+	cur     batch
+	limit   int
+	dropped int64
+	wake    chan struct{} // a token when the pending batch becomes non-empty
+}
+
+func newQueue(limit int) *queue {
+	return &queue{cur: batch{ev: make([]event, 0, limit)}, limit: limit, wake: make(chan struct{}, 1)}
+}
+
+// push hands off e, with a step or a text beside it.
+func (q *queue) push(e event, step *engine.StepEvent, text string, control bool) {
+	q.mu.Lock()
+	if !control && len(q.cur.ev) >= q.limit {
+		q.dropped++
+		q.mu.Unlock()
+		return
+	}
+	e.aux = -1
+	if step != nil {
+		e.aux = int32(len(q.cur.steps))
+		q.cur.steps = append(q.cur.steps, *step)
+	} else if text != "" {
+		e.aux = int32(len(q.cur.texts))
+		q.cur.texts = append(q.cur.texts, text)
+	}
+	q.cur.ev = append(q.cur.ev, e)
+	first := len(q.cur.ev) == 1
+	q.mu.Unlock()
+	if first {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take swaps the pending batch for spare (emptied) and returns it, with the
+// drop count so far.
+func (q *queue) take(spare batch) (batch, int64) {
+	spare.reset()
+	q.mu.Lock()
+	b := q.cur
+	q.cur = spare
+	d := q.dropped
+	q.mu.Unlock()
+	return b, d
+}

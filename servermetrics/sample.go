@@ -1,0 +1,280 @@
+package servermetrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Measure is one of benchtop's server-side gauges and counters.
+type Measure int
+
+const (
+	Running            Measure = iota // requests in the running batch
+	Waiting                           // requests queued
+	KVUsage                           // fraction of the KV cache in use, 0..1
+	Preemptions                       // counter: preempted (SGLang: retracted) requests
+	PromptTokens                      // counter: prompt tokens processed
+	GenerationTokens                  // counter: output tokens generated
+	PrefixCacheHits                   // counter: prompt tokens found in the prefix cache
+	PrefixCacheQueries                // counter: prompt tokens looked up in it
+	FinishedRequests                  // counter: requests finished
+	numMeasures
+)
+
+var measureInfo = [numMeasures]struct {
+	key, label string
+	counter    bool
+}{
+	{"running_requests", "running requests", false},
+	{"waiting_requests", "waiting requests", false},
+	{"kv_cache_usage", "KV-cache usage (0..1)", false},
+	{"preemptions", "preemptions", true},
+	{"prompt_tokens", "prompt tokens", true},
+	{"generation_tokens", "generation tokens", true},
+	{"prefix_cache_hits", "prefix-cache hits (tokens)", true},
+	{"prefix_cache_queries", "prefix-cache queries (tokens)", true},
+	{"finished_requests", "finished requests", true},
+}
+
+// Measures lists every measure in order.
+func Measures() []Measure {
+	out := make([]Measure, numMeasures)
+	for i := range out {
+		out[i] = Measure(i)
+	}
+	return out
+}
+
+// Key is the measure's snake_case JSON name.
+func (m Measure) Key() string { return measureInfo[m].key }
+
+// String is the measure's label on screen.
+func (m Measure) String() string { return measureInfo[m].label }
+
+// Counter says whether the measure only grows (its rate is what to show).
+func (m Measure) Counter() bool { return measureInfo[m].counter }
+
+// Hist is one of the server-side latency histograms.
+type Hist int
+
+const (
+	TTFT  Hist = iota // time to first token
+	ITL               // inter-token latency
+	TPOT              // time per output token, per request
+	E2E               // end-to-end request latency
+	Queue             // time queued before running
+	numHists
+)
+
+var histInfo = [numHists]struct{ key, label string }{
+	{"ttft", "TTFT"}, {"itl", "ITL"}, {"tpot", "TPOT"}, {"e2e", "E2E"}, {"queue", "queue time"},
+}
+
+// Hists lists every histogram in order.
+func Hists() []Hist {
+	out := make([]Hist, numHists)
+	for i := range out {
+		out[i] = Hist(i)
+	}
+	return out
+}
+
+// Key is the histogram's snake_case JSON name.
+func (h Hist) Key() string { return histInfo[h].key }
+
+// String is its label on screen.
+func (h Hist) String() string { return histInfo[h].label }
+
+// NotExposed is how a measure the server does not expose is shown: a
+// distinct state, never zero.
+const NotExposed = "not exposed by this server"
+
+// Value is one measure of one scrape. A measure the server does not expose
+// has Exposed false (and is shown as NotExposed); Value may be NaN when the
+// server exposed NaN.
+type Value struct {
+	Exposed bool
+	Source  string  // the server's metric name it was read from
+	Value   float64 // summed over the series read (KV usage: their mean)
+	// Rate is the counter's growth per second since the previous scrape;
+	// HasRate is false for gauges, a first scrape, or a NaN.
+	Rate    float64
+	HasRate bool
+}
+
+// String is the value as shown: NotExposed, or the number.
+func (v Value) String() string {
+	if !v.Exposed {
+		return NotExposed
+	}
+	return fmtFloat(v.Value)
+}
+
+// MarshalJSON writes {"exposed":false} or the value with its source (NaN
+// as null).
+func (v Value) MarshalJSON() ([]byte, error) {
+	if !v.Exposed {
+		return []byte(`{"exposed":false}`), nil
+	}
+	out := struct {
+		Exposed bool     `json:"exposed"`
+		Source  string   `json:"source"`
+		Value   *float64 `json:"value"`
+		Rate    *float64 `json:"rate_per_s,omitempty"`
+	}{Exposed: true, Source: v.Source, Value: finite(v.Value)}
+	if v.HasRate {
+		out.Rate = finite(v.Rate)
+	}
+	return json.Marshal(out)
+}
+
+// MarshalJSON writes the histogram's source, count, sum and estimated
+// quantiles (NaN as null).
+func (h Histogram) MarshalJSON() ([]byte, error) {
+	if !h.Exposed {
+		return []byte(`{"exposed":false}`), nil
+	}
+	return json.Marshal(struct {
+		Exposed   bool     `json:"exposed"`
+		Source    string   `json:"source"`
+		Count     *float64 `json:"count"`
+		Sum       *float64 `json:"sum"`
+		P50       *float64 `json:"p50"`
+		P90       *float64 `json:"p90"`
+		P99       *float64 `json:"p99"`
+		Estimated bool     `json:"quantiles_estimated_from_buckets"`
+		Buckets   []Bucket `json:"buckets"`
+	}{true, h.Source, finite(h.Count), finite(h.Sum), finite(h.Quantile(0.5)), finite(h.Quantile(0.9)),
+		finite(h.Quantile(0.99)), true, finiteBuckets(h.Buckets)})
+}
+
+func finite(f float64) *float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return &f
+}
+
+func finiteBuckets(bs []Bucket) []Bucket {
+	out := make([]Bucket, 0, len(bs))
+	for _, b := range bs {
+		if !math.IsInf(b.UpperBound, 0) && !math.IsNaN(b.Count) && !math.IsNaN(b.UpperBound) {
+			out = append(out, b) // JSON has no +Inf: the total is Count
+		}
+	}
+	return out
+}
+
+// Engine is one data-parallel engine's (replica's) gauges.
+type Engine struct {
+	Label   string `json:"engine"` // the replica label's value
+	Running Value  `json:"running_requests"`
+	Waiting Value  `json:"waiting_requests"`
+	KVUsage Value  `json:"kv_cache_usage"`
+}
+
+// Sample is one scrape, mapped: the measures and histograms benchtop shows,
+// each with its source, on the client's clock.
+type Sample struct {
+	At     time.Time
+	Server Server
+	Models []string // values of the model_name label, when the server labels by model
+	Values [numMeasures]Value
+	Hists  [numHists]Histogram
+	// Window holds each histogram's observations since the previous scrape
+	// (the same as Hists on a first scrape).
+	Window  [numHists]Histogram
+	Engines []Engine // one per replica label value, when there are several or one is named
+}
+
+// Get returns one measure.
+func (s *Sample) Get(m Measure) Value { return s.Values[m] }
+
+// Hist returns one histogram (cumulative since the server started).
+func (s *Sample) Hist(h Hist) *Histogram { return &s.Hists[h] }
+
+// MarshalJSON writes the sample with snake_case keys; measures and
+// histograms are objects keyed by their Key.
+func (s *Sample) MarshalJSON() ([]byte, error) {
+	values := map[string]Value{}
+	for _, m := range Measures() {
+		values[m.Key()] = s.Values[m]
+	}
+	hists := map[string]Histogram{}
+	for _, h := range Hists() {
+		hists[h.Key()] = s.Hists[h]
+	}
+	models, engines := s.Models, s.Engines
+	if models == nil {
+		models = []string{}
+	}
+	if engines == nil {
+		engines = []Engine{}
+	}
+	return json.Marshal(struct {
+		At      time.Time            `json:"at"`
+		Server  Server               `json:"server"`
+		Models  []string             `json:"models"`
+		Values  map[string]Value     `json:"values"`
+		Hists   map[string]Histogram `json:"histograms"`
+		Engines []Engine             `json:"engines"`
+	}{s.At, s.Server, models, values, hists, engines})
+}
+
+// WriteText prints the sample as a table: every measure with its value (or
+// NotExposed), its rate for counters, and the metric it came from; then the
+// histograms' estimated p50/p90/p99 in milliseconds; then each engine.
+func (s *Sample) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	server := string(s.Server)
+	if server == "" {
+		server = "unknown (no known metric prefix)"
+	}
+	fmt.Fprintf(tw, "server\t%s\n", server)
+	if len(s.Models) > 0 {
+		fmt.Fprintf(tw, "models\t%s\n", strings.Join(s.Models, ", "))
+	}
+	fmt.Fprintf(tw, "\nmeasure\tvalue\trate/s\tsource\n")
+	for _, m := range Measures() {
+		v := s.Values[m]
+		rate := ""
+		if v.HasRate {
+			rate = fmtFloat(v.Rate)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m, v, rate, v.Source)
+	}
+	fmt.Fprintf(tw, "\nhistogram (ms, estimated from buckets)\tcount\tp50\tp90\tp99\tsource\n")
+	for _, h := range Hists() {
+		x := &s.Hists[h]
+		if !x.Exposed {
+			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\n", h, NotExposed)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h, fmtFloat(x.Count), fmtFloat(1e3*x.Quantile(0.5)),
+			fmtFloat(1e3*x.Quantile(0.9)), fmtFloat(1e3*x.Quantile(0.99)), x.Source)
+	}
+	if len(s.Engines) > 0 {
+		fmt.Fprintf(tw, "\nengine\trunning\twaiting\tKV usage\n")
+		for _, e := range s.Engines {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Label, e.Running, e.Waiting, e.KVUsage)
+		}
+	}
+	return tw.Flush()
+}
+
+func fmtFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case f == math.Trunc(f) && math.Abs(f) < 1e15:
+		return fmt.Sprintf("%.0f", f)
+	case math.Abs(f) < 1:
+		return fmt.Sprintf("%.4g", f)
+	}
+	return fmt.Sprintf("%.2f", f)
+}
