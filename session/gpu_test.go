@@ -49,7 +49,7 @@ func (c *tokenCounter) between(from, to time.Time) int {
 	defer c.mu.Unlock()
 	n := 0
 	for _, t := range c.tokens {
-		if !t.Before(from) && !t.After(to) {
+		if !t.Before(from) && t.Before(to) {
 			n++
 		}
 	}
@@ -96,7 +96,7 @@ func TestGPULiveRateMatchesCount(t *testing.T) {
 	time.Sleep(*gpuSeconds)
 	m := s.Frame().Metrics
 	s.StopLoad()
-	truth := c.between(m.Time.Add(-m.Window), m.Time)
+	truth := c.between(m.WindowEnd.Add(-m.Window), m.WindowEnd)
 	want := float64(truth) / m.Window.Seconds()
 	rel := math.Abs(m.OutputTPS-want) / want
 	t.Logf("GPU live output tok/s %.0f over %s; counted %d tokens = %.0f tok/s; difference %.2f%% (card: %s)",
