@@ -151,3 +151,19 @@ func TestSeriesDerivedOnTick(t *testing.T) {
 		t.Fatalf("%d values for a %d-column chart", w, (120-1)/2)
 	}
 }
+
+// Events the collector dropped are shown, first on the numbers' line.
+func TestDroppedEventsShow(t *testing.T) {
+	f := fixedFrame()
+	snap := *f.Metrics
+	snap.DroppedEvents = 42
+	f.Metrics = &snap
+	m := New(&recorder{frame: f})
+	m.SetSize(80, 24)
+	if !strings.Contains(m.Render(), "42 events dropped") {
+		t.Fatal("dropped events are not shown")
+	}
+	if strings.Contains(New(&recorder{frame: fixedFrame()}).Render(), "dropped") {
+		t.Fatal("no drops, yet a drop line")
+	}
+}

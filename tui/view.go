@@ -272,6 +272,9 @@ func (m Model) numbers() string {
 		d("TTFT", s.TTFT) + " │ " + d("TPOT", s.TPOT) + " (p50/p90/p99, n=" + fmt.Sprint(s.TTFT.Count) + ")",
 		d("ITL", s.ITL) + " │ " + d("E2E", s.E2E),
 	}
+	if s.DroppedEvents > 0 { // first on the line, so a narrow terminal never cuts it
+		lines[0] = st.Error.Render(fmt.Sprintf("%d events dropped · ", s.DroppedEvents)) + lines[0]
+	}
 	if !s.SLO.Empty() {
 		lines[2] += fmt.Sprintf(" │ SLO %s: %.0f%% met, goodput %.2f req/s", s.SLO, 100*s.Attainment, s.Goodput)
 	}
