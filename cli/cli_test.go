@@ -22,11 +22,11 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"bench", "--no-such-flag"}, 2, "flag provided but not defined"},
+		{[]string{"frobnicate"}, 2, `unexpected argument frobnicate`},
+		{[]string{"bench", "--no-such-flag"}, 2, "unknown flag --no-such-flag"},
 		{[]string{"bench", "--max-num-seqs", "0"}, 1, "--max-num-seqs 0: must be at least 1"},
 		{[]string{"bench", "--gpu-memory-utilization", "1.5"}, 1, "gpu-memory-utilization 1.5"},
-		{[]string{"bench", "--block-size", "-1"}, 1, "block-size -1"},
+		{[]string{"bench", "--block-size=-1"}, 1, "block-size -1"},
 		{[]string{"bench", "--device", "tpu", "--model", "tiny"}, 1, `--device "tpu"`},
 		{[]string{"bench", "--device", "cuda", "--model", "tiny"}, 1, "--device cuda"},
 		{[]string{"bench", "--model", filepath.Join(dir, "missing")}, 1, "neither a preset"},
@@ -34,11 +34,13 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"bench", "--model", "tiny", "--json", "/proc/benchtop/out.json"}, 1, "not writable"},
 		{[]string{"bench", "--model", "tiny", "--json", dir}, 1, "is a directory"},
 		{[]string{"sweep", "--model", "tiny", "--batch-sizes", "1,x"}, 1, `"x" is not a positive number`},
-		{[]string{"memory", "--model", "tiny", "--workload", "nope"}, 1, `unknown workload "nope"`},
-		{[]string{"logits", "--model", "tiny"}, 1, "--ids: no token ids given"},
-		{[]string{"logits", "--model", "tiny", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
+		{[]string{"memory", "--model", "tiny", "--cpu-memory", "0.25", "--workload", "nope"}, 1, `unknown workload "nope"`},
+		{[]string{"logits", "--model", "tiny", "--cpu-memory", "0.25"}, 1, "--ids: no token ids given"},
+		{[]string{"logits", "--model", "tiny", "--cpu-memory", "0.25", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
 		{[]string{"bench", "--model", "tiny", "--cpu-memory", "0.001"}, 1, "alloc"},
-		{[]string{"bench", "extra"}, 2, "unexpected arguments: extra"},
+		{[]string{"bench", "extra"}, 2, "unexpected argument extra"},
+		{[]string{"sweep", "--repeats", "0", "--model", "tiny"}, 1, "--repeats 0"},
+		{[]string{"dash", "--arrival", "closed:300000"}, 1, "from 1 to 4096"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(c.args...)
@@ -64,7 +66,7 @@ func TestSubcommandsRunOnTiny(t *testing.T) {
 	}
 	for _, c := range cases {
 		out := filepath.Join(dir, c.args[0]+".json")
-		args := append(append([]string{}, c.args...), "--model", "tiny", "--max-num-batched-tokens", "512", "--json", out)
+		args := append(append([]string{}, c.args...), "--model", "tiny", "--max-num-batched-tokens", "512", "--cpu-memory", "0.25", "--json", out)
 		code, stdout, stderr := runCLI(args...)
 		if code != 0 {
 			t.Fatalf("benchtop %s: exit %d: %s", strings.Join(args, " "), code, stderr)
@@ -88,7 +90,7 @@ func TestSubcommandsRunOnTiny(t *testing.T) {
 			}
 		}
 		if c.args[0] == "bench" || c.args[0] == "throughput" {
-			for _, k := range []string{"num_requests", "throughput_rps", "throughput_tps", "avg_latency_ms", "ttft_ms", "tpot_ms", "itl_ms", "e2e_ms"} {
+			for _, k := range []string{"num_requests", "throughput_rps", "throughput_tps", "avg_latency_ms", "ttft", "tpot", "itl", "e2e", "wall_ns"} {
 				if _, ok := j[k]; !ok {
 					t.Errorf("%s JSON lacks %s", c.args[0], k)
 				}
@@ -99,7 +101,7 @@ func TestSubcommandsRunOnTiny(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "bench") {
 		t.Fatalf("workloads: %d %s", code, stdout)
 	}
-	code, stdout, _ = runCLI("logits", "--model", "tiny", "--ids", "50256,15496,995", "--steps", "4")
+	code, stdout, _ = runCLI("logits", "--model", "tiny", "--cpu-memory", "0.25", "--ids", "50256,15496,995", "--steps", "4")
 	var lj struct {
 		Greedy []int32
 		Logits []float32 `json:"last_logits"`

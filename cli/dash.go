@@ -2,124 +2,136 @@ package cli
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
-	"benchtop/experiments"
+	"benchtop/report"
+	"benchtop/session"
 	"benchtop/snapshot"
 	"benchtop/tui"
 )
 
-// runDash starts the live dashboard over a workload kept running.
-func runDash(args []string, stdout, stderr io.Writer) error {
-	var dir string
-	var wf workloadFlags
-	var onExit, headless bool
-	var duration time.Duration
-	_, opts, err := setup("dash", args, stderr, func(fs *flag.FlagSet) {
-		wf.register(fs, "bench")
-		fs.StringVar(&dir, "snapshot-dir", ".", "folder snapshots are written to")
-		fs.BoolVar(&onExit, "snapshot-on-exit", false, "write a snapshot when quitting")
-		fs.DurationVar(&duration, "duration", 0, "quit after this long and print the output tokens/s of the run (0: run until q)")
-		fs.BoolVar(&headless, "headless", false, "run the same workload loop without drawing (with --duration: the baseline for the dashboard's cost)")
-	}, &wf)
-	if err != nil {
+// DashCmd is the live dashboard over a workload kept running.
+type DashCmd struct {
+	EngineFlags    `embed:""`
+	WorkloadFlags  `embed:""`
+	SnapshotDir    string        `default:"." placeholder:"DIR" help:"folder snapshots are written to"`
+	SnapshotOnExit bool          `help:"write a snapshot when quitting (q, SIGINT or SIGTERM)"`
+	Duration       time.Duration `help:"quit after this long and print the output tokens/s of the run (0: run until q or a signal)"`
+	Headless       bool          `help:"run the same workload loop without drawing, until --duration or a signal (the baseline for the dashboard's cost)"`
+}
+
+func (c *DashCmd) Run(e *env) error {
+	if err := c.EngineFlags.check(); err != nil {
 		return err
 	}
-	if duration < 0 || (headless && duration == 0) {
-		return fmt.Errorf("--duration %s: must be positive (and set with --headless)", duration)
+	if err := c.WorkloadFlags.check(); err != nil {
+		return err
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("--snapshot-dir %s is not a folder", dir)
+	if c.Duration < 0 {
+		return fmt.Errorf("--duration %s: must not be negative", c.Duration)
 	}
-	if err := experiments.CheckWritable(dir + "/probe"); err != nil {
+	if st, err := os.Stat(c.SnapshotDir); err != nil || !st.IsDir() {
+		return fmt.Errorf("--snapshot-dir %s is not a folder", c.SnapshotDir)
+	}
+	if err := report.CheckWritable(filepath.Join(c.SnapshotDir, "probe")); err != nil {
 		return fmt.Errorf("--snapshot-dir: %w", err)
 	}
-	if !headless {
+	if !c.Headless {
 		if err := needTerminal(); err != nil {
 			return err
 		}
 	}
+	ctx, stop := e.context() // before the model loads: a signal then still stops cleanly
+	defer stop()
+	opts := c.options(e)
 	opts.Progress = false // the dashboard is the progress
 	opts.Ceilings = true
-	s, err := experiments.Open(opts)
+	opts.SLO = c.objectives
+	s, err := session.Open(opts)
 	if err != nil {
-		return err
+		return e.interrupted(err)
 	}
-	w, err := wf.build(s)
-	if err != nil {
-		s.Close()
-		return err
+	w, err := c.build(s.Vocab(), e.stderr)
+	if err == nil {
+		err = s.Start(w)
 	}
-	live, err := experiments.NewLive(s, w)
 	if err != nil {
 		s.Close()
 		return err
 	}
 	start := time.Now()
 	var runErr error
-	if headless {
-		time.Sleep(duration)
-	} else {
-		m := tui.New(live)
-		m.SnapshotDir = dir
-		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(stdout))
-		if duration > 0 {
-			go func() { time.Sleep(duration); p.Quit() }()
+	if c.Headless {
+		var timeout <-chan time.Time
+		if c.Duration > 0 {
+			timeout = time.After(c.Duration)
 		}
+		select {
+		case <-ctx.Done():
+		case <-timeout:
+		}
+	} else {
+		m := tui.New(s)
+		m.SnapshotDir = c.SnapshotDir
+		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(e.stdout))
+		go func() {
+			var timeout <-chan time.Time
+			if c.Duration > 0 {
+				timeout = time.After(c.Duration)
+			}
+			select {
+			case <-ctx.Done(): // a signal: leave the same way as q
+			case <-timeout:
+			}
+			p.Quit()
+		}()
 		_, runErr = p.Run()
 	}
-	if duration > 0 {
-		if f := live.Frame(); f.Metrics != nil {
+	if c.Duration > 0 {
+		if f := s.Frame(); f.Metrics != nil {
 			elapsed := time.Since(start)
-			fmt.Fprintf(stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s\n",
-				w.Name, elapsed.Round(time.Millisecond), headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds())
+			fmt.Fprintf(e.stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s\n",
+				w.Name, elapsed.Round(time.Millisecond), c.Headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds())
 		}
 	}
 	var files []string
 	var snapErr error
-	if onExit {
-		files, snapErr = live.Snapshot(dir)
+	if c.SnapshotOnExit {
+		files, snapErr = s.Snapshot(c.SnapshotDir)
 	}
-	live.Close()
 	closeErr := s.Close()
-	if runErr != nil {
-		return fmt.Errorf("dashboard: %w", runErr)
+	for _, f := range files {
+		fmt.Fprintf(e.stderr, "benchtop: wrote %s\n", f)
 	}
-	if snapErr != nil {
+	switch {
+	case runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled):
+		return fmt.Errorf("dashboard: %w", runErr)
+	case snapErr != nil:
 		return snapErr
 	}
-	for _, f := range files {
-		fmt.Fprintf(stderr, "benchtop: wrote %s\n", f)
-	}
-	return closeErr
+	return e.interrupted(closeErr)
 }
 
-// runView reopens a snapshot in the dashboard, read-only.
-func runView(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("view", stderr)
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: benchtop view SNAPSHOT.json")
-		return errUsage
-	}
-	path := fs.Arg(0)
-	f, err := snapshot.Read(path)
+// ViewCmd reopens a snapshot in the dashboard, read-only.
+type ViewCmd struct {
+	Path string `arg:"" placeholder:"SNAPSHOT.json" help:"a snapshot written by the dashboard (schema v2 or v1)"`
+}
+
+func (c *ViewCmd) Run(e *env) error {
+	f, err := snapshot.Read(c.Path)
 	if err != nil {
 		return err
 	}
 	if err := needTerminal(); err != nil {
 		return err
 	}
-	_, err = tea.NewProgram(tui.NewViewer(f.Frame(path)), tea.WithInput(os.Stdin), tea.WithOutput(stdout)).Run()
+	_, err = tea.NewProgram(tui.NewViewer(session.FrameOf(f, c.Path)), tea.WithInput(os.Stdin), tea.WithOutput(e.stdout)).Run()
 	if errors.Is(err, tea.ErrProgramKilled) {
 		return nil
 	}

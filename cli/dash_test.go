@@ -11,7 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"benchtop/engine"
-	"benchtop/experiments"
+	"benchtop/session"
 	"benchtop/snapshot"
 	"benchtop/tui"
 	"benchtop/workloads"
@@ -24,24 +24,22 @@ func key(s string) tea.KeyPressMsg { return tea.KeyPressMsg{Code: []rune(s)[0], 
 func TestDashboardEndToEnd(t *testing.T) {
 	cfg := engine.DefaultConfig()
 	cfg.MaxNumBatchedTokens = 512
-	s, err := experiments.Open(experiments.Options{Model: "tiny", Device: "cpu", CPUMemoryBytes: 1 << 30, Engine: cfg})
+	s, err := session.Open(session.Options{Model: "tiny", Device: "cpu", CPUMemoryBytes: 1 << 28, Engine: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	w, _ := workloads.Lookup("throughput")
-	live, err := experiments.NewLive(s, w.WithCount(8))
-	if err != nil {
+	w, _ := workloads.Lookup("bench")
+	if err := s.Start(w.WithCount(4)); err != nil {
 		t.Fatal(err)
 	}
-	defer live.Close()
 	dir := t.TempDir()
-	m := tui.New(live)
+	m := tui.New(s)
 	m.SnapshotDir = dir
 	var out bytes.Buffer
 	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(100, 30))
 	waitFor := func(what string, ok func() bool) {
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(120 * time.Second)
 		for !ok() {
 			if time.Now().After(deadline) {
 				p.Kill()
@@ -51,11 +49,11 @@ func TestDashboardEndToEnd(t *testing.T) {
 		}
 	}
 	go func() {
-		waitFor("first finished requests", func() bool { f := live.Frame(); return f.Metrics != nil && f.Metrics.Finished > 0 })
+		waitFor("first finished requests", func() bool { f := s.Frame(); return f.Metrics != nil && f.Metrics.Finished > 0 })
 		p.Send(key("2"))
-		waitFor("the workload switch", func() bool { return live.Frame().Workload == "latency" })
+		waitFor("the workload switch", func() bool { return s.Frame().Workload == "latency" })
 		p.Send(key("-"))
-		waitFor("the batch size change", func() bool { return live.Frame().Status.Config.MaxNumSeqs == 100 })
+		waitFor("the batch size change", func() bool { return s.Frame().Status.Config.MaxNumSeqs == 100 })
 		p.Send(key("s"))
 		waitFor("the snapshot", func() bool { m, _ := filepath.Glob(filepath.Join(dir, "*.json")); return len(m) == 1 })
 		p.Send(key("q"))
@@ -104,7 +102,7 @@ func TestDashAndViewBadInput(t *testing.T) {
 	}{
 		{[]string{"dash", "--snapshot-dir", "/nonexistent/dir"}, "is not a folder"},
 		{[]string{"dash", "--workload", "nope"}, `unknown workload "nope"`},
-		{[]string{"view"}, "usage: benchtop view"},
+		{[]string{"view"}, "expected \"<path>\""},
 		{[]string{"view", "/nonexistent.json"}, "no such file"},
 	} {
 		code, _, stderr := runCLI(c.args...)

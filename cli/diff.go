@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"sort"
@@ -14,19 +13,17 @@ import (
 // runDiff compares two JSON documents — snapshots or --json reports —
 // number by number: every numeric field both have (arrays such as time
 // series and request lists left out), with the change and its ratio.
-func runDiff(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("diff", stderr)
-	all := fs.Bool("all", false, "also list fields that did not change")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	if fs.NArg() != 2 {
-		fmt.Fprintln(stderr, "usage: benchtop diff [--all] A.json B.json")
-		return errUsage
-	}
+type DiffCmd struct {
+	All bool   `help:"also list fields that did not change"`
+	A   string `arg:"" placeholder:"A.json"`
+	B   string `arg:"" placeholder:"B.json"`
+}
+
+func (c *DiffCmd) Run(e *env) error {
+	stdout, all := e.stdout, &c.All
 	var docs [2]map[string]float64
 	var texts [2]map[string]string
-	for i, path := range fs.Args() {
+	for i, path := range []string{c.A, c.B} {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -61,7 +58,7 @@ func runDiff(args []string, stdout, stderr io.Writer) error {
 		shown++
 	}
 	tw.Flush()
-	for _, k := range []string{"model", "workload", "device", "status.Model", "status.Device.Name", "experiment"} {
+	for _, k := range []string{"model", "workload", "device", "status.model", "status.device.name", "status.Model", "status.Device.Name", "experiment"} {
 		if texts[0][k] != texts[1][k] {
 			fmt.Fprintf(stdout, "%s: %q → %q\n", k, texts[0][k], texts[1][k])
 		}

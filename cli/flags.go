@@ -1,82 +1,77 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
-	"io"
 	"strings"
 
 	"benchtop/engine"
 	"benchtop/engine/model"
 	"benchtop/experiments"
+	"benchtop/report"
+	"benchtop/session"
 )
 
-// common are the flags every engine subcommand takes.
-type common struct {
-	model     string
-	device    string
-	cpuMemGiB float64
-	cfg       engine.Config
-	jsonPath  string
-	requests  int
-	quiet     bool
+// EngineFlags are the flags every engine command takes, embedded in each.
+type EngineFlags struct {
+	Model                string  `default:"opt-125m" help:"preset (${presets}) or Hugging Face model folder (config.json + *.safetensors)"`
+	Device               string  `default:"auto" help:"auto (GPU if usable, else CPU), cpu or cuda"`
+	CPUMemory            float64 `name:"cpu-memory" default:"4" help:"GiB the CPU backend sizes its KV pool against"`
+	MaxNumSeqs           int     `default:"256" help:"maximum sequences per step (the batch size)"`
+	MaxNumBatchedTokens  int     `default:"8192" help:"maximum tokens per step (prefill chunks + decodes)"`
+	GPUMemoryUtilization float64 `name:"gpu-memory-utilization" default:"0.9" help:"fraction of device memory for weights, activations and KV cache"`
+	BlockSize            int     `default:"16" help:"tokens per KV-cache block"`
+	MaxModelLen          int     `default:"0" help:"maximum tokens per sequence (0: the model's)"`
+	EnforceEager         bool    `help:"disable CUDA graphs"`
+	ChunkedPrefill       bool    `default:"true" negatable:"" help:"split long prompts over several steps"`
+	Seed                 uint64  `default:"0" help:"seed for synthetic weights, sampling and workloads"`
+	JSON                 string  `name:"json" placeholder:"FILE" help:"also write the results as JSON to FILE (atomically)"`
+	Requests             int     `default:"0" help:"requests per run (0: the tutorial's count)"`
+	Quiet                bool    `help:"no progress line on stderr each second of a run"`
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
+// config is the engine configuration the flags give.
+func (f *EngineFlags) config() engine.Config {
+	return engine.Config{MaxNumSeqs: f.MaxNumSeqs, MaxNumBatchedTokens: f.MaxNumBatchedTokens, BlockSize: f.BlockSize,
+		GPUMemoryUtilization: f.GPUMemoryUtilization, MaxModelLen: f.MaxModelLen, EnforceEager: f.EnforceEager,
+		EnableChunkedPrefill: f.ChunkedPrefill, Seed: f.Seed}
 }
 
-func (c *common) register(fs *flag.FlagSet) {
-	c.cfg = engine.DefaultConfig()
-	fs.StringVar(&c.model, "model", model.DefaultPreset, "preset ("+strings.Join(model.PresetNames(), ", ")+") or Hugging Face model folder (config.json + *.safetensors)")
-	fs.StringVar(&c.device, "device", "auto", "auto, cpu or cuda")
-	fs.Float64Var(&c.cpuMemGiB, "cpu-memory", 4, "memory budget of the CPU backend in GiB (the KV pool is sized against it)")
-	fs.IntVar(&c.cfg.MaxNumSeqs, "max-num-seqs", c.cfg.MaxNumSeqs, "maximum sequences per step (the batch size)")
-	fs.IntVar(&c.cfg.MaxNumBatchedTokens, "max-num-batched-tokens", c.cfg.MaxNumBatchedTokens, "maximum tokens per step")
-	fs.Float64Var(&c.cfg.GPUMemoryUtilization, "gpu-memory-utilization", c.cfg.GPUMemoryUtilization, "fraction of device memory for weights, activations and KV cache")
-	fs.IntVar(&c.cfg.BlockSize, "block-size", c.cfg.BlockSize, "tokens per KV-cache block")
-	fs.IntVar(&c.cfg.MaxModelLen, "max-model-len", 0, "maximum tokens per sequence (0: the model's)")
-	fs.BoolVar(&c.cfg.EnforceEager, "enforce-eager", false, "disable CUDA graphs")
-	fs.BoolVar(&c.cfg.EnableChunkedPrefill, "chunked-prefill", true, "split long prompts over several steps")
-	fs.Uint64Var(&c.cfg.Seed, "seed", 0, "seed for synthetic weights and sampling")
-	fs.StringVar(&c.jsonPath, "json", "", "also write the metrics as JSON to `FILE`")
-	fs.IntVar(&c.requests, "requests", 0, "requests per run (0: the tutorial's count)")
-	fs.BoolVar(&c.quiet, "quiet", false, "no progress lines on stderr")
-}
-
-func (c *common) check() error {
-	if c.cpuMemGiB <= 0 {
-		return fmt.Errorf("--cpu-memory %g: must be positive", c.cpuMemGiB)
+// check validates what needs no model, so bad flags fail at once.
+func (f *EngineFlags) check() error {
+	if !(f.CPUMemory > 0) {
+		return fmt.Errorf("--cpu-memory %g: must be positive", f.CPUMemory)
 	}
-	if c.requests < 0 {
-		return fmt.Errorf("--requests %d: must not be negative", c.requests)
+	if f.Requests < 0 {
+		return fmt.Errorf("--requests %d: must not be negative", f.Requests)
 	}
 	// The engine reads 0 as "auto"; these flags default to explicit values,
 	// so a 0 given here is a mistake.
 	switch {
-	case c.cfg.MaxNumSeqs == 0:
+	case f.MaxNumSeqs == 0:
 		return fmt.Errorf("--max-num-seqs 0: must be at least 1")
-	case c.cfg.MaxNumBatchedTokens == 0:
+	case f.MaxNumBatchedTokens == 0:
 		return fmt.Errorf("--max-num-batched-tokens 0: must be at least 1")
-	case c.cfg.GPUMemoryUtilization == 0:
+	case f.GPUMemoryUtilization == 0:
 		return fmt.Errorf("--gpu-memory-utilization 0: must be in (0, 1]")
 	}
-	if err := c.cfg.Validate(); err != nil {
+	c := f.config()
+	if err := c.Validate(); err != nil {
 		return fmt.Errorf("--%w", err)
 	}
-	return experiments.CheckWritable(c.jsonPath)
+	return report.CheckWritable(f.JSON)
 }
 
-func (c *common) options(stderr io.Writer) experiments.Options {
-	return experiments.Options{Model: c.model, Device: c.device, CPUMemoryBytes: int64(c.cpuMemGiB * (1 << 30)),
-		Engine: c.cfg, Log: stderr, Progress: !c.quiet}
+// options are the session's options.
+func (f *EngineFlags) options(e *env) session.Options {
+	return session.Options{Model: f.Model, Device: f.Device, CPUMemoryBytes: int64(f.CPUMemory * (1 << 30)),
+		Engine: f.config(), Log: e.stderr, Progress: !f.Quiet}
 }
 
-func (c *common) params() experiments.Params {
-	return experiments.Params{Requests: c.requests, Seed: int64(c.cfg.Seed)}
+func (f *EngineFlags) params() experiments.Params {
+	return experiments.Params{Requests: f.Requests, Seed: int64(f.Seed)}
 }
+
+func presetNames() string { return strings.Join(model.PresetNames(), ", ") }
 
 func splitComma(s string) []string {
 	var out []string
@@ -86,30 +81,4 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
-}
-
-// setup parses a command's flags — the common engine flags, the command's
-// own (extra registers them) and, when wf is set, its workload flags — and
-// checks everything that needs no model, returning the session's options.
-func setup(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet), wf *workloadFlags) (*common, experiments.Options, error) {
-	c := &common{}
-	fs := newFlagSet(name, stderr)
-	c.register(fs)
-	if extra != nil {
-		extra(fs)
-	}
-	if err := parse(fs, args); err != nil {
-		return nil, experiments.Options{}, err
-	}
-	if err := c.check(); err != nil {
-		return nil, experiments.Options{}, err
-	}
-	opts := c.options(stderr)
-	if wf != nil {
-		if err := wf.check(); err != nil {
-			return nil, experiments.Options{}, err
-		}
-		opts.SLO = wf.objectives
-	}
-	return c, opts, nil
 }

@@ -3,29 +3,29 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 
 	"benchtop/engine"
-	"benchtop/experiments"
 	"benchtop/kernels"
-	"benchtop/snapshot"
+	"benchtop/report"
+	"benchtop/session"
 )
 
 // runLogits prints, as JSON, the logits after the last of the given token
 // ids and the greedy continuation: what scripts/compare_transformers.py
 // compares with transformers.
-func runLogits(args []string, stdout, stderr io.Writer) error {
-	var ids string
-	var steps int
-	c, opts, err := setup("logits", args, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&ids, "ids", "", "comma-separated prompt token ids (required)")
-		fs.IntVar(&steps, "steps", 32, "greedy tokens to generate")
-	}, nil)
-	if err != nil {
+type LogitsCmd struct {
+	EngineFlags `embed:""`
+	IDs         string `name:"ids" placeholder:"LIST" help:"comma-separated prompt token ids (required)"`
+	Steps       int    `default:"32" help:"greedy tokens to generate"`
+}
+
+func (c *LogitsCmd) Run(e *env) error {
+	if err := c.check(); err != nil {
 		return err
 	}
+	ids, steps, opts := c.IDs, c.Steps, c.options(e)
+	stdout := e.stdout
 	prompt, err := parseIDs(ids)
 	if err != nil {
 		return fmt.Errorf("--ids: %w", err)
@@ -33,7 +33,7 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	if steps < 1 {
 		return fmt.Errorf("--steps %d: must be at least 1", steps)
 	}
-	s, err := experiments.Open(opts)
+	s, err := session.Open(opts)
 	if err != nil {
 		return err
 	}
@@ -41,13 +41,13 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	var logits []float32
 	var lerr error
-	if err := s.Engine.Exec(ctx, func() { logits, lerr = s.Engine.PromptLogits(prompt) }); err != nil {
+	if err := s.Exec(ctx, func(e *engine.Engine) { logits, lerr = e.PromptLogits(prompt) }); err != nil {
 		return err
 	}
 	if lerr != nil {
 		return lerr
 	}
-	res, err := s.Engine.Generate(ctx, []*engine.Request{{ID: "greedy", Prompt: prompt,
+	res, err := s.Target().Generate(ctx, []*engine.Request{{ID: "greedy", Prompt: prompt,
 		Params: engine.SamplingParams{MaxTokens: steps, IgnoreEOS: true}}})
 	if err != nil {
 		return err
@@ -55,17 +55,27 @@ func runLogits(args []string, stdout, stderr io.Writer) error {
 	if res[0].Err != "" {
 		return fmt.Errorf("generate: %s", res[0].Err)
 	}
-	out := map[string]any{"backend": s.Backend.Info().Backend, "device": s.Backend.Info().Name,
-		"prompt": prompt, "last_logits": logits, "greedy": res[0].Output, "argmax": kernels.Argmax(logits)}
+	out := logitsDoc{Backend: s.Device().Backend, Device: s.Device().Name, Prompt: prompt, LastLogits: logits,
+		Greedy: append([]int32{}, res[0].Output...), Argmax: kernels.Argmax(logits)}
 	enc := json.NewEncoder(stdout)
-	if c.jsonPath != "" {
+	if c.JSON != "" {
 		data, err := json.Marshal(out)
 		if err != nil {
 			return err
 		}
-		return snapshot.WriteFileAtomic(c.jsonPath, data)
+		return report.WriteFile(c.JSON, data)
 	}
 	return enc.Encode(out)
+}
+
+// logitsDoc is what scripts/compare_transformers.py reads.
+type logitsDoc struct {
+	Backend    string    `json:"backend"`
+	Device     string    `json:"device"`
+	Prompt     []int32   `json:"prompt"`
+	LastLogits []float32 `json:"last_logits"`
+	Greedy     []int32   `json:"greedy"`
+	Argmax     int32     `json:"argmax"`
 }
 
 func parseIDs(s string) ([]int32, error) {

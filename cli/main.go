@@ -3,291 +3,150 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 
-	"benchtop/experiments"
-	"benchtop/workloads"
+	"github.com/alecthomas/kong"
+
+	"benchtop/engine/model"
 )
 
-type command struct {
-	name, summary string
-	run           func(args []string, stdout, stderr io.Writer) error
+// CLI is benchtop's command line: one field per command.
+type CLI struct {
+	Version kong.VersionFlag `help:"print the version and exit"`
+
+	Dash       DashCmd       `cmd:"" default:"withargs" help:"the live dashboard (the default): a workload kept running, charts, keys, snapshots"`
+	View       ViewCmd       `cmd:"" help:"reopen a snapshot in the dashboard, read-only"`
+	Bench      BenchCmd      `cmd:"" help:"the tutorial's comprehensive benchmark (warm-up, then 100 prompts, every metric)"`
+	Throughput ThroughputCmd `cmd:"" help:"the tutorial's throughput test (100 prompts at once: requests/s, tokens/s)"`
+	Latency    LatencyCmd    `cmd:"" help:"the tutorial's latency test (one request, 100 tokens, end to end)"`
+	TTFT       TTFTCmd       `cmd:"" name:"ttft" help:"time to first token of short requests on an idle engine"`
+	Run        RunCmd        `cmd:"" help:"any workload (built-in or dataset, any arrival process and lengths) with every metric, SLOs and generator lag"`
+	Sweep      SweepCmd      `cmd:"" help:"sweep batch size (the tutorial's), request rate or concurrency; the knee, charts, --report HTML"`
+	Memory     MemoryCmd     `cmd:"" help:"memory efficiency: weights, KV cache, blocks, capacity, max concurrent sequences"`
+	Compare    CompareCmd    `cmd:"" help:"configurations side by side on one workload (the tutorial's four, or --config NAME:flag=v,...)"`
+	Diff       DiffCmd       `cmd:"" help:"compare two JSON files (snapshots or reports) metric by metric"`
+	Workloads  WorkloadsCmd  `cmd:"" help:"list the built-in workloads"`
+	Logits     LogitsCmd     `cmd:"" help:"print last-position logits and greedy tokens for token ids (model checks)"`
+	Tokenize   TokenizeCmd   `cmd:"" help:"print a workload's requests exactly as the engine runs them (for peers run on the same requests)"`
 }
 
-func commands() []command {
-	return []command{
-		{"dash", "the live dashboard (the default): a workload kept running, charts, keys, snapshots", runDash},
-		{"view", "reopen a snapshot in the dashboard, read-only", runView},
-		{"bench", "the tutorial's comprehensive benchmark (warm-up, then 100 prompts, every metric)", runBench},
-		{"throughput", "the tutorial's throughput test (100 prompts at once: requests/s, tokens/s)", runThroughput},
-		{"latency", "the tutorial's latency test (one request, 100 tokens, end to end)", runLatency},
-		{"ttft", "time to first token of short requests on an idle engine", runTTFT},
-		{"run", "any workload (built-in or dataset, any arrival process and lengths) with every metric, SLOs and generator lag", runRun},
-		{"sweep", "sweep batch size (the tutorial's), request rate or concurrency; the knee, charts, --report HTML", runSweep},
-		{"memory", "memory efficiency: weights, KV cache, blocks, capacity, max concurrent sequences", runMemory},
-		{"compare", "configurations side by side on one workload (the tutorial's four, or --config NAME:flag=v,...)", runCompare},
-		{"diff", "compare two JSON files (snapshots or reports) metric by metric", runDiff},
-		{"workloads", "list the built-in workloads", runWorkloads},
-		{"logits", "print last-position logits and greedy tokens for token ids (model checks)", runLogits},
-		{"tokenize", "print a workload's prompts as token ids (for peers run on the same requests)", runTokenize},
-	}
+// env is what every command runs with: its output, and the signal that
+// ended it, if one did.
+type env struct {
+	stdout, stderr io.Writer
+	signal         atomic.Value // os.Signal that cancelled the run
 }
 
-// errUsage marks an error whose message already went out with the usage.
-var errUsage = errors.New("usage")
+// signalled is the error a command returns when a signal stopped it; Main
+// turns it into 128 + the signal's number.
+type signalled struct{ sig syscall.Signal }
 
-// Main runs benchtop with args (without the program name) and returns the
-// exit code.
-func Main(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (len(args[0]) > 0 && args[0][0] == '-') {
-		args = append([]string{"dash"}, args...) // flags alone go to the dashboard
-	}
-	name := args[0]
-	if name == "help" || name == "-h" || name == "--help" {
-		usage(stdout)
-		return 0
-	}
-	for _, c := range commands() {
-		if c.name == name {
-			err := c.run(args[1:], stdout, stderr)
-			switch {
-			case err == nil:
-				return 0
-			case errors.Is(err, flag.ErrHelp):
-				return 0
-			case errors.Is(err, errUsage):
-				return 2
-			}
-			fmt.Fprintf(stderr, "benchtop %s: %v\n", name, err)
-			return 1
+func (s signalled) Error() string { return "stopped by " + s.sig.String() }
+
+// context ends on SIGINT or SIGTERM; stop releases the handler. After a
+// signal, interrupted says which.
+func (e *env) context() (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			e.signal.Store(sig)
+			cancel()
+		case <-done:
 		}
-	}
-	fmt.Fprintf(stderr, "benchtop: unknown command %q\n\n", name)
-	usage(stderr)
-	return 2
+	}()
+	var once sync.Once
+	return ctx, func() { once.Do(func() { signal.Stop(ch); close(done); cancel() }) }
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "benchtop: watch LLM inference performance on benchtop's own engine.")
-	fmt.Fprintln(w, "\nUsage: benchtop [command] [flags]   (no command: dash, the live dashboard)")
-	fmt.Fprintln(w, "\nCommands:")
-	cs := commands()
-	for _, c := range cs {
-		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nRun 'benchtop COMMAND -h' for a command's flags.")
-}
-
-// parse parses flags; a parse error has already been printed with usage.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// interrupted turns err into the signal that caused it, when one did.
+func (e *env) interrupted(err error) error {
+	if sig, ok := e.signal.Load().(os.Signal); ok {
+		if s, ok := sig.(syscall.Signal); ok {
+			return signalled{s}
 		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
-		return errUsage
-	}
-	return nil
-}
-
-// signalContext ends on Ctrl-C so a long run stops cleanly.
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
-}
-
-// experiment is the shape shared by the subcommands that run one report.
-// wf, when not nil, are the command's workload flags (checked before the
-// model loads, their SLOs applied); report is its --report path.
-func experiment(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet),
-	run func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error),
-	wf *workloadFlags, report *string) error {
-	c, opts, err := setup(name, args, stderr, extra, wf)
-	if err != nil {
-		return err
-	}
-	if report != nil && *report != "" {
-		if !strings.HasSuffix(*report, ".html") {
-			return fmt.Errorf("--report %s: give a .html file name", *report)
-		}
-		if err := experiments.CheckWritable(*report); err != nil {
-			return err
-		}
-	}
-	s, err := experiments.Open(opts)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := signalContext()
-	defer cancel()
-	rep, err := run(ctx, s, c)
-	if cerr := s.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	rep.Print(stdout)
-	if c.jsonPath != "" {
-		if err := rep.WriteJSON(c.jsonPath); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "benchtop: wrote %s\n", c.jsonPath)
-	}
-	return nil
-}
-
-func runBench(args []string, stdout, stderr io.Writer) error {
-	var warmup int
-	return experiment("bench", args, stdout, stderr, func(fs *flag.FlagSet) {
-		fs.IntVar(&warmup, "warmup", 10, "warm-up requests before measuring")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		if warmup < 0 {
-			return nil, fmt.Errorf("--warmup %d: must not be negative", warmup)
-		}
-		p := c.params()
-		p.Warmup = warmup
-		return experiments.Bench(ctx, s, p)
-	}, nil, nil)
-}
-
-func runThroughput(args []string, stdout, stderr io.Writer) error {
-	return experiment("throughput", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		return experiments.Throughput(ctx, s, c.params())
-	}, nil, nil)
-}
-
-func runLatency(args []string, stdout, stderr io.Writer) error {
-	return experiment("latency", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		return experiments.Latency(ctx, s, c.params())
-	}, nil, nil)
-}
-
-func runTTFT(args []string, stdout, stderr io.Writer) error {
-	return experiment("ttft", args, stdout, stderr, nil, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		return experiments.TTFT(ctx, s, c.params())
-	}, nil, nil)
-}
-
-func runSweep(args []string, stdout, stderr io.Writer) error {
-	var over, values, report string
-	var wf workloadFlags
-	return experiment("sweep", args, stdout, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&over, "over", "batch", "what to sweep: batch, rate or concurrency")
-		fs.StringVar(&values, "values", "", "comma-separated values (batch default: 1,5,10,20,50,100)")
-		fs.StringVar(&values, "batch-sizes", "", "the same as --values, for --over batch")
-		fs.StringVar(&report, "report", "", "also write an HTML report with SVG charts (and .json, .csv beside it) to `FILE.html`")
-		wf.register(fs, "chat")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		var vals []float64
-		if values != "" {
-			var err error
-			if vals, err = parseFloats(values); err != nil {
-				return nil, fmt.Errorf("--values: %w", err)
-			}
-		} else if over != "batch" {
-			return nil, fmt.Errorf("--values: required for --over %s", over)
-		}
-		w, err := wf.build(s)
-		if err != nil {
-			return nil, err
-		}
-		rep, err := experiments.Sweep(ctx, s, over, vals, w, c.params())
-		if err != nil {
-			return nil, err
-		}
-		return rep, writeReport(rep, report, stderr)
-	}, &wf, &report)
-}
-
-func runRun(args []string, stdout, stderr io.Writer) error {
-	var wf workloadFlags
-	var report string
-	return experiment("run", args, stdout, stderr, func(fs *flag.FlagSet) {
-		wf.register(fs, "chat")
-		fs.StringVar(&report, "report", "", "also write an HTML report (and .json, .csv beside it) to `FILE.html`")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		w, err := wf.build(s)
-		if err != nil {
-			return nil, err
-		}
-		rep, err := experiments.RunReport(ctx, s, w, c.params())
-		if err != nil {
-			return nil, err
-		}
-		return rep, writeReport(rep, report, stderr)
-	}, &wf, &report)
-}
-
-func writeReport(rep *experiments.Report, path string, stderr io.Writer) error {
-	if path == "" {
-		return nil
-	}
-	files, err := rep.WriteReport(path)
-	for _, f := range files {
-		fmt.Fprintf(stderr, "benchtop: wrote %s\n", f)
 	}
 	return err
 }
 
-func runMemory(args []string, stdout, stderr io.Writer) error {
-	var workload string
-	return experiment("memory", args, stdout, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&workload, "workload", "bench", "workload whose lengths size the concurrency estimate")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		return experiments.Memory(ctx, s, workload, c.params())
-	}, nil, nil)
+// exitTrap carries kong's exit code out of a parse (help, version).
+type exitTrap int
+
+// Version is benchtop's version: the module version or VCS revision the
+// binary was built from.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "benchtop (unknown version)"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+		if s.Key == "vcs.modified" && s.Value == "true" {
+			v += "+dirty"
+		}
+	}
+	return "benchtop " + strings.TrimSpace(v) + " (" + bi.GoVersion + ")"
 }
 
-func runCompare(args []string, stdout, stderr io.Writer) error {
-	var configs multiFlag
-	var wf workloadFlags
-	var report string
-	return experiment("compare", args, stdout, stderr, func(fs *flag.FlagSet) {
-		wf.register(fs, "throughput")
-		fs.Var(&configs, "config", "a named configuration, `NAME:flag=value,...` (engine flags: max-num-seqs, max-num-batched-tokens, gpu-memory-utilization, block-size, max-model-len, enforce-eager, chunked-prefill); repeat it; none: the tutorial's four")
-		fs.StringVar(&report, "report", "", "also write an HTML report (and .json, .csv beside it) to `FILE.html`")
-	}, func(ctx context.Context, s *experiments.Session, c *common) (*experiments.Report, error) {
-		w, err := wf.build(s)
-		if err != nil {
-			return nil, err
-		}
-		vs := experiments.TutorialVariants(c.cfg, s.Backend.Info().CUDAGraphs)
-		if len(configs) > 0 {
-			vs = nil
-			for _, spec := range configs {
-				v, err := parseVariant(spec, c.cfg)
-				if err != nil {
-					return nil, fmt.Errorf("--config %q: %w", spec, err)
-				}
-				vs = append(vs, v)
+// Main runs benchtop with args (without the program name) and returns the
+// exit code: 0, 1 for an error, 2 for bad usage, 130 after SIGINT, 143
+// after SIGTERM.
+func Main(args []string, stdout, stderr io.Writer) (code int) {
+	var c CLI
+	defer func() {
+		if r := recover(); r != nil {
+			if t, ok := r.(exitTrap); ok {
+				code = int(t)
+				return
 			}
+			panic(r)
 		}
-		rep, err := experiments.Compare(ctx, s, vs, w, c.params())
-		if err != nil {
-			return nil, err
+	}()
+	parser, err := kong.New(&c, kong.Name("benchtop"),
+		kong.Description("benchtop: watch LLM inference performance on benchtop's own engine. No command: dash, the live dashboard."),
+		kong.Writers(stdout, stderr), kong.Exit(func(code int) { panic(exitTrap(code)) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.Vars{"version": Version(), "presets": strings.Join(model.PresetNames(), ", "), "workload_default": "bench"})
+	if err != nil {
+		fmt.Fprintf(stderr, "benchtop: %v\n", err)
+		return 1
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "benchtop: %v\n", err)
+		if pe := (*kong.ParseError)(nil); errors.As(err, &pe) && pe.Context != nil {
+			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", strings.TrimSpace("benchtop "+commandName(pe.Context)))
 		}
-		return rep, writeReport(rep, report, stderr)
-	}, &wf, &report)
+		return 2
+	}
+	e := &env{stdout: stdout, stderr: stderr}
+	err = kctx.Run(e)
+	var sig signalled
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &sig):
+		fmt.Fprintf(stderr, "benchtop %s: %v\n", commandName(kctx), err)
+		return 128 + int(sig.sig)
+	}
+	fmt.Fprintf(stderr, "benchtop %s: %v\n", commandName(kctx), err)
+	return 1
 }
 
-func runWorkloads(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("workloads", stderr)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	for i, w := range workloads.Builtin() {
-		fmt.Fprintf(stdout, "%2d %-14s %s\n", i+1, w.Name, w.Description)
-	}
-	fmt.Fprintln(stdout, "\nShape any of them (run, sweep, compare, dash): --arrival all | closed:N | constant:RATE | poisson:RATE |")
-	fmt.Fprintln(stdout, "gamma:RATE:CV | ramp:FROM:TO:SECONDS | trace; --prompt-len / --output-len fixed:N | uniform:A:B |")
-	fmt.Fprintln(stdout, "normal:MEAN:STD | lognormal:MEAN:SIGMA | sharegpt; --dataset FILE.json (ShareGPT) or FILE.jsonl.")
-	return nil
+func commandName(k *kong.Context) string {
+	return strings.Fields(k.Command() + " x")[0]
 }

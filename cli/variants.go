@@ -9,12 +9,6 @@ import (
 	"benchtop/experiments"
 )
 
-// multiFlag collects a repeated flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
-
 // parseVariant reads NAME:flag=value,flag=value on top of base.
 func parseVariant(spec string, base engine.Config) (experiments.Variant, error) {
 	name, rest, _ := strings.Cut(spec, ":")

@@ -1,48 +1,49 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"benchtop/experiments"
 	"benchtop/metrics"
+	"benchtop/session"
 	"benchtop/workloads"
 )
 
-// workloadFlags choose and shape a workload: a built-in or a dataset file,
+// WorkloadFlags choose and shape a workload: a built-in or a dataset file,
 // then optional arrival process and length overrides, and SLOs.
-type workloadFlags struct {
-	name, dataset, arrival, promptLen, outputLen, slo string
-	arr                                               *workloads.Arrival
-	prompt, output                                    *workloads.Length
-	objectives                                        metrics.SLO
-}
+type WorkloadFlags struct {
+	Workload  string `placeholder:"NAME" default:"${workload_default}" help:"built-in workload (benchtop workloads lists them; default ${workload_default})"`
+	Dataset   string `placeholder:"FILE" help:"requests from a file instead: ShareGPT JSON (.json) or JSONL of {prompt, output_len, arrival_time} (.jsonl)"`
+	Arrival   string `placeholder:"PROCESS" help:"arrival process: all, closed:N, constant:RATE, poisson:RATE, gamma:RATE:CV, ramp:FROM:TO:SECONDS, trace"`
+	PromptLen string `placeholder:"DIST" help:"synthetic prompt lengths: fixed:N, uniform:A:B, normal:MEAN:STD, lognormal:MEAN:SIGMA, sharegpt"`
+	OutputLen string `placeholder:"DIST" help:"output lengths, as --prompt-len"`
+	SLO       string `name:"slo" placeholder:"LIST" help:"service-level objectives, e.g. ttft=200ms,tpot=50ms,e2e=2s: goodput and attainment in every report"`
 
-func (wf *workloadFlags) register(fs *flag.FlagSet, def string) {
-	fs.StringVar(&wf.name, "workload", def, "built-in workload (benchtop workloads lists them)")
-	fs.StringVar(&wf.dataset, "dataset", "", "requests from a file instead: ShareGPT `JSON` (.json) or JSONL of {prompt, output_len, arrival_time} (.jsonl)")
-	fs.StringVar(&wf.arrival, "arrival", "", "arrival process: all, closed:N, constant:RATE, poisson:RATE, gamma:RATE:CV, ramp:FROM:TO:SECONDS, trace")
-	fs.StringVar(&wf.promptLen, "prompt-len", "", "synthetic prompt lengths: fixed:N, uniform:A:B, normal:MEAN:STD, lognormal:MEAN:SIGMA, sharegpt")
-	fs.StringVar(&wf.outputLen, "output-len", "", "output lengths, as --prompt-len")
-	fs.StringVar(&wf.slo, "slo", "", "service-level objectives, e.g. ttft=200ms,tpot=50ms,e2e=2s: goodput and attainment in every report")
+	arr        *workloads.Arrival
+	prompt     *workloads.Length
+	output     *workloads.Length
+	objectives metrics.SLO
 }
 
 // check parses everything that needs no model, so bad flags fail at once.
-func (wf *workloadFlags) check() error {
-	if wf.dataset == "" {
-		if _, err := workloads.Lookup(wf.name); err != nil {
+func (wf *WorkloadFlags) check() error {
+	if wf.Dataset == "" {
+		if _, err := workloads.Lookup(wf.Workload); err != nil {
 			return err
 		}
-	} else if st, err := os.Stat(wf.dataset); err != nil || st.IsDir() {
-		return fmt.Errorf("--dataset %s: not a readable file", wf.dataset)
+	} else if st, err := os.Stat(wf.Dataset); err != nil || st.IsDir() {
+		return fmt.Errorf("--dataset %s: not a readable file", wf.Dataset)
 	}
-	if wf.arrival != "" {
-		a, err := workloads.ParseArrival(wf.arrival)
+	if wf.Arrival != "" {
+		a, err := workloads.ParseArrival(wf.Arrival)
 		if err != nil {
 			return fmt.Errorf("--arrival: %w", err)
+		}
+		if a.Kind == "closed" && a.N > session.MaxClients {
+			return fmt.Errorf("--arrival %s: at most %d clients", wf.Arrival, session.MaxClients)
 		}
 		wf.arr = &a
 	}
@@ -51,7 +52,7 @@ func (wf *workloadFlags) check() error {
 		dst    **workloads.Length
 		output bool
 		flag   string
-	}{{wf.promptLen, &wf.prompt, false, "--prompt-len"}, {wf.outputLen, &wf.output, true, "--output-len"}} {
+	}{{wf.PromptLen, &wf.prompt, false, "--prompt-len"}, {wf.OutputLen, &wf.output, true, "--output-len"}} {
 		if x.s == "" {
 			continue
 		}
@@ -61,7 +62,7 @@ func (wf *workloadFlags) check() error {
 		}
 		*x.dst = &l
 	}
-	slo, err := metrics.ParseSLO(wf.slo)
+	slo, err := metrics.ParseSLO(wf.SLO)
 	if err != nil {
 		return fmt.Errorf("--slo: %w", err)
 	}
@@ -70,35 +71,39 @@ func (wf *workloadFlags) check() error {
 }
 
 // build makes the workload; a dataset is tokenized with the session's model.
-func (wf *workloadFlags) build(s *experiments.Session) (workloads.Workload, error) {
+func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Workload, error) {
 	var w workloads.Workload
-	if wf.dataset != "" {
-		f, err := os.Open(wf.dataset)
+	if wf.Dataset != "" {
+		f, err := os.Open(wf.Dataset)
 		if err != nil {
 			return w, err
 		}
 		defer f.Close()
 		var specs []workloads.Spec
-		name := strings.TrimSuffix(filepath.Base(wf.dataset), filepath.Ext(wf.dataset))
-		if strings.HasSuffix(wf.dataset, ".jsonl") {
+		name := strings.TrimSuffix(filepath.Base(wf.Dataset), filepath.Ext(wf.Dataset))
+		if strings.HasSuffix(wf.Dataset, ".jsonl") {
 			specs, err = workloads.ReadJSONL(f)
 		} else {
 			var skipped int
+			enc := v.Encode
 			specs, skipped, err = workloads.ReadShareGPT(f, func(text string) (int, error) {
-				ids, err := s.Model.Encode(text)
+				if enc == nil {
+					return 0, fmt.Errorf("the model has no tokenizer")
+				}
+				ids, err := enc(text)
 				return len(ids) - 1, err // less the BOS
 			})
 			if skipped > 0 {
-				fmt.Fprintf(os.Stderr, "benchtop: %s: %d conversations without a human turn and a reply skipped\n", wf.dataset, skipped)
+				fmt.Fprintf(stderr, "benchtop: %s: %d conversations without a human turn and a reply skipped\n", wf.Dataset, skipped)
 			}
 		}
 		if err != nil {
-			return w, fmt.Errorf("--dataset %s: %w", wf.dataset, err)
+			return w, fmt.Errorf("--dataset %s: %w", wf.Dataset, err)
 		}
-		w = workloads.FromSpecs(name, fmt.Sprintf("%d requests from %s", len(specs), wf.dataset), specs)
+		w = workloads.FromSpecs(name, fmt.Sprintf("%d requests from %s", len(specs), wf.Dataset), specs)
 	} else {
 		var err error
-		if w, err = workloads.Lookup(wf.name); err != nil {
+		if w, err = workloads.Lookup(wf.Workload); err != nil {
 			return w, err
 		}
 	}

@@ -14,7 +14,7 @@ func TestWorkloadCommands(t *testing.T) {
 	os.WriteFile(jsonl, []byte("{\"prompt\": \"Hello\", \"output_len\": 4, \"arrival_time\": 0}\n{\"prompt\": \"World\", \"output_len\": 6, \"arrival_time\": 0.05}\n"), 0o644)
 	share := filepath.Join(dir, "share.json")
 	os.WriteFile(share, []byte(`[{"id":"x","conversations":[{"from":"human","value":"What is AI?"},{"from":"gpt","value":"A field of study."}]}]`), 0o644)
-	tiny := []string{"--model", "tiny", "--quiet", "--max-num-batched-tokens", "2048"}
+	tiny := []string{"--model", "tiny", "--quiet", "--max-num-batched-tokens", "2048", "--cpu-memory", "0.25"}
 	cases := []struct {
 		args []string
 		want []string
@@ -23,7 +23,7 @@ func TestWorkloadCommands(t *testing.T) {
 			[]string{"SLO (ttft=1s) met", "Goodput", "Generator lag"}},
 		{[]string{"run", "--dataset", jsonl}, []string{"Workload trace", "2 requests from"}},
 		{[]string{"run", "--dataset", share, "--requests", "3"}, []string{"Workload share"}},
-		{[]string{"run", "--workload", "shared-prefix", "--requests", "3", "--output-len", "fixed:2"}, []string{"Prompt tokens"}},
+		{[]string{"run", "--workload", "shared-prefix", "--requests", "1", "--output-len", "fixed:2"}, []string{"Prompt tokens"}},
 		{[]string{"run", "--workload", "clients", "--requests", "6", "--output-len", "fixed:3"}, []string{"Output tokens"}},
 		{[]string{"sweep", "--over", "concurrency", "--values", "1,4", "--requests", "8", "--output-len", "fixed:4", "--report", filepath.Join(dir, "s.html")},
 			[]string{"Sweep over Clients", "Best throughput", "Latency vs throughput"}},
@@ -77,13 +77,13 @@ func TestWorkloadFlagErrors(t *testing.T) {
 		{[]string{"run", "--prompt-len", "gaussian:3"}, "--prompt-len"},
 		{[]string{"run", "--slo", "ttft=soon"}, "--slo"},
 		{[]string{"run", "--dataset", filepath.Join(dir, "none.json")}, "not a readable file"},
-		{[]string{"run", "--dataset", bad, "--model", "tiny"}, "line 2"},
+		{[]string{"run", "--dataset", bad, "--model", "tiny", "--cpu-memory", "0.25"}, "line 2"},
 		{[]string{"run", "--workload", "nope"}, "unknown workload"},
 		{[]string{"sweep", "--over", "rate", "--model", "tiny"}, "--values: required"},
 		{[]string{"sweep", "--over", "temperature", "--values", "1", "--model", "tiny"}, "want batch, rate or concurrency"},
 		{[]string{"sweep", "--report", filepath.Join(dir, "r.txt")}, "give a .html"},
 		{[]string{"compare", "--config", "x:block-size=zero", "--model", "tiny"}, "not a valid value"},
-		{[]string{"diff", "only-one.json"}, "usage: benchtop diff"},
+		{[]string{"diff", "only-one.json"}, "expected \"<b>\""},
 		{[]string{"diff", bad, bad}, "not JSON"},
 	} {
 		code, _, stderr := runCLI(c.args...)

@@ -48,8 +48,8 @@ type Status struct {
 	// "synthetic weights, GPT-2 tokenizer" ("" for a real folder).
 	ModelNote string
 	Params    int64
-	State     string // running, paused, switching, stopped
-	Err       string
+	State     RunState
+	Err       error // why the engine failed (State is StateFailed)
 	// Ceilings are the device's measured bandwidth and matrix rate, when the
 	// backend measured them: the roofline the dashboard compares steps with.
 	Ceilings kernels.Ceilings
@@ -69,7 +69,7 @@ func New(be kernels.Backend, m *model.Loaded, cfg Config, obs ...Observer) (*Eng
 	if err := e.build(cfg, sz); err != nil {
 		return nil, err
 	}
-	e.publish("running", "")
+	e.publish(StateRunning, nil)
 	return e, nil
 }
 
@@ -131,11 +131,11 @@ func (e *Engine) freeBuffers() {
 	}
 }
 
-func (e *Engine) publish(state, errMsg string) {
+func (e *Engine) publish(state RunState, err error) {
 	c := &e.model.Cfg
 	e.status.Store(&Status{
 		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
-		Synthetic: e.model.Synthetic, ModelNote: e.model.WeightsNote(), Params: c.ParamCount(), State: state, Err: errMsg, Ceilings: e.ceilings,
+		Synthetic: e.model.Synthetic, ModelNote: e.model.WeightsNote(), Params: c.ParamCount(), State: state, Err: err, Ceilings: e.ceilings,
 		MatmulFLOPsPerToken: c.MatmulFLOPsPerToken(), AttentionFLOPsPerContextToken: c.AttentionFLOPsPerContextToken(),
 	})
 }

@@ -15,13 +15,12 @@ var ErrStopped = errors.New("engine stopped")
 // request is finished as aborted, so no waiter hangs.
 func (e *Engine) Run(ctx context.Context) (err error) {
 	defer func() {
-		state := "stopped"
-		msg := ""
+		state, msg := StateStopped, ""
 		if err != nil {
-			state, msg = "failed", err.Error()
+			state, msg = StateFailed, err.Error()
 		}
 		e.abortAll(msg)
-		e.publish(state, msg)
+		e.publish(state, err)
 		e.drainCommands()
 		close(e.stopped)
 	}()
@@ -199,7 +198,7 @@ func (e *Engine) GenerateSync(reqs []*Request) ([]Result, error) {
 func (e *Engine) SetPaused(ctx context.Context, paused bool) error {
 	return e.do(ctx, func() error {
 		e.paused = paused
-		e.publish(e.runState(), "")
+		e.publish(e.runState(), nil)
 		return nil
 	})
 }
@@ -228,11 +227,11 @@ func (e *Engine) Reconfigure(ctx context.Context, c Config, what string) error {
 }
 
 // runState is what the status says between steps.
-func (e *Engine) runState() string {
+func (e *Engine) runState() RunState {
 	if e.paused {
-		return "paused"
+		return StatePaused
 	}
-	return "running"
+	return StateRunning
 }
 
 // Close frees the engine's device memory (not the model's weights).

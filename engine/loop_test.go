@@ -75,7 +75,7 @@ func TestRunLoopCommandsLoseNothing(t *testing.T) {
 	}
 	wg.Wait()
 	sameOutputs(t, "loop with commands", want, outputs(t, got))
-	if st := e.Status(); st.Config.BlockSize != 8 || st.Config.MaxNumSeqs != 300 || st.State != "running" {
+	if st := e.Status(); st.Config.BlockSize != 8 || st.Config.MaxNumSeqs != 300 || st.State != StateRunning {
 		t.Fatalf("status %+v", st.Config)
 	}
 	obs.mu.Lock()
@@ -87,7 +87,7 @@ func TestRunLoopCommandsLoseNothing(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if st := e.Status(); st.State != "stopped" {
+	if st := e.Status(); st.State != StateStopped {
 		t.Fatalf("state %q after stop", st.State)
 	}
 }

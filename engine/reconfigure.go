@@ -23,7 +23,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 		if err := e.checkStranded(what, e.modelLen(c), 1<<62, c.BlockSize); err != nil {
 			return err
 		}
-		e.publish("switching", "")
+		e.publish(StateSwitching, nil)
 		preempted, err := e.sched.PreemptAll()
 		if err != nil {
 			return err
@@ -42,7 +42,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 				e.failed = fmt.Errorf("%s: %w; restoring the previous configuration failed: %v", what, err, berr)
 				return e.failed
 			}
-			e.publish(e.runState(), "")
+			e.publish(e.runState(), nil)
 			return err
 		}
 	} else {
@@ -51,7 +51,7 @@ func (e *Engine) reconfigure(c Config, what string) error {
 		e.plan.Reason = joinReasons(sz.reason, e.plan.poolReason)
 		e.buckets = GraphBuckets(c.MaxNumSeqs) // new buckets are captured on first use
 	}
-	e.publish(e.runState(), "")
+	e.publish(e.runState(), nil)
 	ev := &ConfigEvent{Time: e.now(), Config: e.cfg, What: what}
 	for _, o := range e.obs {
 		if co, ok := o.(ConfigObserver); ok {

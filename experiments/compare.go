@@ -5,7 +5,8 @@ import (
 	"fmt"
 
 	"benchtop/engine"
-	"benchtop/metrics"
+	"benchtop/report"
+	"benchtop/session"
 	"benchtop/workloads"
 )
 
@@ -34,45 +35,67 @@ func TutorialVariants(base engine.Config, cudaGraphs bool) []Variant {
 	return append(vs, ev, gv)
 }
 
-// Compare runs the same workload under each variant, reconfiguring the
-// engine between runs, and prints one table side by side.
-func Compare(ctx context.Context, s *Session, variants []Variant, w workloads.Workload, p Params) (*Report, error) {
+// Compare runs the same workload under each variant — reconfiguring the
+// engine, warming it for the workload's shapes, then measuring p.Repeats
+// runs — and prints one table side by side. A throughput whose spread
+// overlaps the first configuration's is marked as no measured difference.
+func Compare(ctx context.Context, s *session.Session, variants []Variant, w workloads.Workload, p Params) (*report.Report, error) {
 	w = w.WithCount(p.Requests)
-	t := &Table{Title: "Configuration comparison (" + s.describe() + ", workload " + w.Name + ")",
+	t := &report.Table{Title: "Configuration comparison (" + s.Describe() + ", workload " + w.Name + ")",
 		Headers: []string{"Configuration", "KV blocks", "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)"}}
-	var rows []map[string]any
-	base := s.Engine.Status().Config
-	// A warm-up, so the first row does not pay for first-use costs (cuBLAS
-	// picking kernels for new shapes) that the others skip.
-	if _, err := s.Run(ctx, w.WithCount(min(10, w.Count)), p.Seed+1); err != nil {
-		return nil, fmt.Errorf("warm-up: %w", err)
+	if p.repeats() > 1 {
+		t.Headers = append(t.Headers, "Output tok/s spread", "vs first")
 	}
+	doc := report.Compare{Header: header(s, "compare", nil), Workload: w.Name, Repeats: p.repeats(), Results: []report.Variant{}}
+	base := s.Status().Config
+	var first *point
 	for _, v := range variants {
 		if v.NotApplicable != "" {
-			t.Add(v.Name, "-", "n/a", "n/a", "n/a", "n/a")
+			row := []any{v.Name, "-", "n/a", "n/a", "n/a", "n/a"}
+			if p.repeats() > 1 {
+				row = append(row, "", "")
+			}
+			t.Add(row...)
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: not applicable: %s.", v.Name, v.NotApplicable))
-			rows = append(rows, map[string]any{"name": v.Name, "not_applicable": v.NotApplicable})
+			doc.Results = append(doc.Results, report.Variant{Name: v.Name, NotApplicable: v.NotApplicable})
 			continue
 		}
-		if err := s.Reconfigure(v.Config, v.Name); err != nil {
+		if err := s.Reconfigure(ctx, v.Config, v.Name); err != nil {
 			return nil, fmt.Errorf("configuration %s: %w", v.Name, err)
 		}
-		run, err := s.Run(ctx, w, p.Seed)
+		pt, err := repeat(ctx, s, w, p.Seed, p.repeats())
 		if err != nil {
 			return nil, fmt.Errorf("configuration %s: %w", v.Name, err)
 		}
-		sm := run.Summary
-		plan := s.Engine.Status().Plan
-		t.Add(v.Name, plan.NumBlocks, sm.RPS, sm.OutputTPS, ms(sm.E2E.Mean), ms(sm.TTFT.P50))
-		rows = append(rows, map[string]any{"name": v.Name, "config": configJSON(v.Config), "memory": memoryJSON(plan),
-			"throughput_rps": sm.RPS, "throughput_tps": sm.OutputTPS, "avg_latency_ms": metrics.Ms(sm.E2E.Mean),
-			"ttft_ms": dist(sm.TTFT), "e2e_ms": dist(sm.E2E)})
+		sm := pt.first.Summary
+		plan := s.Status().Plan
+		row := []any{v.Name, plan.NumBlocks, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50)}
+		within := false
+		if p.repeats() > 1 {
+			vs := ""
+			if first == nil {
+				vs = "—"
+			} else if within = pt.tps.Overlaps(first.tps); within {
+				vs = "within spread"
+			} else {
+				vs = fmt.Sprintf("%+.1f%%", 100*(pt.tps.Mean/first.tps.Mean-1))
+			}
+			row = append(row, fmt.Sprintf("%.2f–%.2f", pt.tps.Min, pt.tps.Max), vs)
+		}
+		if first == nil {
+			first = &pt
+		}
+		t.Add(row...)
+		cfg, mem := report.ConfigOf(v.Config), report.MemoryOf(plan)
+		m := report.MeasuresOf(sm, pt.first.Wall, pt.first.Failed, lag(pt.first))
+		doc.Results = append(doc.Results, report.Variant{Name: v.Name, Config: &cfg, Memory: &mem, Measures: &m,
+			ThroughputTPS: pt.tps, AvgLatency: pt.lat, WithinSpread: within})
 	}
-	if err := s.Reconfigure(base, "restore"); err != nil {
+	if err := s.Reconfigure(ctx, base, "restore"); err != nil {
 		return nil, err
 	}
-	j := s.baseJSON("compare", nil)
-	j["workload"] = w.Name
-	j["results"] = rows
-	return &Report{Tables: []*Table{t}, JSON: j}, nil
+	if p.repeats() > 1 {
+		t.Notes = append(t.Notes, fmt.Sprintf("Means of %d warmed repeats; spreads are min–max; \"within spread\": no difference from the first configuration beyond the spread.", p.repeats()))
+	}
+	return &report.Report{Tables: []*report.Table{t}, Doc: doc}, nil
 }

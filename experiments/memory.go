@@ -4,18 +4,20 @@ import (
 	"context"
 	"fmt"
 
+	"benchtop/report"
+	"benchtop/session"
 	"benchtop/workloads"
 )
 
 // Memory reports how memory is split — weights, activations, KV cache — as
 // measured on the backend, the KV capacity in blocks and tokens, and how many
 // sequences of the workload's lengths fit at once.
-func Memory(ctx context.Context, s *Session, workload string, p Params) (*Report, error) {
+func Memory(ctx context.Context, s *session.Session, workload string, p Params) (*report.Report, error) {
 	w, err := workloads.Lookup(workload)
 	if err != nil {
 		return nil, err
 	}
-	reqs, _, err := s.Requests(w.WithCount(p.Requests), p.Seed, "mem-")
+	reqs, _, err := s.Vocab().Requests(w.WithCount(p.Requests), p.Seed, "mem-")
 	if err != nil {
 		return nil, err
 	}
@@ -25,12 +27,11 @@ func Memory(ctx context.Context, s *Session, workload string, p Params) (*Report
 		maxLen = max(maxLen, n)
 		sumLen += n
 	}
-	st := s.Engine.Status()
-	plan := st.Plan
+	plan := s.Status().Plan
 	blocksPerSeq := (maxLen + plan.BlockSize - 1) / plan.BlockSize
 	maxConc := plan.NumBlocks / max(1, blocksPerSeq)
 	gb := func(n int64) string { return fmt.Sprintf("%.3f", float64(n)/1e9) }
-	t := &Table{Title: "Memory efficiency (" + s.describe() + ")", Headers: []string{"Item", "Value"}}
+	t := &report.Table{Title: "Memory efficiency (" + s.Describe() + ")", Headers: []string{"Item", "Value"}}
 	t.Add("Device memory (GB)", gb(plan.TotalBytes))
 	t.Add("gpu_memory_utilization", fmt.Sprintf("%.2f", plan.Utilization))
 	t.Add("Weights (GB)", gb(plan.WeightBytes))
@@ -39,18 +40,15 @@ func Memory(ctx context.Context, s *Session, workload string, p Params) (*Report
 	t.Add("Outside the budget (GB)", gb(plan.FreeBytes()))
 	t.Add("KV block size (tokens)", plan.BlockSize)
 	t.Add("KV blocks", plan.NumBlocks)
-	t.Add("KV bytes per token", plan.BytesPerBlock/int64(plan.BlockSize))
+	t.Add("KV bytes per token", plan.BytesPerBlock/int64(max(1, plan.BlockSize)))
 	t.Add("KV per token (layers × 2 × KV heads × head size)", fmt.Sprintf("%d × 2 × %d × %d %s", plan.NumLayers, plan.KVHeads, plan.HeadDim, plan.KVDType))
 	t.Add("KV capacity (tokens)", plan.KVTokens())
 	t.Add(fmt.Sprintf("Longest sequence of %q (tokens)", w.Name), maxLen)
 	t.Add("Blocks per sequence", blocksPerSeq)
 	t.Add("Est. max concurrent sequences", maxConc)
-	t.Notes = append(t.Notes, fmt.Sprintf("Measured on the %s backend (%s); KV in %s.", s.Backend.Info().Backend, s.Backend.Info().Name, plan.KVDType))
-	j := s.baseJSON("memory", nil)
-	j["workload"] = w.Name
-	j["max_sequence_tokens"] = maxLen
-	j["avg_sequence_tokens"] = float64(sumLen) / float64(max(1, len(reqs)))
-	j["blocks_per_sequence"] = blocksPerSeq
-	j["max_concurrent_sequences"] = maxConc
-	return &Report{Tables: []*Table{t}, JSON: j}, nil
+	dev := s.Device()
+	t.Notes = append(t.Notes, fmt.Sprintf("Measured on the %s backend (%s); KV in %s.", dev.Backend, dev.Name, plan.KVDType))
+	doc := report.MemoryReport{Header: header(s, "memory", nil), Workload: w.Name, MaxSequenceTokens: maxLen,
+		AvgSequenceTokens: float64(sumLen) / float64(max(1, len(reqs))), BlocksPerSequence: blocksPerSeq, MaxConcurrentSequences: maxConc}
+	return &report.Report{Tables: []*report.Table{t}, Doc: doc}, nil
 }

@@ -4,39 +4,65 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"benchtop/metrics"
+	"benchtop/report"
+	"benchtop/session"
 	"benchtop/workloads"
 )
+
+// point is one sweep value measured Repeats times.
+type point struct {
+	x        float64
+	first    *session.RunResult
+	tps, lat report.Spread // output tok/s, mean E2E (ms)
+	rps      report.Spread
+}
+
+// repeat warms for w and runs it n times.
+func repeat(ctx context.Context, s *session.Session, w workloads.Workload, seed int64, n int) (point, error) {
+	var p point
+	var tps, lat, rps []float64
+	for i := 0; i < n; i++ {
+		run, err := measure(ctx, s, w, seed)
+		if err != nil {
+			return p, err
+		}
+		if p.first == nil {
+			p.first = run
+		}
+		tps, lat, rps = append(tps, run.Summary.OutputTPS), append(lat, metrics.Ms(run.Summary.E2E.Mean)), append(rps, run.Summary.RPS)
+	}
+	p.tps, p.lat, p.rps = report.SpreadOf(tps), report.SpreadOf(lat), report.SpreadOf(rps)
+	return p, nil
+}
 
 // Sweep runs a workload at each value of one knob — "batch" (the
 // tutorial's: that many prompts at once), "rate" (Poisson arrivals at that
 // many requests/s) or "concurrency" (a closed loop of that many clients) —
-// and tabulates throughput and latency, marks the knee (the point past which
-// latency rises faster than throughput) and the best throughput, and charts
-// throughput against the knob and latency against throughput.
-func Sweep(ctx context.Context, s *Session, over string, values []float64, w workloads.Workload, p Params) (*Report, error) {
+// p.Repeats times each, and tabulates mean throughput and latency (with
+// their spread over repeats), marks the knee (the point past which latency
+// rises faster than throughput) and the best throughput (and the points
+// whose spread it overlaps), and charts throughput against the knob and
+// latency against throughput.
+func Sweep(ctx context.Context, s *session.Session, over string, values []float64, w workloads.Workload, p Params) (*report.Report, error) {
 	if over == "batch" && len(values) == 0 {
 		for _, n := range workloads.SweepBatchSizes {
 			values = append(values, float64(n))
 		}
 	}
-	if len(values) == 0 {
-		return nil, fmt.Errorf("sweep over %s: no values", over)
-	}
 	knob := map[string]string{"batch": "Batch size", "rate": "Rate (req/s)", "concurrency": "Clients"}[over]
 	if knob == "" {
 		return nil, fmt.Errorf("sweep over %q: want batch, rate or concurrency", over)
 	}
-	t := &Table{Title: fmt.Sprintf("Sweep over %s (%s)", knob, s.describe()),
-		Headers: []string{knob, "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)", "TTFT p99 (ms)", "E2E p99 (ms)", ""}}
-	if !s.Opts.SLO.Empty() {
-		t.Headers = append(t.Headers[:len(t.Headers)-1], "Goodput (req/s)", "SLO met", "")
+	if len(values) == 0 {
+		return nil, fmt.Errorf("sweep over %s: no values", over)
 	}
-	var rows []map[string]any
-	var xs, tput, toks, lat []float64
+	slo := s.Options().SLO
+	var pts []point
 	for _, v := range values {
-		if v <= 0 {
+		if !(v > 0) {
 			return nil, fmt.Errorf("sweep value %g: must be positive", v)
 		}
 		if over != "rate" && v != float64(int(v)) {
@@ -51,58 +77,93 @@ func Sweep(ctx context.Context, s *Session, over string, values []float64, w wor
 		case "concurrency":
 			wl = w.WithArrival(workloads.Arrival{Kind: "closed", N: int(v)}).WithCount(p.Requests)
 		}
-		run, err := s.Run(ctx, wl, p.Seed)
+		pt, err := repeat(ctx, s, wl, p.Seed, p.repeats())
 		if err != nil {
 			return nil, fmt.Errorf("%s %g: %w", over, v, err)
 		}
-		sm := run.Summary
-		xs, tput, toks, lat = append(xs, v), append(tput, sm.RPS), append(toks, sm.OutputTPS), append(lat, metrics.Ms(sm.E2E.Mean))
-		row := map[string]any{over: v, "throughput_rps": sm.RPS, "throughput_tps": sm.OutputTPS, "avg_latency_ms": metrics.Ms(sm.E2E.Mean),
-			"ttft_ms": dist(sm.TTFT), "tpot_ms": dist(sm.TPOT), "e2e_ms": dist(sm.E2E), "generator_lag_ms": dist(run.Lag)}
-		if !s.Opts.SLO.Empty() {
-			row["goodput_rps"], row["slo_attainment"] = sm.Goodput, sm.Attainment
-		}
-		rows = append(rows, row)
+		pt.x = v
+		pts = append(pts, pt)
 	}
-	knee := Knee(tput, lat)
+	var xs, rps, toks, lat []float64
+	for _, pt := range pts {
+		xs, rps, toks, lat = append(xs, pt.x), append(rps, pt.rps.Mean), append(toks, pt.tps.Mean), append(lat, pt.lat.Mean)
+	}
+	knee := Knee(rps, lat)
 	best := 0
-	for i := range tput {
-		if tput[i] > tput[best] {
+	for i := range toks {
+		if toks[i] > toks[best] {
 			best = i
 		}
 	}
-	for i, row := range rows {
+	var near []float64
+	for i, pt := range pts {
+		if i != best && pt.tps.Overlaps(pts[best].tps) {
+			near = append(near, pt.x)
+		}
+	}
+	t := &report.Table{Title: fmt.Sprintf("Sweep over %s (%s)", knob, s.Describe()),
+		Headers: []string{knob, "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)", "TTFT p99 (ms)", "E2E p99 (ms)"}}
+	if p.repeats() > 1 {
+		t.Headers = append(t.Headers, "Output tok/s spread", "Latency spread (ms)")
+	}
+	if !slo.Empty() {
+		t.Headers = append(t.Headers, "Goodput (req/s)", "SLO met")
+	}
+	t.Headers = append(t.Headers, "")
+	doc := report.Sweep{Header: header(s, "sweep", nil), Over: over, Workload: w.Name, Repeats: p.repeats(), Results: []report.SweepPoint{},
+		KneeIndex: knee, BestIndex: best, BestWithinSpread: append([]float64{}, near...)}
+	if over == "batch" {
+		doc.BestBatchSize, doc.Workload = int(xs[best]), "batch"
+	}
+	if !slo.Empty() {
+		doc.SLO = slo.String()
+	}
+	for i, pt := range pts {
+		sm := pt.first.Summary
+		cells := []any{strconv.FormatFloat(pt.x, 'g', -1, 64), pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean),
+			ms(sm.TTFT.P50), ms(sm.TTFT.P99), ms(sm.E2E.P99)}
+		if p.repeats() > 1 {
+			cells = append(cells, fmt.Sprintf("%.2f–%.2f", pt.tps.Min, pt.tps.Max), fmt.Sprintf("%.2f–%.2f", pt.lat.Min, pt.lat.Max))
+		}
+		if !slo.Empty() {
+			cells = append(cells, sm.Goodput, fmt.Sprintf("%.0f%%", 100*sm.Attainment))
+		}
 		note := ""
 		if i == knee {
 			note = "← knee"
 		}
 		if i == best {
 			note += " ← best throughput"
+			if len(near) > 0 {
+				note += " (within the spread of " + join(near) + ")"
+			}
 		}
-		cells := []any{strconv.FormatFloat(xs[i], 'g', -1, 64), tput[i], toks[i], fmt.Sprintf("%.2f", lat[i]),
-			fmt.Sprintf("%.2f", row["ttft_ms"].(map[string]any)["p50"]), fmt.Sprintf("%.2f", row["ttft_ms"].(map[string]any)["p99"]),
-			fmt.Sprintf("%.2f", row["e2e_ms"].(map[string]any)["p99"])}
-		if !s.Opts.SLO.Empty() {
-			cells = append(cells, row["goodput_rps"].(float64), fmt.Sprintf("%.0f%%", 100*row["slo_attainment"].(float64)))
-		}
-		t.Add(append(cells, note)...)
+		t.Add(append(cells, strings.TrimSpace(note))...)
+		doc.Results = append(doc.Results, report.SweepPoint{Value: pt.x, Measures: report.MeasuresOf(sm, pt.first.Wall, pt.first.Failed, lag(pt.first)),
+			ThroughputTPSSpread: pt.tps, AvgLatencySpread: pt.lat})
 	}
-	t.Notes = append(t.Notes, fmt.Sprintf("Best throughput: %s %g (%.2f requests/s).", knob, xs[best], tput[best]))
+	t.Notes = append(t.Notes, fmt.Sprintf("Best throughput: %s %g (%.2f requests/s).", knob, xs[best], rps[best]))
+	if len(near) > 0 {
+		t.Notes = append(t.Notes, fmt.Sprintf("Within the spread of %d repeats: %s %s measure the same throughput.", p.repeats(), knob, join(near)))
+	}
 	if knee >= 0 {
 		t.Notes = append(t.Notes, fmt.Sprintf("Knee: %s %g — from here latency rises faster than throughput.", knob, xs[knee]))
 	} else {
 		t.Notes = append(t.Notes, "No knee: latency never rose faster than throughput.")
 	}
-	j := s.baseJSON("sweep", nil)
-	j["over"], j["results"], j["knee_index"], j["best_index"] = over, rows, knee, best
-	if over == "batch" {
-		j["best_batch_size"] = int(xs[best])
+	if p.repeats() > 1 {
+		t.Notes = append(t.Notes, fmt.Sprintf("Means of %d warmed repeats; spreads are min–max; percentiles are the first repeat's.", p.repeats()))
 	}
-	if !s.Opts.SLO.Empty() {
-		j["slo"] = s.Opts.SLO.String()
-	}
-	return &Report{Tables: []*Table{t}, JSON: j, Charts: []Chart{
-		{Title: "Throughput vs " + knob, XLabel: knob, YLabel: "output tokens/s", Series: []Series{{Name: "output tok/s", X: xs, Y: toks}}, Mark: knee},
-		{Title: "Latency vs throughput", XLabel: "requests/s", YLabel: "mean E2E latency (ms)", Series: []Series{{Name: "E2E", X: tput, Y: lat}}, Mark: knee},
+	return &report.Report{Tables: []*report.Table{t}, Doc: doc, Charts: []report.Chart{
+		{Title: "Throughput vs " + knob, XLabel: knob, YLabel: "output tokens/s", Series: []report.Series{{Name: "output tok/s", X: xs, Y: toks}}, Mark: knee},
+		{Title: "Latency vs throughput", XLabel: "requests/s", YLabel: "mean E2E latency (ms)", Series: []report.Series{{Name: "E2E", X: rps, Y: lat}}, Mark: knee},
 	}}, nil
+}
+
+func join(xs []float64) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return strings.Join(s, ", ")
 }

@@ -145,10 +145,10 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	st := s.eng.Status()
 	switch st.State {
-	case "stopped", "failed":
-		msg := "the engine " + st.State
-		if st.Err != "" {
-			msg += ": " + st.Err
+	case engine.StateStopped, engine.StateFailed:
+		msg := "the engine " + st.State.String()
+		if st.Err != nil {
+			msg += ": " + st.Err.Error()
 		}
 		writeError(w, &apiError{status: http.StatusServiceUnavailable, typ: "ServiceUnavailableError", msg: msg})
 	default:

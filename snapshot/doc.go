@@ -1,6 +1,6 @@
-// Package snapshot is the data of a benchtop session as the dashboard shows
-// it and as it is exported: a Frame (the latest metrics, engine status, GPU
-// samples and per-segment summaries) and a File, the versioned JSON document
-// written by the snapshot key and --snapshot-on-exit (with CSV of the time
-// series and a Markdown summary beside it) and read back by `benchtop view`.
+// Package snapshot is the snapshot file format: the versioned JSON document
+// (schema benchtop.snapshot/v2) written by the dashboard's snapshot key and
+// --snapshot-on-exit, with a CSV of the time series and a Markdown summary
+// beside it, and read back by `benchtop view` (which still reads v1). It
+// owns the file's types; the session builds a File from its frame.
 package snapshot

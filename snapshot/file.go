@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,45 +12,83 @@ import (
 	"time"
 
 	"benchtop/engine"
+	"benchtop/gpumon"
 	"benchtop/metrics"
+	"benchtop/report"
 )
 
-// Schema names the JSON layout; a reader refuses any other.
-const Schema = "benchtop.snapshot/v1"
+// Schema names the JSON layout written; SchemaV1 is the older one, still
+// read.
+const (
+	Schema   = "benchtop.snapshot/v2"
+	SchemaV1 = "benchtop.snapshot/v1"
+)
 
-// File is a whole session as exported. Durations are nanoseconds, times
-// RFC 3339; the layout is documented in README.md ("Snapshots").
+// ErrNotSnapshot is returned for a file that is not a benchtop snapshot.
+var ErrNotSnapshot = errors.New("not a benchtop snapshot")
+
+// Segment summarises the requests that arrived between two changes.
+type Segment struct {
+	Index     int           `json:"index"`
+	What      string        `json:"what"` // the change that started it
+	Start     time.Time     `json:"start"`
+	Requests  int           `json:"requests"`
+	OutputTPS float64       `json:"output_tps"`
+	TTFTP50   time.Duration `json:"ttft_p50_ns"`
+	TTFTP99   time.Duration `json:"ttft_p99_ns"`
+	TPOTP50   time.Duration `json:"tpot_p50_ns"`
+	E2EP50    time.Duration `json:"e2e_p50_ns"`
+}
+
+// File is a whole session as exported. Durations are nanoseconds (fields
+// ending in _ns), times RFC 3339, empty lists []; the layout is documented
+// in README.md ("Snapshots").
 type File struct {
 	Schema   string                  `json:"schema"`
 	Created  time.Time               `json:"created"`
 	Workload string                  `json:"workload"`
-	Status   *engine.Status          `json:"status"`  // model, device, settings, memory plan
+	Status   *report.Status          `json:"status"`  // model, device, settings, memory plan
 	Changes  []metrics.Marker        `json:"changes"` // settings and workload changes, in order
 	Metrics  *metrics.Snapshot       `json:"metrics"` // final numbers and every time series
-	GPU      *GPUState               `json:"gpu"`
+	GPU      *gpumon.State           `json:"gpu"`
 	Segments []Segment               `json:"segments"`
 	Requests []metrics.RequestRecord `json:"requests"`
 }
 
-// FromFrame builds a File from a frame and the finished requests.
-func FromFrame(f Frame, reqs []metrics.RequestRecord, at time.Time) *File {
-	out := &File{Schema: Schema, Created: at.UTC(), Workload: f.Workload, Status: f.Status, Metrics: f.Metrics,
-		GPU: f.GPU, Segments: f.Segments, Requests: reqs}
-	if f.Metrics != nil {
-		out.Changes = f.Metrics.Markers
+// normalized is f with every list non-nil, so that JSON says [] and not
+// null; f itself is not changed (its parts may be shared and immutable).
+func (f *File) normalized() *File {
+	out := *f
+	out.Changes = orEmpty(out.Changes)
+	out.Segments = orEmpty(out.Segments)
+	out.Requests = orEmpty(out.Requests)
+	if out.Metrics != nil {
+		m := *out.Metrics
+		m.Series, m.Markers, m.Sources = orEmpty(m.Series), orEmpty(m.Markers), orEmpty(m.Sources)
+		if m.Finishes == nil {
+			m.Finishes = map[string]int{}
+		}
+		out.Metrics = &m
 	}
-	return out
+	if out.GPU != nil {
+		g := *out.GPU
+		g.History = orEmpty(g.History)
+		out.GPU = &g
+	}
+	return &out
 }
 
-// Frame reopens the file as a read-only dashboard frame.
-func (f *File) Frame(source string) Frame {
-	return Frame{Metrics: f.Metrics, Status: f.Status, GPU: f.GPU, Segments: f.Segments, Workload: f.Workload,
-		ReadOnly: true, Source: source}
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // Write writes base.json, base.csv and base.md, each atomically, and
 // returns their paths.
 func Write(base string, f *File) ([]string, error) {
+	f = f.normalized()
 	js, err := json.MarshalIndent(f, "", " ")
 	if err != nil {
 		return nil, fmt.Errorf("encode snapshot: %w", err)
@@ -60,7 +99,7 @@ func Write(base string, f *File) ([]string, error) {
 	}{{base + ".json", append(js, '\n')}, {base + ".csv", seriesCSV(f)}, {base + ".md", markdown(f)}}
 	var out []string
 	for _, x := range files {
-		if err := WriteFileAtomic(x.path, x.data); err != nil {
+		if err := report.WriteFile(x.path, x.data); err != nil {
 			return out, err
 		}
 		out = append(out, x.path)
@@ -68,23 +107,83 @@ func Write(base string, f *File) ([]string, error) {
 	return out, nil
 }
 
-// Read loads a snapshot JSON file, refusing other schemas.
+// Read loads a snapshot JSON file of schema v2 or v1 (converted to v2),
+// refusing anything else.
 func Read(path string) (*File, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var f File
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, fmt.Errorf("%s is not a benchtop snapshot: %w", path, err)
+	var head struct {
+		Schema string `json:"schema"`
 	}
-	if f.Schema != Schema {
-		return nil, fmt.Errorf("%s has schema %q; this benchtop reads %q", path, f.Schema, Schema)
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotSnapshot, err)
+	}
+	var f *File
+	switch head.Schema {
+	case Schema:
+		f = &File{}
+		err = json.Unmarshal(raw, f)
+	case SchemaV1:
+		f, err = readV1(raw)
+	default:
+		return nil, fmt.Errorf("%s: %w: schema %q; this benchtop reads %q and %q", path, ErrNotSnapshot, head.Schema, Schema, SchemaV1)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotSnapshot, err)
 	}
 	if f.Metrics == nil || f.Status == nil {
-		return nil, fmt.Errorf("%s lacks its metrics or status", path)
+		return nil, fmt.Errorf("%s: %w: it lacks its metrics or status", path, ErrNotSnapshot)
 	}
-	return &f, nil
+	return f, nil
+}
+
+// fileV1 is the v1 layout: the engine's status with Go field names and the
+// run state and error as strings.
+type fileV1 struct {
+	Created  time.Time               `json:"created"`
+	Workload string                  `json:"workload"`
+	Status   *statusV1               `json:"status"`
+	Changes  []metrics.Marker        `json:"changes"`
+	Metrics  *metrics.Snapshot       `json:"metrics"`
+	GPU      *gpumon.State           `json:"gpu"`
+	Segments []Segment               `json:"segments"`
+	Requests []metrics.RequestRecord `json:"requests"`
+}
+
+type statusV1 struct {
+	Config engine.Config
+	Plan   engine.MemoryPlan
+	Device struct {
+		Backend, Name string
+		MemoryBytes   int64
+		CUDAGraphs    bool
+	}
+	Model                         string
+	Synthetic                     bool
+	Params                        int64
+	State, Err                    string
+	Ceilings                      struct{ BandwidthBytesPerSec, MatmulFlopsPerSec float64 }
+	MatmulFLOPsPerToken           float64
+	AttentionFLOPsPerContextToken float64
+}
+
+func readV1(raw []byte) (*File, error) {
+	var v fileV1
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	f := &File{Schema: Schema, Created: v.Created, Workload: v.Workload, Changes: v.Changes, Metrics: v.Metrics,
+		GPU: v.GPU, Segments: v.Segments, Requests: v.Requests}
+	if s := v.Status; s != nil {
+		f.Status = &report.Status{Model: s.Model, Synthetic: s.Synthetic, Params: s.Params, State: s.State, Err: s.Err,
+			Device: report.Device{Backend: s.Device.Backend, Name: s.Device.Name, MemoryBytes: s.Device.MemoryBytes, CUDAGraphs: s.Device.CUDAGraphs},
+			Config: report.ConfigOf(s.Config), Memory: report.MemoryOf(s.Plan),
+			BandwidthBytesPerSec: s.Ceilings.BandwidthBytesPerSec, MatmulFlopsPerSec: s.Ceilings.MatmulFlopsPerSec,
+			MatmulFLOPsPerToken: s.MatmulFLOPsPerToken, AttentionFLOPsPerContextToken: s.AttentionFLOPsPerContextToken}
+	}
+	return f, nil
 }
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 3, 64) }
@@ -94,7 +193,7 @@ func seriesCSV(f *File) []byte {
 	w := csv.NewWriter(&b)
 	w.Write([]string{"t_s", "output_tps", "rps", "ttft_p50_ms", "ttft_p99_ms", "batch_occupancy", "kv_usage",
 		"running", "waiting", "preemptions_total", "gpu_util_pct", "gpu_mem_used_bytes", "gpu_power_w"})
-	var hist []GPUSample
+	var hist []gpumon.Sample
 	if f.GPU != nil {
 		hist = f.GPU.History
 	}
@@ -135,8 +234,8 @@ func markdown(f *File) []byte {
 		fmt.Fprintf(&b, "- Model: %s%s\n- Device: %s (%s)\n- Workload: %s\n", st.Model, syn, st.Device.Name, st.Device.Backend, f.Workload)
 		fmt.Fprintf(&b, "- Settings: max_num_seqs %d, max_num_batched_tokens %d, gpu_memory_utilization %.2f, block size %d, enforce_eager %v\n",
 			c.MaxNumSeqs, c.MaxNumBatchedTokens, c.GPUMemoryUtilization, c.BlockSize, c.EnforceEager)
-		fmt.Fprintf(&b, "- Memory: weights %s, activations %s, KV cache %s (%d blocks)\n",
-			engine.FormatBytes(st.Plan.WeightBytes), engine.FormatBytes(st.Plan.ActivationBytes), engine.FormatBytes(st.Plan.KVBytes), st.Plan.NumBlocks)
+		fmt.Fprintf(&b, "- Memory budget: weights %s, activations %s, KV cache %s (%d blocks)\n",
+			engine.FormatBytes(st.Memory.WeightBytes), engine.FormatBytes(st.Memory.ActivationBytes), engine.FormatBytes(st.Memory.KVBytes), st.Memory.NumBlocks)
 	}
 	if f.GPU != nil && f.GPU.Driver != "" {
 		fmt.Fprintf(&b, "- Driver: %s\n", f.GPU.Driver)

@@ -8,15 +8,45 @@ import (
 	"github.com/NimbleMarkets/ntcharts/v2/sparkline"
 )
 
-// series is one chart's data: values oldest first, and the indexes where a
-// setting or workload changed.
+// series is one chart's data, derived from a frame on the tick: values
+// oldest first (already compressed to the chart's width), the columns where
+// a setting or workload changed, and the current value, min and max of the
+// whole history.
 type series struct {
-	title   string
-	unit    func(float64) string
-	values  []float64
-	markers []int
-	window  string // what the whole history covers
-	note    string // shown instead of a chart when there is no data
+	title       string
+	unit        func(float64) string
+	values      []float64
+	markers     []int
+	window      string // what the whole history covers
+	note        string // shown instead of a chart when there is no data
+	cur, lo, hi float64
+	n           int // points in the whole history
+}
+
+// fitTo compresses the values to w columns and maps the markers (indexes
+// into the whole history) onto them; the sparkline is right-aligned.
+func (s series) fitTo(w int) series {
+	s.n = len(s.values)
+	if s.n == 0 {
+		return s
+	}
+	s.cur, s.lo, s.hi = s.values[s.n-1], s.values[0], s.values[0]
+	for _, v := range s.values {
+		s.lo, s.hi = min(s.lo, v), max(s.hi, v)
+	}
+	cols := make([]int, 0, len(s.markers))
+	for _, idx := range s.markers {
+		c := w - s.n + idx
+		if s.n > w {
+			c = idx * w / s.n
+		}
+		if c >= 0 && c < w {
+			cols = append(cols, c)
+		}
+	}
+	s.markers = cols
+	s.values = compress(s.values, w)
+	return s
 }
 
 // compress fits n values into w columns, each the mean of its bucket, so a
@@ -58,28 +88,17 @@ func (s series) render(st Styles, w, h int) string {
 		}
 		return b.String()
 	}
-	cur, lo, hi := s.values[len(s.values)-1], s.values[0], s.values[0]
-	for _, v := range s.values {
-		lo, hi = min(lo, v), max(hi, v)
-	}
-	head := fmt.Sprintf("%s %s %s", title, st.Value.Render(s.unit(cur)),
-		st.Dim.Render(fmt.Sprintf("▼%s ▲%s %s", s.unit(lo), s.unit(hi), s.window)))
+	head := fmt.Sprintf("%s %s %s", title, st.Value.Render(s.unit(s.cur)),
+		st.Dim.Render(fmt.Sprintf("▼%s ▲%s %s", s.unit(s.lo), s.unit(s.hi), s.window)))
 	b.WriteString(fit(head, w) + "\n")
 	rows := max(1, h-2)
-	cols := compress(s.values, w)
 	sp := sparkline.New(w, rows, sparkline.WithStyle(st.Spark))
-	sp.PushAll(cols)
+	sp.PushAll(s.values)
 	sp.Draw()
 	b.WriteString(sp.View() + "\n")
 	// Marker row: ▲ under the column where each change happened.
 	marks := []rune(strings.Repeat(" ", w))
-	for _, idx := range s.markers {
-		c := idx
-		if len(s.values) > w {
-			c = idx * w / len(s.values)
-		} else {
-			c = w - len(s.values) + idx // the sparkline is right-aligned
-		}
+	for _, c := range s.markers {
 		if c >= 0 && c < w {
 			marks[c] = '▲'
 		}

@@ -1,8 +1,10 @@
 // Package tui is benchtop's live dashboard, a bubbletea v2 program over a
-// Controller (the running engine and its workload, or a reopened snapshot).
+// Controller (a session: the running target and its workload) or over a
+// reopened snapshot's frame.
 //
-// The model pulls a snapshot.Frame from the controller on its own tick (10
-// frames a second at most), so drawing never slows an engine step; View
-// only reads state. Keys become commands that call the controller off the
-// UI goroutine and come back as messages.
+// The model loads the session's published Frame on its own tick (10 frames
+// a second at most) and derives the charts' series there and on resize, so
+// drawing never slows an engine step and View only reads. Keys become
+// commands that call the controller off the UI goroutine and come back as
+// messages; keys for settings the target does not take do nothing.
 package tui

@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"benchtop/engine"
+	"benchtop/gpumon"
 	"benchtop/kernels"
 	"benchtop/metrics"
+	"benchtop/session"
 	"benchtop/snapshot"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 // fixedFrame is a frame with two minutes of history, two changes, a GPU.
-func fixedFrame() snapshot.Frame {
+func fixedFrame() *session.Frame {
 	var pts []metrics.Point
 	for i := 0; i < 480; i++ {
 		x := float64(i)
@@ -37,35 +39,35 @@ func fixedFrame() snapshot.Frame {
 		Markers: []metrics.Marker{{Time: t0.Add(40 * time.Second), What: "max_num_seqs=50"}, {Time: t0.Add(80 * time.Second), What: "workload=latency"}}}
 	cfg := engine.DefaultConfig()
 	st := &engine.Status{Config: cfg, Device: kernels.DeviceInfo{Backend: "cuda", Name: "NVIDIA H100 80GB HBM3", CUDAGraphs: true},
-		Model: "opt-125m", Synthetic: true, Params: 125239296, State: "running",
+		Model: "opt-125m", Synthetic: true, Params: 125239296, State: engine.StateRunning,
 		Plan: engine.MemoryPlan{TotalBytes: 85e9, WeightBytes: 284e6, ActivationBytes: 190e6, KVBytes: 72e9, NumBlocks: 122000, BlockSize: 16,
 			BytesPerBlock: 589824},
 		Ceilings: kernels.Ceilings{BandwidthBytesPerSec: 2.98e12, MatmulFlopsPerSec: 735e12}, MatmulFLOPsPerToken: 2 * 163e6, AttentionFLOPsPerContextToken: 4 * 768 * 12}
-	var hist []snapshot.GPUSample
+	var hist []gpumon.Sample
 	for i := 0; i < 480; i++ {
-		var gpus []snapshot.GPU
+		var gpus []gpumon.GPU
 		for g := 0; g < 2; g++ {
-			gpus = append(gpus, snapshot.GPU{Index: g, Name: "NVIDIA H100 80GB HBM3", UtilPct: float64(50*g + i%50), MemUsedBytes: int64(76e9 - 40e9*float64(g)),
+			gpus = append(gpus, gpumon.GPU{Index: g, Name: "NVIDIA H100 80GB HBM3", UtilPct: float64(50*g + i%50), MemUsedBytes: int64(76e9 - 40e9*float64(g)),
 				MemTotalBytes: 85e9, PowerW: 310, TempC: 41, SMClockMHz: 1980})
 		}
-		hist = append(hist, snapshot.GPUSample{Time: t0.Add(time.Duration(i) * 250 * time.Millisecond), GPUs: gpus})
+		hist = append(hist, gpumon.Sample{Time: t0.Add(time.Duration(i) * 250 * time.Millisecond), GPUs: gpus})
 	}
 	segs := []snapshot.Segment{{Index: 0, What: "start", Requests: 5000, OutputTPS: 66000, TTFTP50: 2 * ms},
 		{Index: 1, What: "max_num_seqs=50", Requests: 4000, OutputTPS: 50000, TTFTP50: 1500 * time.Microsecond},
 		{Index: 2, What: "workload=latency", Requests: 90, OutputTPS: 1100, TTFTP50: 1800 * time.Microsecond}}
-	return snapshot.Frame{Metrics: snap, Status: st, GPU: &snapshot.GPUState{Available: true, Driver: "580.159.04", History: hist},
+	return &session.Frame{Caps: session.Caps{MaxNumSeqs: true, Reconfigure: true, Pause: true}, Metrics: snap, Status: st, GPU: &gpumon.State{Available: true, Driver: "580.159.04", History: hist},
 		Segments: segs, Workload: "bench", Workloads: []string{"throughput", "latency", "ttft", "bench", "utilization"}}
 }
 
 // recorder is a Controller that records calls.
 type recorder struct {
 	mu    sync.Mutex
-	frame snapshot.Frame
+	frame *session.Frame
 	calls []string
 	cfg   engine.Config
 }
 
-func (r *recorder) Frame() snapshot.Frame { return r.frame }
+func (r *recorder) Frame() *session.Frame { return r.frame }
 func (r *recorder) rec(s string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -77,7 +79,7 @@ func (r *recorder) rec(s string) error {
 }
 func (r *recorder) SwitchWorkload(n string) error { return r.rec("workload " + n) }
 func (r *recorder) SetMaxNumSeqs(n int) error     { return r.rec("max_num_seqs " + itoa(n)) }
-func (r *recorder) Reconfigure(change func(*engine.Config), what string) error {
+func (r *recorder) ReconfigureWith(change func(*engine.Config), what string) error {
 	c := r.frame.Status.Config
 	change(&c)
 	r.cfg = c

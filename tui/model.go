@@ -8,15 +8,16 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"benchtop/engine"
-	"benchtop/snapshot"
+	"benchtop/session"
 )
 
-// Controller is what the dashboard drives: the live engine and workload.
+// Controller is what the dashboard drives: a session (the live target and
+// its workload). Frame is an atomic load of the published frame.
 type Controller interface {
-	Frame() snapshot.Frame
+	Frame() *session.Frame
 	SwitchWorkload(name string) error
 	SetMaxNumSeqs(n int) error
-	Reconfigure(change func(*engine.Config), what string) error
+	ReconfigureWith(change func(*engine.Config), what string) error
 	SetPaused(paused bool) error
 	ResetStats() error
 	Snapshot(dir string) ([]string, error)
@@ -37,7 +38,8 @@ type (
 // Model is the dashboard.
 type Model struct {
 	ctrl        Controller // nil when viewing a snapshot
-	frame       snapshot.Frame
+	frame       *session.Frame
+	panels      []series // derived from frame on the tick, for the current size
 	keys        KeyMap
 	styles      Styles
 	width       int
@@ -52,21 +54,29 @@ type Model struct {
 
 // New returns a dashboard over ctrl.
 func New(ctrl Controller) Model {
-	return Model{ctrl: ctrl, frame: ctrl.Frame(), keys: DefaultKeyMap(), styles: DefaultStyles(), width: 80, height: 24, SnapshotDir: "."}
+	m := Model{ctrl: ctrl, frame: ctrl.Frame(), keys: DefaultKeyMap(), styles: DefaultStyles(), width: 80, height: 24, SnapshotDir: "."}
+	m.derive()
+	return m
 }
 
 // NewViewer returns a read-only dashboard over a reopened snapshot.
-func NewViewer(f snapshot.Frame) Model {
-	f.ReadOnly = true
-	return Model{frame: f, keys: DefaultKeyMap(), styles: DefaultStyles(), width: 80, height: 24,
+func NewViewer(f *session.Frame) Model {
+	c := *f
+	c.ReadOnly = true
+	m := Model{frame: &c, keys: DefaultKeyMap(), styles: DefaultStyles(), width: 80, height: 24,
 		status: "read-only: " + f.Source}
+	m.derive()
+	return m
 }
 
-// SetSize sets the terminal size.
-func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
+// SetSize sets the terminal size (and derives the charts for it).
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.derive()
+}
 
 // Frame is the frame on screen.
-func (m Model) Frame() snapshot.Frame { return m.frame }
+func (m Model) Frame() *session.Frame { return m.frame }
 
 func (m Model) Init() tea.Cmd {
 	if m.ctrl == nil {
@@ -89,6 +99,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		m.frame = m.ctrl.Frame()
+		m.derive()
 		return m, tick()
 	case resultMsg:
 		m.status, m.statusErr = msg.what, msg.err != nil
@@ -140,27 +151,27 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			}
 		}
 		return m, nil
-	case key.Matches(msg, k.More, k.Less) && st != nil:
+	case key.Matches(msg, k.More, k.Less) && st != nil && m.frame.Caps.MaxNumSeqs:
 		dir := 1
 		if key.Matches(msg, k.Less) {
 			dir = -1
 		}
 		n := nextStep(BatchSteps, st.Config.MaxNumSeqs, dir)
 		return m.pending(fmt.Sprintf("max_num_seqs=%d", n), func() error { return m.ctrl.SetMaxNumSeqs(n) })
-	case key.Matches(msg, k.Memory) && st != nil:
+	case key.Matches(msg, k.Memory) && st != nil && m.frame.Caps.Reconfigure:
 		u := nextMemory(st.Config.GPUMemoryUtilization)
 		what := fmt.Sprintf("gpu_memory_utilization=%.2f", u)
 		return m.pending(what, func() error {
-			return m.ctrl.Reconfigure(func(c *engine.Config) { c.GPUMemoryUtilization = u }, what)
+			return m.ctrl.ReconfigureWith(func(c *engine.Config) { c.GPUMemoryUtilization = u }, what)
 		})
-	case key.Matches(msg, k.Eager) && st != nil:
+	case key.Matches(msg, k.Eager) && st != nil && m.frame.Caps.Reconfigure:
 		eager := !st.Config.EnforceEager
 		what := fmt.Sprintf("enforce_eager=%v", eager)
 		return m.pending(what, func() error {
-			return m.ctrl.Reconfigure(func(c *engine.Config) { c.EnforceEager = eager }, what)
+			return m.ctrl.ReconfigureWith(func(c *engine.Config) { c.EnforceEager = eager }, what)
 		})
-	case key.Matches(msg, k.Pause) && st != nil:
-		paused := st.State != "paused"
+	case key.Matches(msg, k.Pause) && st != nil && m.frame.Caps.Pause:
+		paused := st.State != engine.StatePaused
 		what := "resumed"
 		if paused {
 			what = "paused"

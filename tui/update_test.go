@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"benchtop/engine"
+	"benchtop/metrics"
 )
 
 func press(s string) tea.KeyPressMsg {
@@ -75,7 +78,7 @@ func TestKeysCallTheController(t *testing.T) {
 func TestPausedResumesAndErrorsShow(t *testing.T) {
 	r := &recorder{frame: fixedFrame()}
 	st := *r.frame.Status
-	st.State = "paused"
+	st.State = engine.StatePaused
 	r.frame.Status = &st
 	m, _ := send(New(r), "p")
 	if r.calls[0] != "resume" {
@@ -122,5 +125,45 @@ func TestHelpQuitResizeAndReadOnly(t *testing.T) {
 	}
 	if !strings.Contains(v.Render(), "snapshot") {
 		t.Fatal("read-only view does not say so")
+	}
+}
+
+// The charts' series are derived on the tick and on resize, never in View:
+// a new frame shows only after a tick.
+func TestSeriesDerivedOnTick(t *testing.T) {
+	r := &recorder{frame: fixedFrame()}
+	m := New(r)
+	m.SetSize(120, 40)
+	before := m.panels[0].cur
+	next := *r.frame
+	snap := *next.Metrics
+	snap.Series = append(append([]metrics.Point{}, snap.Series...), metrics.Point{T: snap.Elapsed, OutputTPS: 123456})
+	next.Metrics = &snap
+	r.frame = &next
+	if m.Render(); m.panels[0].cur != before {
+		t.Fatal("View derived the series")
+	}
+	up, _ := m.Update(tickMsg{})
+	if got := up.(Model).panels[0].cur; got != 123456 {
+		t.Fatalf("after the tick the chart shows %g", got)
+	}
+	if w := len(up.(Model).panels[0].values); w > (120-1)/2 {
+		t.Fatalf("%d values for a %d-column chart", w, (120-1)/2)
+	}
+}
+
+// Events the collector dropped are shown, first on the numbers' line.
+func TestDroppedEventsShow(t *testing.T) {
+	f := fixedFrame()
+	snap := *f.Metrics
+	snap.DroppedEvents = 42
+	f.Metrics = &snap
+	m := New(&recorder{frame: f})
+	m.SetSize(80, 24)
+	if !strings.Contains(m.Render(), "42 events dropped") {
+		t.Fatal("dropped events are not shown")
+	}
+	if strings.Contains(New(&recorder{frame: fixedFrame()}).Render(), "dropped") {
+		t.Fatal("no drops, yet a drop line")
 	}
 }

@@ -14,6 +14,28 @@ import (
 	"benchtop/snapshot"
 )
 
+// layout is how the chart area splits: its height, the panels' column
+// width, and how many GPUs get panels.
+func (m Model) layout() (bodyH, colW, maxGPUs int) {
+	bodyH = m.height - 2 - 6 - 1 // header, numbers, footer
+	return bodyH, (m.width - 1) / 2, max(1, bodyH/4-2)
+}
+
+// derive builds the charts' series from the frame for the current size:
+// on the tick and on resize only, so View just reads them.
+func (m *Model) derive() {
+	if m.frame == nil {
+		m.panels = nil
+		return
+	}
+	_, colW, maxGPUs := m.layout()
+	ps := m.buildPanels(maxGPUs)
+	for i := range ps {
+		ps[i] = ps[i].fitTo(colW)
+	}
+	m.panels = ps
+}
+
 // MinWidth and MinHeight are the smallest terminal the dashboard draws in.
 const (
 	MinWidth  = 80
@@ -69,7 +91,7 @@ func (m Model) header() string {
 			name += " (synthetic weights)"
 		}
 		parts = append(parts, name, s.Device.Backend+": "+s.Device.Name)
-		state = s.State
+		state = s.State.String()
 	}
 	parts = append(parts, "workload "+f.Workload)
 	var elapsed time.Duration
@@ -95,8 +117,8 @@ func (m Model) header() string {
 		}
 		settings = fmt.Sprintf("max_num_seqs %d · gpu_memory_utilization %.2f · block %d · %s · KV %d blocks (%s)",
 			c.MaxNumSeqs, c.GPUMemoryUtilization, c.BlockSize, mode, s.Plan.NumBlocks, engine.FormatBytes(s.Plan.KVBytes))
-		if s.Err != "" {
-			settings = st.Error.Render("engine error: " + s.Err)
+		if s.Err != nil {
+			settings = st.Error.Render("engine error: " + s.Err.Error())
 		}
 	}
 	return fit(line, m.width) + "\n" + fit(st.Settings.Render(settings), m.width)
@@ -108,10 +130,13 @@ func clock(d time.Duration) string {
 }
 
 func (m Model) charts(h int) string {
-	colW := (m.width - 1) / 2
+	_, colW, _ := m.layout()
 	// Two rows of engine charts, then a row per GPU while each row keeps at
 	// least four lines; GPUs beyond that are named in the last one's title.
-	panels := m.panels(max(1, h/4-2))
+	panels := m.panels
+	if len(panels) == 0 {
+		return strings.Repeat("\n", max(0, h-1))
+	}
 	rows := (len(panels) + 1) / 2
 	ph := max(3, h/rows)
 	var lines []string
@@ -146,7 +171,7 @@ func msec(v float64) string { return fmt.Sprintf("%.1fms", v) }
 
 // panels are the charts: engine series from the metrics, then utilization
 // and memory for up to maxGPUs GPUs from NVML.
-func (m Model) panels(maxGPUs int) []series {
+func (m Model) buildPanels(maxGPUs int) []series {
 	f := m.frame
 	var pts []metrics.Point
 	var marks []int
@@ -246,6 +271,9 @@ func (m Model) numbers() string {
 			num(s.OutputTPS), num(s.TotalTPS), s.RPS, s.Window.Round(time.Second), s.Waiting, s.Running, s.Finished, s.Preemptions),
 		d("TTFT", s.TTFT) + " │ " + d("TPOT", s.TPOT) + " (p50/p90/p99, n=" + fmt.Sprint(s.TTFT.Count) + ")",
 		d("ITL", s.ITL) + " │ " + d("E2E", s.E2E),
+	}
+	if s.DroppedEvents > 0 { // first on the line, so a narrow terminal never cuts it
+		lines[0] = st.Error.Render(fmt.Sprintf("%d events dropped · ", s.DroppedEvents)) + lines[0]
 	}
 	if !s.SLO.Empty() {
 		lines[2] += fmt.Sprintf(" │ SLO %s: %.0f%% met, goodput %.2f req/s", s.SLO, 100*s.Attainment, s.Goodput)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"benchtop/engine"
+	"benchtop/gpumon"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -44,21 +48,21 @@ func TestView(t *testing.T) {
 		{"help-100x30", 100, 30, func(m *Model) { m.showHelp = true }},
 		{"picker-80x24", 80, 24, func(m *Model) { m.picking, m.pick = true, 1 }},
 		{"no-gpu-80x24", 80, 24, func(m *Model) {
-			m.frame.GPU.Available, m.frame.GPU.Reason, m.frame.GPU.History = false, "no NVML: Driver Not Loaded", nil
+			m.frame.GPU = &gpumon.State{Reason: "no NVML: Driver Not Loaded"}
 		}},
 		{"engine-error-80x24", 80, 24, func(m *Model) {
 			st := *m.frame.Status
-			st.State, st.Err = "failed", "execute step 12: CUDA error 700 (an illegal memory access was encountered)"
+			st.State, st.Err = engine.StateFailed, errors.New("execute step 12: CUDA error 700 (an illegal memory access was encountered)")
 			m.frame.Status = &st
 		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := New(&recorder{frame: fixedFrame()})
-			m.SetSize(c.w, c.h)
 			if c.prep != nil {
 				c.prep(&m)
 			}
+			m.SetSize(c.w, c.h)
 			out := m.Render()
 			plain := ansi.Strip(out)
 			lines := strings.Split(plain, "\n")

@@ -50,7 +50,7 @@ type Backend struct {
 	metaBlockSize int
 	allocs        map[uintptr]int64 // live allocations, freed by Close
 	attn          attnDevice
-	gemv          *gemvState        // small-M GEMMs: choice table and buffers (gemv_tune.go)
+	gemv          *gemvState // small-M GEMMs: choice table and buffers (gemv_tune.go)
 }
 
 // Open initialises the first GPU. It locks the calling goroutine to its OS

@@ -1,4 +1,4 @@
-package experiments
+package report
 
 import (
 	"fmt"
@@ -73,3 +73,5 @@ func (t *Table) Print(w io.Writer) {
 		fmt.Fprintln(w, n)
 	}
 }
+
+func formatFloat(v float64) string { return fmt.Sprintf("%.2f", v) }

@@ -1,0 +1,67 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"benchtop/engine"
+	"benchtop/metrics"
+	"benchtop/report"
+	"benchtop/session"
+	"benchtop/workloads"
+)
+
+// Params are what an experiment run may change from the tutorial's.
+type Params struct {
+	Requests int   // requests per run (0: the tutorial's count)
+	Seed     int64 // workload seed
+	Warmup   int   // the tutorial's warm-up requests before measuring (bench); 0: none
+	Repeats  int   // measured runs per point (sweep, compare); 0 or 1: one
+}
+
+func (p Params) repeats() int { return max(1, p.Repeats) }
+
+// measure warms the session for w's shapes, then runs w once, measured.
+func measure(ctx context.Context, s *session.Session, w workloads.Workload, seed int64) (*session.RunResult, error) {
+	if err := s.Warm(ctx, w, seed); err != nil {
+		return nil, err
+	}
+	return s.Run(ctx, w, seed)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", metrics.Ms(d)) }
+
+// header is what every document carries; run, when set, adds NVML's mean
+// utilization over it.
+func header(s *session.Session, experiment string, run *session.RunResult) report.Header {
+	st := s.Status()
+	m, dev := s.Model(), s.Device()
+	h := report.Header{SchemaVersion: report.SchemaVersion, Experiment: experiment, Timestamp: time.Now().UTC().Truncate(time.Second),
+		Model: m.Source, SyntheticWeights: m.Synthetic, Parameters: m.Cfg.ParamCount(), Backend: dev.Backend, Device: dev.Name,
+		GPUMemoryGB: float64(memoryInUse(st.Plan)) / 1e9, Config: report.ConfigOf(st.Config), Memory: report.MemoryOf(st.Plan)}
+	if run != nil {
+		if u, _, ok := s.GPU().MeanUtilization(run.Start, run.Start.Add(run.Wall)); ok {
+			h.GPUUtilizationPct = &u
+		}
+	}
+	return h
+}
+
+// lag is a run's generator lag for a document: nil for closed loops.
+func lag(run *session.RunResult) *metrics.Dist {
+	if run.Lag.Count == 0 {
+		return nil
+	}
+	l := run.Lag
+	return &l
+}
+
+func runDoc(s *session.Session, experiment string, run *session.RunResult) report.Run {
+	return report.Run{Header: header(s, experiment, run), Workload: run.Workload,
+		Measures: report.MeasuresOf(run.Summary, run.Wall, run.Failed, lag(run))}
+}
+
+// memoryInUse is the device memory the engine holds: weights, the step
+// workspace and the KV pool, as allocated.
+func memoryInUse(p engine.MemoryPlan) int64 { return p.WeightBytes + p.ActivationBytes + p.KVBytes }

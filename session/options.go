@@ -1,0 +1,33 @@
+package session
+
+import (
+	"fmt"
+	"io"
+
+	"benchtop/engine"
+	"benchtop/metrics"
+)
+
+// Options are what a session opens with: the engine flags every command
+// shares.
+type Options struct {
+	Model          string // preset name or model folder
+	Device         string // auto, cpu, cuda
+	CPUMemoryBytes int64
+	Engine         engine.Config
+	Log            io.Writer // notes (stderr); nil: silent
+	Progress       bool      // a status line every second during finite runs
+	SLO            metrics.SLO
+	Ceilings       bool // measure the device's ceilings at start (the dashboard's roofline)
+	// Observers see the engine's events beside the collector (checks that
+	// count the truth); DetachCollector leaves the collector out, to measure
+	// what it costs a step.
+	Observers       []engine.Observer
+	DetachCollector bool
+}
+
+func (o *Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", args...)
+	}
+}
