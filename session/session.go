@@ -96,7 +96,7 @@ func (s *Session) device(ready chan<- error) {
 		o.logf("benchtop: %s", note)
 	}
 	t0 := time.Now()
-	m, err := model.Open(o.Model, be, model.Options{Seed: o.Engine.Seed + 1})
+	m, err := model.Open(o.Model, be, model.Options{DType: o.DType, Seed: o.Engine.Seed + 1, Tokenizer: o.Tokenizer})
 	if err != nil {
 		be.Close()
 		ready <- err
