@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"benchtop/engine/model"
 	"benchtop/workloads"
@@ -75,6 +76,10 @@ func (c *TokenizeCmd) encode(e *env, tok model.Tokenizer) error {
 	w := bufio.NewWriter(e.stdout)
 	enc := json.NewEncoder(w)
 	for i, text := range texts {
+		if !utf8.ValidString(text) {
+			w.Flush()
+			return fmt.Errorf("%s: not valid UTF-8", where(i))
+		}
 		ids, err := x.encode(text, c.AddSpecialTokens)
 		if err != nil {
 			w.Flush()

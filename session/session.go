@@ -77,8 +77,12 @@ func Open(o Options) (*Session, error) {
 	if note := s.model.WeightsNote(); note != "" {
 		kind = " (" + note + ")"
 	}
-	o.logf("benchtop: model %s%s, %s on %s, loaded in %s", s.model.Source, kind, humanParams(s.model.Cfg.ParamCount()),
-		s.info.Name, s.loadTime.Round(time.Millisecond))
+	dtype := s.model.DType.String()
+	if s.model.ComputeDType != s.model.DType {
+		dtype += " (computed in " + s.model.ComputeDType.String() + ")"
+	}
+	o.logf("benchtop: model %s%s, %s in %s on %s, loaded in %s", s.model.Source, kind, humanParams(s.model.Cfg.ParamCount()),
+		dtype, s.info.Name, s.loadTime.Round(time.Millisecond))
 	return s, nil
 }
 
