@@ -18,7 +18,7 @@ type Loaded struct {
 	// activations' and the KV cache's: DType on a GPU, fp32 on the CPU
 	// backend (which computes in fp32 whatever its weights were rounded to).
 	DType, ComputeDType kernels.DType
-	Tokenizer           Tokenizer // nil when a folder brings none
+	Tokenizer           Tokenizer // nil when a folder brings none; Prompter says how prompts use it
 	Synthetic           bool      // weights are seeded random, not trained
 	// StandInTokenizer: the tokenizer is not the model's own (a preset's
 	// GPT-2 tokenizer).
