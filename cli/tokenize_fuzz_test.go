@@ -15,9 +15,8 @@ import (
 // --add-special-tokens), or to a clear error (exit 1); never a panic or a
 // usage error. The same through a tokenizer file with byte fallback.
 func FuzzTokenizeText(f *testing.F) {
-	for _, s := range []string{"", "Hello world", " leading", "a, b", "-x", "--text", "<s>hi</s>", "hi, hi!", "☕ 你好 🍕", "\x00\t\n", "=", "▁▁"} {
-		f.Add(s, false)
-		f.Add(s, true)
+	for i, s := range []string{"", "Hello world", "a, b", "--text", "<s>hi</s>", "☕ 你好 🍕", "\x00\t\n", "=▁▁"} {
+		f.Add(s, i%2 == 0)
 	}
 	tokPath := filepath.Join(f.TempDir(), "tokenizer.json")
 	if err := os.WriteFile(tokPath, []byte(llamaStyleTokenizer), 0o644); err != nil {
