@@ -94,7 +94,7 @@ func (c *TokenizeCmd) modelSpec() string {
 
 // requests prints the workload's requests as the engine runs them.
 func (c *TokenizeCmd) requests(e *env, tok model.Tokenizer) error {
-	v, err := session.OpenVocab(c.modelSpec(), model.Options{Tokenizer: tok})
+	v, err := session.OpenVocabWith(c.modelSpec(), model.Options{Tokenizer: tok})
 	if err != nil {
 		return err
 	}

@@ -26,9 +26,12 @@ type Vocab struct {
 func VocabOf(m *model.Loaded) Vocab { return vocabWith(m.Cfg, m.Prompter()) }
 
 // OpenVocab reads a model's vocabulary without loading its weights: a
-// preset's, or a folder's config.json and tokenizer files; o.Tokenizer
-// replaces the model's own, as in the session (Options.Tokenizer).
-func OpenVocab(spec string, o model.Options) (Vocab, error) {
+// preset's, or a folder's config.json and tokenizer files.
+func OpenVocab(spec string) (Vocab, error) { return OpenVocabWith(spec, model.Options{}) }
+
+// OpenVocabWith is OpenVocab with o.Tokenizer, when set, in place of the
+// model's own, as in a session (Options.Tokenizer).
+func OpenVocabWith(spec string, o model.Options) (Vocab, error) {
 	cfg, p, err := model.OpenPrompter(spec, o)
 	if err != nil {
 		return Vocab{}, err
