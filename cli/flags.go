@@ -27,6 +27,7 @@ type EngineFlags struct {
 	JSON                 string  `name:"json" placeholder:"FILE" help:"also write the results as JSON to FILE (atomically)"`
 	Requests             int     `default:"0" help:"requests per run (0: the tutorial's count)"`
 	Quiet                bool    `help:"no progress line on stderr each second of a run"`
+	ModelFlags           `embed:""`
 }
 
 // config is the engine configuration the flags give.
@@ -58,13 +59,16 @@ func (f *EngineFlags) check() error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("--%w", err)
 	}
+	if err := f.ModelFlags.check(f.Model); err != nil {
+		return err
+	}
 	return report.CheckWritable(f.JSON)
 }
 
 // options are the session's options.
 func (f *EngineFlags) options(e *env) session.Options {
 	return session.Options{Model: f.Model, Device: f.Device, CPUMemoryBytes: int64(f.CPUMemory * (1 << 30)),
-		Engine: f.config(), Log: e.stderr, Progress: !f.Quiet}
+		Engine: f.config(), Log: e.stderr, Progress: !f.Quiet, DType: f.DType, Tokenizer: f.tok}
 }
 
 func (f *EngineFlags) params() experiments.Params {

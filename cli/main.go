@@ -35,7 +35,7 @@ type CLI struct {
 	Diff       DiffCmd       `cmd:"" help:"compare two JSON files (snapshots or reports) metric by metric"`
 	Workloads  WorkloadsCmd  `cmd:"" help:"list the built-in workloads"`
 	Logits     LogitsCmd     `cmd:"" help:"print last-position logits and greedy tokens for token ids (model checks)"`
-	Tokenize   TokenizeCmd   `cmd:"" help:"print a workload's requests exactly as the engine runs them (for peers run on the same requests)"`
+	Tokenize   TokenizeCmd   `cmd:"" help:"encode text to token ids (--text, --dataset) or ids to text (--decode); or a workload's requests as the engine runs them"`
 }
 
 // env is what every command runs with: its output, and the signal that

@@ -91,7 +91,7 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 					return 0, fmt.Errorf("the model has no tokenizer")
 				}
 				ids, err := enc(text)
-				return len(ids) - 1, err // less the BOS
+				return len(ids) - len(v.Prefix), err // less the BOS, where the model adds one
 			})
 			if skipped > 0 {
 				fmt.Fprintf(stderr, "benchtop: %s: %d conversations without a human turn and a reply skipped\n", wf.Dataset, skipped)

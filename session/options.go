@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"benchtop/engine"
+	"benchtop/engine/model"
 	"benchtop/metrics"
 )
 
@@ -24,6 +25,12 @@ type Options struct {
 	// what it costs a step.
 	Observers       []engine.Observer
 	DetachCollector bool
+	// DType is the compute dtype as vLLM's --dtype (model.Options.DType):
+	// "" or "auto", "float16", "bfloat16", "float32".
+	DType string
+	// Tokenizer, when set, replaces the model's own (a preset's GPT-2
+	// stand-in); it must fit the model's vocabulary.
+	Tokenizer model.Tokenizer
 }
 
 func (o *Options) logf(format string, args ...any) {

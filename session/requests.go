@@ -3,7 +3,6 @@ package session
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"time"
 
 	"benchtop/engine"
@@ -13,61 +12,37 @@ import (
 
 // Vocab is what turns a workload's specs into token ids for one model.
 type Vocab struct {
-	// Encode tokenizes text, BOS first where the model's tokenizer adds
-	// one; nil when the model brings no tokenizer (then only
-	// synthetic-length prompts can run).
+	// Encode tokenizes text with the model's special tokens (BOS first
+	// where its tokenizer adds one; see model.Prompter); nil when the
+	// model brings no tokenizer (then only synthetic-length prompts can
+	// run).
 	Encode    func(text string) ([]int32, error)
 	VocabSize int
-	Prefix    []int32 // what every prompt starts with (BOS, or nothing)
+	Prefix    []int32 // what every prompt starts with (BOS, or nothing); read-only
 	Source    string  // the model's preset name or folder
 }
 
 // VocabOf is a loaded model's vocabulary.
-func VocabOf(m *model.Loaded) Vocab {
-	v := Vocab{VocabSize: m.Cfg.VocabSize, Prefix: m.PromptPrefix(), Source: m.Source}
-	if m.Tokenizer != nil {
-		v.Encode = m.Encode
-	}
-	return v
-}
+func VocabOf(m *model.Loaded) Vocab { return vocabWith(m.Cfg, m.Prompter()) }
 
 // OpenVocab reads a model's vocabulary without loading its weights: a
 // preset's, or a folder's config.json and tokenizer files.
-func OpenVocab(spec string) (Vocab, error) {
-	if cfg, ok := model.Presets[spec]; ok {
-		tok, err := model.NewGPT2Tokenizer()
-		if err != nil {
-			return Vocab{}, err
-		}
-		return vocabWith(cfg, tok, spec), nil
-	}
-	if st, err := os.Stat(spec); err != nil || !st.IsDir() {
-		return Vocab{}, fmt.Errorf("model %q is neither a preset nor a model folder", spec)
-	}
-	cfg, err := model.ReadConfig(spec)
+func OpenVocab(spec string) (Vocab, error) { return OpenVocabWith(spec, model.Options{}) }
+
+// OpenVocabWith is OpenVocab with o.Tokenizer, when set, in place of the
+// model's own, as in a session (Options.Tokenizer).
+func OpenVocabWith(spec string, o model.Options) (Vocab, error) {
+	cfg, p, err := model.OpenPrompter(spec, o)
 	if err != nil {
 		return Vocab{}, err
 	}
-	tok, err := model.LoadTokenizer(spec)
-	if err != nil {
-		tok = nil
-	}
-	return vocabWith(cfg, tok, spec), nil
+	return vocabWith(cfg, p), nil
 }
 
-func vocabWith(cfg model.Config, tok model.Tokenizer, src string) Vocab {
-	v := Vocab{VocabSize: cfg.VocabSize, Source: src}
-	if cfg.AddBOS && cfg.BOS >= 0 {
-		v.Prefix = []int32{int32(cfg.BOS)} // as model.Loaded.PromptPrefix
-	}
-	if tok != nil {
-		v.Encode = func(text string) ([]int32, error) {
-			ids, err := tok.Encode(text)
-			if err != nil {
-				return nil, err
-			}
-			return append(append([]int32{}, v.Prefix...), ids...), nil
-		}
+func vocabWith(cfg model.Config, p *model.Prompter) Vocab {
+	v := Vocab{VocabSize: cfg.VocabSize, Prefix: p.Prefix, Source: p.Source}
+	if p.Tokenizer != nil {
+		v.Encode = p.Encode
 	}
 	return v
 }

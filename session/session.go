@@ -77,8 +77,12 @@ func Open(o Options) (*Session, error) {
 	if note := s.model.WeightsNote(); note != "" {
 		kind = " (" + note + ")"
 	}
-	o.logf("benchtop: model %s%s, %s on %s, loaded in %s", s.model.Source, kind, humanParams(s.model.Cfg.ParamCount()),
-		s.info.Name, s.loadTime.Round(time.Millisecond))
+	dtype := s.model.DType.String()
+	if s.model.ComputeDType != s.model.DType {
+		dtype += " (computed in " + s.model.ComputeDType.String() + ")"
+	}
+	o.logf("benchtop: model %s%s, %s in %s on %s, loaded in %s", s.model.Source, kind, humanParams(s.model.Cfg.ParamCount()),
+		dtype, s.info.Name, s.loadTime.Round(time.Millisecond))
 	return s, nil
 }
 
@@ -96,7 +100,7 @@ func (s *Session) device(ready chan<- error) {
 		o.logf("benchtop: %s", note)
 	}
 	t0 := time.Now()
-	m, err := model.Open(o.Model, be, model.Options{Seed: o.Engine.Seed + 1})
+	m, err := model.Open(o.Model, be, model.Options{DType: o.DType, Seed: o.Engine.Seed + 1, Tokenizer: o.Tokenizer})
 	if err != nil {
 		be.Close()
 		ready <- err

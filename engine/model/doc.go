@@ -7,7 +7,17 @@
 // Hugging Face folders (config.json + safetensors, single or sharded; fp32,
 // fp16 or bf16); the embedded synthetic-weight presets (opt-125m,
 // smollm2-135m, qwen3-0.6b, llama-3.2-1b and tiny ones for tests); and
-// tokenizers (the embedded GPT-2 byte-level BPE, or the folder's own).
+// tokenizers (the embedded GPT-2 byte-level BPE as the presets' stand-in,
+// the folder's own, or a tokenizer.json given in Options.Tokenizer, which
+// must fit the vocabulary).
+//
+// A Prompter builds a model's prompts from text as its own tokenizer does
+// with add_special_tokens=True: a tokenizer.json's post-processor decides
+// the special tokens (Llama 2's <s>, Llama 3.x's <|begin_of_text|>, none
+// for Qwen), else the configuration's BOS rule (which the presets' stand-in
+// follows). OpenPrompter gives it without loading weights. A broken
+// tokenizer file fails Open; a folder without one loads (ErrNoTokenizer is
+// not an error there) and encodes no text (ErrNoTextPrompts).
 //
 // A model is a plain struct whose fields are weights, bound by name from a
 // weight Source and run against kernels.Backend, so one definition runs on

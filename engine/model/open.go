@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -17,7 +18,7 @@ type Loaded struct {
 	// activations' and the KV cache's: DType on a GPU, fp32 on the CPU
 	// backend (which computes in fp32 whatever its weights were rounded to).
 	DType, ComputeDType kernels.DType
-	Tokenizer           Tokenizer // nil when a folder brings none
+	Tokenizer           Tokenizer // nil when a folder brings none; Prompter says how prompts use it
 	Synthetic           bool      // weights are seeded random, not trained
 	// StandInTokenizer: the tokenizer is not the model's own (a preset's
 	// GPT-2 tokenizer).
@@ -85,58 +86,103 @@ func computeDType(dt kernels.DType, be kernels.Backend) kernels.DType {
 }
 
 // Open loads spec — a preset name or a Hugging Face model folder — onto be.
+// The tokenizer is read before the weights, so a broken tokenizer.json
+// fails at once (a folder with none loads, and runs synthetic prompts
+// only); o.Tokenizer must fit the model's vocabulary (ErrVocabMismatch).
 func Open(spec string, be kernels.Backend, o Options) (*Loaded, error) {
-	if cfg, ok := Presets[spec]; ok {
-		dt, err := ResolveDType(o.DType, &cfg, be.Info())
-		if err != nil {
-			return nil, fmt.Errorf("preset %s: %w", spec, err)
-		}
-		m, err := Load(be, cfg, NewSyntheticSource(cfg, o.Seed), dt)
-		if err != nil {
-			return nil, fmt.Errorf("preset %s: %w", spec, err)
-		}
-		l := &Loaded{Model: m, Cfg: cfg, DType: dt, ComputeDType: computeDType(dt, be), Tokenizer: o.Tokenizer, Synthetic: true, Source: spec}
-		if l.Tokenizer == nil {
-			tok, err := NewGPT2Tokenizer()
-			if err != nil {
-				m.Free(be)
-				return nil, err
-			}
-			l.Tokenizer, l.StandInTokenizer = foldInto(tok, 50256, cfg.VocabSize), true
-		}
-		return l, nil
-	}
-	st, err := os.Stat(spec)
-	if err != nil {
-		return nil, fmt.Errorf("model %q is neither a preset (%s) nor a folder: %w", spec, strings.Join(PresetNames(), ", "), err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("model %q is a file; give the model folder (config.json + *.safetensors)", spec)
-	}
-	cfg, err := ReadConfig(spec)
+	cfg, preset, err := locate(spec)
 	if err != nil {
 		return nil, err
+	}
+	tok, standIn, err := tokenizerFor(spec, &cfg, preset, o)
+	if err != nil {
+		return nil, err
+	}
+	what := "load " + spec
+	if preset {
+		what = "preset " + spec
 	}
 	dt, err := ResolveDType(o.DType, &cfg, be.Info())
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", spec, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	src, err := OpenSafetensors(spec)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
-	m, err := Load(be, cfg, src, dt)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", spec, err)
-	}
-	l := &Loaded{Model: m, Cfg: cfg, DType: dt, ComputeDType: computeDType(dt, be), Tokenizer: o.Tokenizer, Source: spec}
-	if l.Tokenizer == nil {
-		if tok, err := LoadTokenizer(spec); err == nil {
-			l.Tokenizer = tok
+	var m Model
+	if preset {
+		m, err = Load(be, cfg, NewSyntheticSource(cfg, o.Seed), dt)
+	} else {
+		var src *SafetensorsSource
+		if src, err = OpenSafetensors(spec); err != nil {
+			return nil, err
 		}
+		m, err = Load(be, cfg, src, dt)
+		src.Close()
 	}
-	return l, nil
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &Loaded{Model: m, Cfg: cfg, DType: dt, ComputeDType: computeDType(dt, be), Tokenizer: tok,
+		Synthetic: preset, StandInTokenizer: standIn, Source: spec}, nil
+}
+
+// OpenPrompter reads what Open would encode spec's prompts with, without
+// loading its weights: the configuration (a preset's, or a folder's
+// config.json) and the prompter (its tokenizer, or o.Tokenizer). Errors
+// are Open's.
+func OpenPrompter(spec string, o Options) (Config, *Prompter, error) {
+	cfg, preset, err := locate(spec)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	tok, _, err := tokenizerFor(spec, &cfg, preset, o)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	return cfg, newPrompter(tok, &cfg, spec), nil
+}
+
+// locate finds spec's configuration: a preset's (preset true) or a model
+// folder's config.json.
+func locate(spec string) (cfg Config, preset bool, err error) {
+	if cfg, ok := Presets[spec]; ok {
+		return cfg, true, nil
+	}
+	st, err := os.Stat(spec)
+	if err != nil {
+		return Config{}, false, fmt.Errorf("model %q is neither a preset (%s) nor a folder: %w", spec, strings.Join(PresetNames(), ", "), err)
+	}
+	if !st.IsDir() {
+		return Config{}, false, fmt.Errorf("model %q is a file; give the model folder (config.json + *.safetensors)", spec)
+	}
+	cfg, err = ReadConfig(spec)
+	return cfg, false, err
+}
+
+// tokenizerFor picks a model's tokenizer: o.Tokenizer when given (it must
+// fit the vocabulary), else a preset's GPT-2 stand-in (standIn; its ids
+// folded into a smaller vocabulary), else the folder's own — nil when it
+// has none, an error when its files are broken.
+func tokenizerFor(spec string, cfg *Config, preset bool, o Options) (tok Tokenizer, standIn bool, err error) {
+	switch {
+	case o.Tokenizer != nil:
+		if err := checkFits(o.Tokenizer, cfg, spec); err != nil {
+			return nil, false, err
+		}
+		return o.Tokenizer, false, nil
+	case preset:
+		tok, err := NewGPT2Tokenizer()
+		if err != nil {
+			return nil, false, err
+		}
+		return foldInto(tok, cfg.VocabSize), true, nil
+	}
+	tok, err = LoadTokenizer(spec)
+	if errors.Is(err, ErrNoTokenizer) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("load %s: %w", spec, err)
+	}
+	return tok, false, nil
 }
 
 // WeightsNote says what is not the real model's, for wherever the model is
@@ -153,24 +199,15 @@ func (l *Loaded) WeightsNote() string {
 	return strings.Join(parts, ", ")
 }
 
-// Encode tokenizes a prompt, with BOS first where the model's tokenizer
-// adds one (OPT, Llama, Mistral; not Qwen or SmolLM2).
-func (l *Loaded) Encode(text string) ([]int32, error) {
-	if l.Tokenizer == nil {
-		return nil, fmt.Errorf("model %s has no tokenizer (tokenizer.json, or vocab.json and merges.txt): text prompts cannot be encoded", l.Source)
-	}
-	ids, err := l.Tokenizer.Encode(text)
-	if err != nil {
-		return nil, err
-	}
-	return append(l.PromptPrefix(), ids...), nil
-}
+// Prompter is how the model's prompts are built from text (its tokenizer
+// and the special tokens they start with).
+func (l *Loaded) Prompter() *Prompter { return newPrompter(l.Tokenizer, &l.Cfg, l.Source) }
 
-// PromptPrefix is what a prompt starts with: BOS where the model's
-// tokenizer adds one (OPT, Llama, Mistral), else nothing (Qwen, SmolLM2).
-func (l *Loaded) PromptPrefix() []int32 {
-	if l.Cfg.AddBOS && l.Cfg.BOS >= 0 {
-		return []int32{int32(l.Cfg.BOS)}
-	}
-	return nil
-}
+// Encode tokenizes a prompt as the model's own tokenizer does with its
+// special tokens (see Prompter): BOS first for OPT, Llama 2 and 3,
+// Mistral; nothing for Qwen or SmolLM2.
+func (l *Loaded) Encode(text string) ([]int32, error) { return l.Prompter().Encode(text) }
+
+// PromptPrefix is what every prompt starts with (see Prompter.Prefix): a
+// fresh slice.
+func (l *Loaded) PromptPrefix() []int32 { return append([]int32(nil), l.Prompter().Prefix...) }

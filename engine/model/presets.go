@@ -87,9 +87,9 @@ type folded struct {
 }
 
 // foldInto wraps tok so its ids fit a vocabulary of vocab (tok itself when
-// they already do, given its largest id).
-func foldInto(tok Tokenizer, maxID, vocab int) Tokenizer {
-	if maxID < vocab {
+// they already do).
+func foldInto(tok Tokenizer, vocab int) Tokenizer {
+	if int(tok.MaxID()) < vocab {
 		return tok
 	}
 	return &folded{tok, int32(vocab)}
@@ -101,8 +101,19 @@ func (f *folded) Name() string {
 
 func (f *folded) Encode(text string) ([]int32, error) {
 	ids, err := f.Tokenizer.Encode(text)
+	return f.fold(ids), err
+}
+
+func (f *folded) EncodeSpecial(text string) ([]int32, error) {
+	ids, err := f.Tokenizer.EncodeSpecial(text)
+	return f.fold(ids), err
+}
+
+func (f *folded) MaxID() int32 { return f.vocab - 1 }
+
+func (f *folded) fold(ids []int32) []int32 {
 	for i := range ids {
 		ids[i] %= f.vocab
 	}
-	return ids, err
+	return ids
 }

@@ -27,6 +27,9 @@ type Tokenizer interface {
 	// Decode returns the text of ids, special tokens included; ids outside
 	// the vocabulary are skipped.
 	Decode(ids []int32) string
+	// MaxID is the largest id Encode can return: a model whose vocab_size
+	// is not above it cannot take this tokenizer's ids.
+	MaxID() int32
 }
 
 // r50k is the GPT-2 byte-level BPE embedded in tiktoken-go.
@@ -58,10 +61,16 @@ func (t *r50k) Encode(text string) ([]int32, error) {
 // EncodeSpecial is Encode: GPT-2's tokenizer adds no special tokens.
 func (t *r50k) EncodeSpecial(text string) ([]int32, error) { return t.Encode(text) }
 
+// MaxID is r50k's <|endoftext|>.
+func (t *r50k) MaxID() int32 { return gpt2EndOfText }
+
+// gpt2EndOfText is GPT-2's <|endoftext|>, r50k's largest id.
+const gpt2EndOfText = 50256
+
 func (t *r50k) Decode(ids []int32) string {
 	u := make([]uint, 0, len(ids))
 	for _, id := range ids {
-		if id >= 0 && id < 50257 {
+		if id >= 0 && id <= gpt2EndOfText {
 			u = append(u, uint(id))
 		}
 	}
@@ -77,7 +86,25 @@ func (t *r50k) Decode(ids []int32) string {
 type fileTokenizer struct {
 	name string
 	tok  *tokenizer.Tokenizer
+	// processor: a tokenizer.json with a post-processor, which then decides
+	// the special tokens a prompt starts with; before is what it puts
+	// before the text.
+	processor bool
+	before    []int32
 }
+
+// newFileTokenizer wraps tok; fromJSON says it was read from a
+// tokenizer.json (whose post-processor then decides a prompt's special
+// tokens) rather than vocab.json + merges.txt.
+func newFileTokenizer(name string, tok *tokenizer.Tokenizer, fromJSON bool) *fileTokenizer {
+	t := &fileTokenizer{name: name, tok: tok}
+	if fromJSON {
+		t.before, _, t.processor = tok.SpecialAround()
+	}
+	return t
+}
+
+func (t *fileTokenizer) MaxID() int32 { return t.tok.MaxID() }
 
 func (t *fileTokenizer) Name() string { return t.name }
 
@@ -125,7 +152,7 @@ func LoadTokenizer(dir string) (Tokenizer, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &fileTokenizer{name: name + " (tokenizer.json)", tok: tok}, nil
+		return newFileTokenizer(name+" (tokenizer.json)", tok, true), nil
 	}
 	vocab, merges := filepath.Join(dir, "vocab.json"), filepath.Join(dir, "merges.txt")
 	_, verr := os.Stat(vocab)
@@ -141,17 +168,47 @@ func LoadTokenizer(dir string) (Tokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fileTokenizer{name: name + " (byte-level BPE)", tok: tok}, nil
+	return newFileTokenizer(name+" (byte-level BPE)", tok, false), nil
 }
 
-// LoadTokenizerFile reads a tokenizer.json given by path (benchtop
-// tokenize --tokenizer FILE).
+// MaxTokenizerFileBytes bounds a tokenizer.json LoadTokenizerFile reads
+// (the largest real ones, Gemma's, are about 33 MB).
+const MaxTokenizerFileBytes = 1 << 30
+
+// LoadTokenizerFile reads a tokenizer.json given by path (--tokenizer
+// FILE); a folder is read as LoadTokenizer reads it. Errors start with
+// "tokenizer PATH:" and wrap tokenizer.ErrMalformed or
+// tokenizer.ErrUnsupported when the contents are at fault.
 func LoadTokenizerFile(path string) (Tokenizer, error) {
-	tok, err := tokenizer.LoadFile(path)
+	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("tokenizer %s: %w", path, err)
 	}
-	return &fileTokenizer{name: filepath.Base(path), tok: tok}, nil
+	switch {
+	case st.IsDir():
+		tok, err := LoadTokenizer(path)
+		if err != nil {
+			return nil, fmt.Errorf("tokenizer %s: %w", path, err)
+		}
+		return tok, nil
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("tokenizer %s: not a regular file", path)
+	case st.Size() > MaxTokenizerFileBytes:
+		return nil, fmt.Errorf("tokenizer %s: %d bytes, more than a tokenizer.json's %d", path, st.Size(), MaxTokenizerFileBytes)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", path, err)
+	}
+	tok, err := tokenizer.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", path, err)
+	}
+	return newFileTokenizer(filepath.Base(path), tok, true), nil
 }
 
 // readSpecialTokensMap returns the token strings of a
