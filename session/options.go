@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"benchtop/engine"
+	"benchtop/kernels"
 	"benchtop/metrics"
 )
 
@@ -24,6 +25,10 @@ type Options struct {
 	// what it costs a step.
 	Observers       []engine.Observer
 	DetachCollector bool
+	// WrapBackend, when set, wraps the opened backend before the model
+	// loads (a test's backend that holds a step, to check that nothing
+	// waits for it).
+	WrapBackend func(kernels.Backend) kernels.Backend
 }
 
 func (o *Options) logf(format string, args ...any) {
