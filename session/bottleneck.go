@@ -68,6 +68,9 @@ func Diagnose(f *Frame) Bottleneck {
 			Why: fmt.Sprintf("one step has run for %s (token budget %d)", d.Round(time.Second), c.MaxNumBatchedTokens),
 			Try: "lower max_num_batched_tokens (smaller prefill chunks)"}
 	}
+	if m.Steps == 0 && (m.Running > 0 || m.Waiting > 0) {
+		return Bottleneck{} // the first step is under way
+	}
 	if m.StepTime.Count == 0 && m.Running == 0 && m.Waiting == 0 {
 		if f.Workload == "" {
 			return Bottleneck{Kind: "idle", Why: "no workload is running", Try: "start one (1-9, w)"}

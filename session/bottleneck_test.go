@@ -24,7 +24,7 @@ func busyFrame() *Frame {
 		// 1e9 weight bytes at 1e12 B/s: a 1 ms floor whatever the batch.
 		Ceilings: kernels.Ceilings{BandwidthBytesPerSec: 1e12, MatmulFlopsPerSec: 1e15}}
 	m := &metrics.Snapshot{Time: bt0, Start: bt0.Add(-time.Minute), Window: 10 * time.Second,
-		Running: 256, KVUsed: 500, KVTotal: 1000,
+		Running: 256, KVUsed: 500, KVTotal: 1000, Steps: 45000,
 		StepTime: metrics.Dist{Count: 4500, Mean: 2 * ms, P50: 2 * ms},
 		StepPhases: metrics.StepPhases{Schedule: metrics.Dist{Count: 4500, P50: ms / 10}, Forward: metrics.Dist{Count: 4500, P50: 1700 * time.Microsecond},
 			Sample: metrics.Dist{Count: 4500, P50: ms / 5}, Total: metrics.Dist{Count: 4500, P50: 2 * ms}},
@@ -44,6 +44,7 @@ func TestDiagnose(t *testing.T) {
 		{"paused", func(f *Frame) { f.Status.State = engine.StatePaused }, "", nil},
 		{"switching", func(f *Frame) { f.Status.State = engine.StateSwitching }, "", nil},
 		{"failed", func(f *Frame) { f.Status.State = engine.StateFailed }, "", nil},
+		{"the first step under way", func(f *Frame) { f.Metrics.Steps, f.Metrics.StepTime = 0, metrics.Dist{} }, "", nil},
 		{"long step in progress", func(f *Frame) {
 			f.Progress = Progress{InStep: true, Since: bt0.Add(-12 * time.Second)}
 		}, "long step", []string{"12s", "max_num_batched_tokens"}},
