@@ -57,7 +57,11 @@ func TestEveryKey(t *testing.T) {
 	at := func(n int) func(*session.Frame) {
 		return func(f *session.Frame) { st := *f.Status; st.Config.MaxNumSeqs = n; f.Status = &st }
 	}
-	cpu := func(f *session.Frame) { st := *f.Status; st.Device.CUDAGraphs, st.Device.Backend = false, "cpu"; f.Status = &st }
+	cpu := func(f *session.Frame) {
+		st := *f.Status
+		st.Device.CUDAGraphs, st.Device.Backend = false, "cpu"
+		f.Status = &st
+	}
 	remote := func(f *session.Frame) { f.Caps = session.Caps{} }
 	failed := func(f *session.Frame) {
 		st := *f.Status
