@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/alecthomas/kong"
+
 	"benchtop/engine"
 	"benchtop/engine/model"
 	"benchtop/experiments"
@@ -16,9 +18,9 @@ type EngineFlags struct {
 	Model                string  `default:"opt-125m" help:"preset (${presets}) or Hugging Face model folder (config.json + *.safetensors)"`
 	Device               string  `default:"auto" help:"auto (GPU if usable, else CPU), cpu or cuda"`
 	CPUMemory            float64 `name:"cpu-memory" default:"4" help:"GiB the CPU backend sizes its KV pool against"`
-	MaxNumSeqs           int     `default:"256" help:"maximum sequences per step (the batch size)"`
-	MaxNumBatchedTokens  int     `default:"8192" help:"maximum tokens per step (prefill chunks + decodes)"`
-	GPUMemoryUtilization float64 `name:"gpu-memory-utilization" default:"0.9" help:"fraction of device memory for weights, activations and KV cache"`
+	MaxNumSeqs           int     `placeholder:"N" help:"maximum sequences per step (the batch size); unset: auto (256 on a GPU, sized for steps near 200 ms on the CPU)"`
+	MaxNumBatchedTokens  int     `placeholder:"N" help:"maximum tokens per step (prefill chunks + decodes); unset: auto (8192 on a GPU, sized for steps near 200 ms on the CPU)"`
+	GPUMemoryUtilization float64 `name:"gpu-memory-utilization" placeholder:"F" help:"fraction of device memory for weights, activations and KV cache; unset: auto (0.9, and on the CPU a KV pool capped at what the batch can use)"`
 	BlockSize            int     `default:"16" help:"tokens per KV-cache block"`
 	MaxModelLen          int     `default:"0" help:"maximum tokens per sequence (0: the model's)"`
 	EnforceEager         bool    `help:"disable CUDA graphs"`
@@ -27,7 +29,26 @@ type EngineFlags struct {
 	JSON                 string  `name:"json" placeholder:"FILE" help:"also write the results as JSON to FILE (atomically)"`
 	Requests             int     `default:"0" help:"requests per run (0: the tutorial's count)"`
 	Quiet                bool    `help:"no progress line on stderr each second of a run"`
+
+	given map[string]bool // the flags set on the command line (AfterApply)
 }
+
+// AfterApply notes which flags the command line set, so that an unset
+// engine flag is "auto" and a given one, even 0, is the user's (kong calls
+// it once the flags are parsed).
+func (f *EngineFlags) AfterApply(kctx *kong.Context) error {
+	f.given = map[string]bool{}
+	for _, p := range kctx.Path {
+		if p.Flag != nil {
+			f.given[p.Flag.Name] = true
+		}
+	}
+	return nil
+}
+
+// MaxCPUMemoryGiB bounds --cpu-memory so that its bytes fit an int64 with
+// room to spare (64 TiB is far above any machine's memory).
+const MaxCPUMemoryGiB = 1 << 16
 
 // config is the engine configuration the flags give.
 func (f *EngineFlags) config() engine.Config {
@@ -38,21 +59,21 @@ func (f *EngineFlags) config() engine.Config {
 
 // check validates what needs no model, so bad flags fail at once.
 func (f *EngineFlags) check() error {
-	if !(f.CPUMemory > 0) {
-		return fmt.Errorf("--cpu-memory %g: must be positive", f.CPUMemory)
+	if !(f.CPUMemory > 0) || f.CPUMemory > MaxCPUMemoryGiB { // NaN fails both
+		return fmt.Errorf("--cpu-memory %g: must be a number of GiB above 0 and at most %d", f.CPUMemory, MaxCPUMemoryGiB)
 	}
 	if f.Requests < 0 {
 		return fmt.Errorf("--requests %d: must not be negative", f.Requests)
 	}
-	// The engine reads 0 as "auto"; these flags default to explicit values,
-	// so a 0 given here is a mistake.
+	// The engine reads 0 as "auto", which is what an unset flag passes; a
+	// 0 given on the command line is a mistake.
 	switch {
-	case f.MaxNumSeqs == 0:
-		return fmt.Errorf("--max-num-seqs 0: must be at least 1")
-	case f.MaxNumBatchedTokens == 0:
-		return fmt.Errorf("--max-num-batched-tokens 0: must be at least 1")
-	case f.GPUMemoryUtilization == 0:
-		return fmt.Errorf("--gpu-memory-utilization 0: must be in (0, 1]")
+	case f.given["max-num-seqs"] && f.MaxNumSeqs == 0:
+		return fmt.Errorf("--max-num-seqs 0: must be at least 1 (leave it out for auto)")
+	case f.given["max-num-batched-tokens"] && f.MaxNumBatchedTokens == 0:
+		return fmt.Errorf("--max-num-batched-tokens 0: must be at least 1 (leave it out for auto)")
+	case f.given["gpu-memory-utilization"] && f.GPUMemoryUtilization == 0:
+		return fmt.Errorf("--gpu-memory-utilization 0: must be in (0, 1] (leave it out for auto)")
 	}
 	c := f.config()
 	if err := c.Validate(); err != nil {

@@ -46,6 +46,9 @@ type Session struct {
 	cancel context.CancelFunc
 	bg     sync.WaitGroup // publisher, sampler, collector
 	done   chan error     // the device goroutine's end
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // ErrClosed is returned by calls on a closed session.
@@ -137,13 +140,17 @@ func (s *Session) device(ready chan<- error) {
 }
 
 // Close stops the kept-running load, the engine (the device goroutine frees
-// the device), the sampler and the publisher, and waits for all of them.
+// the device), the sampler and the publisher, and waits for all of them
+// (the engine for its step in flight). A second call returns the first's
+// error.
 func (s *Session) Close() error {
-	s.StopLoad()
-	s.cancel()
-	err := <-s.done
-	s.bg.Wait()
-	return err
+	s.closeOnce.Do(func() {
+		s.StopLoad()
+		s.cancel()
+		s.closeErr = <-s.done
+		s.bg.Wait()
+	})
+	return s.closeErr
 }
 
 // Device is the backend's device.
