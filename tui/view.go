@@ -299,8 +299,8 @@ func (m Model) bottleneckLine() string {
 		return fit(st.Dim.Render(msg), m.width)
 	}
 	return line(m.width, pt(0, st.Bottleneck.Render("▸ "+b.Kind)),
-		pt(1, "→ try "+b.Try).with(" "),
-		pt(2, st.Dim.Render("("+b.Why+")")).with(" ").cuttable())
+		pt(2, st.Dim.Render(b.Why)).with(": ").cuttable(),
+		pt(1, b.Try).with(" → "))
 }
 
 func (m Model) latencyLine() string {
