@@ -33,7 +33,7 @@ func (m *Model) derive() {
 		}
 		if s.OutputTPS > 0 && s.Window > 0 {
 			if w, _, ok := f.GPU.Power(s.WindowEnd.Add(-s.Window), s.WindowEnd); ok {
-				d.jPerToken = fmt.Sprintf("%.3g J/tok", w/s.OutputTPS)
+				d.jPerToken = joulesPerToken(w / s.OutputTPS)
 			}
 		}
 	}
@@ -64,4 +64,12 @@ func (m Model) layout() layoutSizes {
 	l.bodyH = m.height - 2 - 1 - 1 - l.numbers // header, footer, rule
 	l.maxGPUs = max(1, l.bodyH/4-2)
 	return l
+}
+
+// joulesPerToken is energy per output token in J, or mJ below one.
+func joulesPerToken(j float64) string {
+	if j < 1 {
+		return fmt.Sprintf("%.3g mJ/tok", 1e3*j)
+	}
+	return fmt.Sprintf("%.3g J/tok", j)
 }
