@@ -139,13 +139,13 @@ func leave(e *env, s *session.Session, dir string, snap bool) (files []string, s
 		case <-done:
 			return files, snapErr, closeErr
 		case <-slow.C:
-			fmt.Fprintln(e.stderr, "benchtop: finishing the current step… (press Ctrl-C again to kill it)")
+			fmt.Fprintln(e.stderr, "benchtop: finishing the current step… (Ctrl-C kills it)")
 		case sig := <-sigs:
 			code := 130
 			if sig == syscall.SIGTERM {
 				code = 143
 			}
-			fmt.Fprintf(e.stderr, "benchtop: %v again: killing benchtop without finishing the step\n", sig)
+			fmt.Fprintf(e.stderr, "benchtop: %v: killed without finishing the step\n", sig)
 			killProcess(code)
 		}
 	}

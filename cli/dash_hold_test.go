@@ -169,7 +169,7 @@ func TestQuitDuringAHeldStep(t *testing.T) {
 	if len(snapsAtKill) != 3 || len(files) != 3 {
 		t.Fatalf("snapshot files while the step was held: %v (written: %v)", snapsAtKill, files)
 	}
-	if msg := stderr.String(); !strings.Contains(msg, "finishing the current step…") || !strings.Contains(msg, "killing benchtop") {
+	if msg := stderr.String(); !strings.Contains(msg, "finishing the current step…") || !strings.Contains(msg, "killed without finishing the step") {
 		t.Fatalf("stderr: %s", msg)
 	}
 	if time.Since(heldAt) > HoldFor+2*time.Second {

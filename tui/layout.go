@@ -17,7 +17,10 @@ type part struct {
 	forms []string // styled, longest first
 	prio  int
 	sep   string // put before the part when it is not the first shown
-	cut   bool
+	cut   bool   // its last form may be cut
+	early bool   // its other forms may be cut too, before the next is tried
+	// breaks are where a cut may fall (after one of them): " " unless set.
+	breaks string
 }
 
 // pt is a part of priority prio with its forms, longest first.
@@ -26,14 +29,22 @@ func pt(prio int, forms ...string) part { return part{forms: forms, prio: prio, 
 // with sets the separator before the part.
 func (p part) with(sep string) part { p.sep = sep; return p }
 
-// cuttable lets the part be cut at a word boundary: each form but the last
-// before the next is tried, the last before the part leaves.
+// cuttable lets the part's last form be cut at a word boundary before the
+// part leaves.
 func (p part) cuttable() part { p.cut = true; return p }
+
+// cutFirst lets each of the part's forms be cut before the next is tried.
+func (p part) cutFirst() part { p.cut, p.early = true, true; return p }
+
+// cutAfter lets a cut fall after any of chars as well as at a space (a
+// name's "-" or "/": its words).
+func (p part) cutAfter(chars string) part { p.breaks = " " + chars; return p }
 
 // minCut is the fewest cells a cut part keeps; below it the part leaves.
 const minCut = 16
 
-// line lays parts out in w cells, padded to w.
+// line lays parts out in w cells, padded to w: the three rounds of giving
+// way, then the most important parts take back what room is left.
 func line(w int, parts ...part) string {
 	text := make([]string, len(parts)) // "": gone
 	for i, p := range parts {
@@ -68,8 +79,8 @@ func line(w int, parts ...part) string {
 			if o <= 0 {
 				break
 			}
-			if keep := lipgloss.Width(text[i]) - o; parts[i].cut && f < len(parts[i].forms)-1 && keep >= minCut {
-				if c := cutWords(text[i], keep); c != "" {
+			if keep := lipgloss.Width(text[i]) - o; parts[i].early && f < len(parts[i].forms)-1 && keep >= minCut {
+				if c := cutAt(text[i], keep, parts[i].breaks); c != "" {
 					text[i] = c
 					break
 				}
@@ -79,7 +90,7 @@ func line(w int, parts ...part) string {
 	for _, i := range order { // cut
 		if o := over(); o > 0 && parts[i].cut && text[i] != "" {
 			if keep := lipgloss.Width(text[i]) - o; keep >= minCut {
-				if c := cutWords(text[i], keep); c != "" {
+				if c := cutAt(text[i], keep, parts[i].breaks); c != "" {
 					text[i] = c
 				}
 			}
@@ -90,14 +101,37 @@ func line(w int, parts ...part) string {
 			text[i] = ""
 		}
 	}
+	// Giving way was greedy: now the most important parts take back the
+	// longest forms that fit, and parts that left come back if they fit.
+	for k := len(order) - 1; k >= 0; k-- {
+		i := order[k]
+		for _, f := range parts[i].forms {
+			if f == text[i] {
+				break // the longer forms did not fit
+			}
+			was := text[i]
+			if text[i] = f; over() <= 0 {
+				break
+			}
+			text[i] = was
+		}
+	}
 	return pad(join(), w)
 }
 
 // cutWords cuts a styled s to at most w cells at a word boundary and adds
 // "…" ("" when not even one word fits).
-func cutWords(s string, w int) string {
+func cutWords(s string, w int) string { return cutAt(s, w, " ") }
+
+// cutAt cuts a styled s to at most w cells, ending before a space or after
+// one of the other break characters, and adds "…" ("" when no break
+// fits).
+func cutAt(s string, w int, breaks string) string {
 	if lipgloss.Width(s) <= w {
 		return s
+	}
+	if breaks == "" {
+		breaks = " "
 	}
 	plain := []rune(ansi.Strip(s))
 	end, cells := -1, 0
@@ -106,8 +140,11 @@ func cutWords(s string, w int) string {
 		if cells > w-1 { // room for "…"
 			break
 		}
-		if r == ' ' && i > 0 && plain[i-1] != ' ' {
-			end = lipgloss.Width(string(plain[:i]))
+		switch {
+		case r == ' ' && i > 0 && plain[i-1] != ' ':
+			end = cells - 1
+		case r != ' ' && strings.ContainsRune(breaks, r):
+			end = cells
 		}
 	}
 	if end <= 0 {

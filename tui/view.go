@@ -94,30 +94,35 @@ func (m Model) header() string {
 	parts := []part{pt(0, lead)}
 	switch {
 	case f.Progress.Switching && m.d.stepFor >= time.Second:
-		parts = append(parts, pt(0, st.Paused.Render(fmt.Sprintf("rebuilding for %s", secs(m.d.stepFor)))).with(" "))
+		parts = append(parts, pt(2, st.Paused.Render(fmt.Sprintf("rebuilding for %s", secs(m.d.stepFor)))).with(" "))
 	case f.Progress.InStep && m.d.stepFor >= time.Second:
-		parts = append(parts, pt(0, st.Paused.Render(fmt.Sprintf("step in progress for %s", secs(m.d.stepFor))),
+		parts = append(parts, pt(2, st.Paused.Render(fmt.Sprintf("step in progress for %s", secs(m.d.stepFor))),
 			st.Paused.Render("step "+secs(m.d.stepFor))).with(" "))
 	}
 	if f.Workload != "" {
-		parts = append(parts, pt(1, "workload "+f.Workload, f.Workload).with(" │ "))
+		parts = append(parts, pt(3, "workload "+f.Workload, f.Workload).with(" │ "))
 	}
 	if s := f.Status; s != nil {
-		name, base := s.Model, filepath.Base(s.Model)
+		// The folder's name (the help has the whole path); a synthetic
+		// model never without the word.
+		base := filepath.Base(s.Model)
 		note := s.ModelNote
 		if note == "" && s.Synthetic {
 			note = "synthetic weights"
 		}
-		forms := []string{name, base}
+		forms := []string{base}
 		if note != "" {
-			forms = []string{name + " (" + note + ")", base + " (" + note + ")"}
+			forms = []string{base + " (" + note + ")"}
 			if s.Synthetic {
 				forms = append(forms, base+" (synthetic)")
+			} else {
+				forms = append(forms, base)
 			}
-			forms = append(forms, base)
 		}
-		parts = append(parts, pt(2, forms...).with(" │ "),
-			pt(3, s.Device.Backend+": "+s.Device.Name, s.Device.Backend).with(" │ "))
+		// The model keeps "synthetic" longest: the screen says so wherever
+		// text is shown.
+		parts = append(parts, pt(1, forms...).with(" │ ").cuttable().cutAfter("-_"),
+			pt(4, s.Device.Backend+": "+s.Device.Name, s.Device.Backend).with(" │ "))
 	}
 	return line(w, parts...) + "\n" + m.settingsLine()
 }
@@ -147,7 +152,7 @@ func (m Model) settingsLine() string {
 		pt(1, dim(fmt.Sprintf("KV %d blocks (%s)", s.Plan.NumBlocks, engine.FormatBytes(s.Plan.KVBytes))), dim(fmt.Sprintf("KV %d blocks", s.Plan.NumBlocks))),
 	}
 	if s.Plan.Reason != "" {
-		parts = append(parts, pt(2, dim("auto: "+s.Plan.Reason), dim("auto: see ?")).with(" │ ").cuttable())
+		parts = append(parts, pt(2, dim("auto: "+s.Plan.Reason), dim("auto: see ?")).with(" │ ").cutFirst())
 	}
 	return line(w, parts...)
 }
@@ -469,8 +474,17 @@ func (m Model) helpText(h int) string {
 	k.Enter.SetEnabled(k.Pick.Enabled())
 	k.Close.SetEnabled(true)
 	keys := m.styles.Title.Render("Keys") + "\n" + hm.FullHelpView(k.FullHelp())
-	if r := m.frame.Status; r != nil && r.Plan.Reason != "" && !m.frame.ReadOnly {
-		keys += "\n\n" + wrap.Render("Auto settings: "+r.Plan.Reason)
+	if r := m.frame.Status; r != nil {
+		model := r.Model
+		if r.ModelNote != "" {
+			model += " (" + r.ModelNote + ")"
+		} else if r.Synthetic {
+			model += " (synthetic weights)"
+		}
+		keys += "\n\n" + wrap.Render("Model: "+model+" on "+r.Device.Backend+": "+r.Device.Name)
+		if r.Plan.Reason != "" && !m.frame.ReadOnly {
+			keys += "\n" + wrap.Render("Auto settings: "+r.Plan.Reason)
+		}
 	}
 	defs := Definitions
 	for {
