@@ -27,6 +27,14 @@ func TestSamplerPublishes(t *testing.T) {
 		if len(st.History) < 2 || g.MemTotalBytes <= 0 {
 			t.Fatalf("samples: %d, memory total %d", len(st.History), g.MemTotalBytes)
 		}
+		w, how, ok := st.Power(st.History[0].Time, st.Latest().Time)
+		t.Logf("energy counter %.1f J; power over the run %.1f W (%s)", g.EnergyJ, w, how)
+		if !ok || w <= 0 {
+			t.Fatalf("no power over the run: %.1f W (%s) ok=%v", w, how, ok)
+		}
+		if !st.HasProcess() {
+			t.Fatal("no process samples beside NVML")
+		}
 		return
 	}
 	if st.Reason == "" || st.Reason == "starting" {
