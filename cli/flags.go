@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alecthomas/kong"
-
 	"benchtop/engine"
 	"benchtop/engine/model"
 	"benchtop/experiments"
@@ -15,6 +13,8 @@ import (
 
 // EngineFlags are the flags every engine command takes, embedded in each.
 type EngineFlags struct {
+	given map[string]bool // the flags set on the command line (see AfterApply)
+
 	Model                string  `default:"opt-125m" help:"preset (${presets}) or Hugging Face model folder (config.json + *.safetensors)"`
 	Device               string  `default:"auto" help:"auto (GPU if usable, else CPU), cpu or cuda"`
 	CPUMemory            float64 `name:"cpu-memory" default:"4" help:"GiB the CPU backend sizes its KV pool against"`
@@ -29,26 +29,8 @@ type EngineFlags struct {
 	JSON                 string  `name:"json" placeholder:"FILE" help:"also write the results as JSON to FILE (atomically)"`
 	Requests             int     `default:"0" help:"requests per run (0: the tutorial's count)"`
 	Quiet                bool    `help:"no progress line on stderr each second of a run"`
-
-	given map[string]bool // the flags set on the command line (AfterApply)
 }
 
-// AfterApply notes which flags the command line set, so that an unset
-// engine flag is "auto" and a given one, even 0, is the user's (kong calls
-// it once the flags are parsed).
-func (f *EngineFlags) AfterApply(kctx *kong.Context) error {
-	f.given = map[string]bool{}
-	for _, p := range kctx.Path {
-		if p.Flag != nil {
-			f.given[p.Flag.Name] = true
-		}
-	}
-	return nil
-}
-
-// MaxCPUMemoryGiB bounds --cpu-memory so that its bytes fit an int64 with
-// room to spare (64 TiB is far above any machine's memory).
-const MaxCPUMemoryGiB = 1 << 16
 
 // config is the engine configuration the flags give.
 func (f *EngineFlags) config() engine.Config {
