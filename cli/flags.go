@@ -31,7 +31,6 @@ type EngineFlags struct {
 	Quiet                bool    `help:"no progress line on stderr each second of a run"`
 }
 
-
 // config is the engine configuration the flags give.
 func (f *EngineFlags) config() engine.Config {
 	return engine.Config{MaxNumSeqs: f.MaxNumSeqs, MaxNumBatchedTokens: f.MaxNumBatchedTokens, BlockSize: f.BlockSize,
