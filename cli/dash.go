@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -100,12 +102,7 @@ func (c *DashCmd) Run(e *env) error {
 				w.Name, elapsed.Round(time.Millisecond), c.Headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds())
 		}
 	}
-	var files []string
-	var snapErr error
-	if c.SnapshotOnExit {
-		files, snapErr = s.Snapshot(c.SnapshotDir)
-	}
-	closeErr := s.Close()
+	files, snapErr, closeErr := leave(e, s, c.SnapshotDir, c.SnapshotOnExit)
 	for _, f := range files {
 		fmt.Fprintf(e.stderr, "benchtop: wrote %s\n", f)
 	}
@@ -117,6 +114,51 @@ func (c *DashCmd) Run(e *env) error {
 	}
 	return e.interrupted(closeErr)
 }
+
+// leave writes the exit snapshot (from the published frame and the
+// collector: it waits for no step) and closes the session, which waits for
+// the step in flight. The screen has already been given back: when that
+// takes more than a moment it says so, and a second SIGINT or SIGTERM
+// kills the process at once (exit 130 or 143).
+func leave(e *env, s *session.Session, dir string, snap bool) (files []string, snapErr, closeErr error) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if snap {
+			files, snapErr = s.Snapshot(dir)
+		}
+		closeErr = s.Close()
+	}()
+	slow := time.NewTimer(FinishingNote)
+	defer slow.Stop()
+	for {
+		select {
+		case <-done:
+			return files, snapErr, closeErr
+		case <-slow.C:
+			fmt.Fprintln(e.stderr, "benchtop: finishing the current step… (Ctrl-C kills it)")
+		case sig := <-sigs:
+			code := 130
+			if sig == syscall.SIGTERM {
+				code = 143
+			}
+			fmt.Fprintf(e.stderr, "benchtop: %v: killed without finishing the step\n", sig)
+			killProcess(code)
+		}
+	}
+}
+
+// FinishingNote is how long closing may take before benchtop says it is
+// finishing the step in flight.
+const FinishingNote = 300 * time.Millisecond
+
+// killProcess ends the process with a code (a test replaces it).
+var killProcess = defaultKill
+
+func defaultKill(code int) { os.Exit(code) }
 
 // ViewCmd reopens a snapshot in the dashboard, read-only.
 type ViewCmd struct {

@@ -13,12 +13,14 @@ import (
 
 // EngineFlags are the flags every engine command takes, embedded in each.
 type EngineFlags struct {
+	given map[string]bool // the flags set on the command line (see AfterApply)
+
 	Model                string  `default:"opt-125m" help:"preset (${presets}) or Hugging Face model folder (config.json + *.safetensors)"`
 	Device               string  `default:"auto" help:"auto (GPU if usable, else CPU), cpu or cuda"`
 	CPUMemory            float64 `name:"cpu-memory" default:"4" help:"GiB the CPU backend sizes its KV pool against"`
-	MaxNumSeqs           int     `default:"256" help:"maximum sequences per step (the batch size)"`
-	MaxNumBatchedTokens  int     `default:"8192" help:"maximum tokens per step (prefill chunks + decodes)"`
-	GPUMemoryUtilization float64 `name:"gpu-memory-utilization" default:"0.9" help:"fraction of device memory for weights, activations and KV cache"`
+	MaxNumSeqs           int     `placeholder:"N" help:"maximum sequences per step (the batch size); unset: auto (256 on a GPU, sized for steps near 200 ms on the CPU)"`
+	MaxNumBatchedTokens  int     `placeholder:"N" help:"maximum tokens per step (prefill chunks + decodes); unset: auto (8192 on a GPU, sized for steps near 200 ms on the CPU)"`
+	GPUMemoryUtilization float64 `name:"gpu-memory-utilization" placeholder:"F" help:"fraction of device memory for weights, activations and KV cache; unset: auto (0.9, and on the CPU a KV pool capped at what the batch can use)"`
 	BlockSize            int     `default:"16" help:"tokens per KV-cache block"`
 	MaxModelLen          int     `default:"0" help:"maximum tokens per sequence (0: the model's)"`
 	EnforceEager         bool    `help:"disable CUDA graphs"`
@@ -39,21 +41,21 @@ func (f *EngineFlags) config() engine.Config {
 
 // check validates what needs no model, so bad flags fail at once.
 func (f *EngineFlags) check() error {
-	if !(f.CPUMemory > 0) {
-		return fmt.Errorf("--cpu-memory %g: must be positive", f.CPUMemory)
+	if !(f.CPUMemory > 0) || f.CPUMemory > MaxCPUMemoryGiB { // NaN fails both
+		return fmt.Errorf("--cpu-memory %g: must be a number of GiB above 0 and at most %d", f.CPUMemory, MaxCPUMemoryGiB)
 	}
 	if f.Requests < 0 {
 		return fmt.Errorf("--requests %d: must not be negative", f.Requests)
 	}
-	// The engine reads 0 as "auto"; these flags default to explicit values,
-	// so a 0 given here is a mistake.
+	// The engine reads 0 as "auto", which is what an unset flag passes; a
+	// 0 given on the command line is a mistake.
 	switch {
-	case f.MaxNumSeqs == 0:
-		return fmt.Errorf("--max-num-seqs 0: must be at least 1")
-	case f.MaxNumBatchedTokens == 0:
-		return fmt.Errorf("--max-num-batched-tokens 0: must be at least 1")
-	case f.GPUMemoryUtilization == 0:
-		return fmt.Errorf("--gpu-memory-utilization 0: must be in (0, 1]")
+	case f.given["max-num-seqs"] && f.MaxNumSeqs == 0:
+		return fmt.Errorf("--max-num-seqs 0: must be at least 1 (leave it out for auto)")
+	case f.given["max-num-batched-tokens"] && f.MaxNumBatchedTokens == 0:
+		return fmt.Errorf("--max-num-batched-tokens 0: must be at least 1 (leave it out for auto)")
+	case f.given["gpu-memory-utilization"] && f.GPUMemoryUtilization == 0:
+		return fmt.Errorf("--gpu-memory-utilization 0: must be in (0, 1] (leave it out for auto)")
 	}
 	c := f.config()
 	if err := c.Validate(); err != nil {

@@ -36,3 +36,17 @@ func TestAutoSizingOnTheCPU(t *testing.T) {
 		t.Fatalf("explicit budget: %+v, reason %q", m.cfg, m.plan.Reason)
 	}
 }
+
+// Changing max_num_seqs on an auto-sized engine keeps the memory setting
+// auto: lowering it rebuilds nothing (the capped pool stays).
+func TestMaxNumSeqsKeepsAutoMemory(t *testing.T) {
+	e := newTestEngine(t, AutoConfig(), 1<<30)
+	blocks := e.plan.NumBlocks
+	n := max(1, e.cfg.MaxNumSeqs/2)
+	if err := e.setMaxNumSeqs(n); err != nil {
+		t.Fatal(err)
+	}
+	if e.cfg.MaxNumSeqs != n || e.plan.NumBlocks != blocks || !e.sz.capPool {
+		t.Fatalf("max_num_seqs %d: %d blocks (was %d), capped %v", e.cfg.MaxNumSeqs, e.plan.NumBlocks, blocks, e.sz.capPool)
+	}
+}

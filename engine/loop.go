@@ -205,14 +205,22 @@ func (e *Engine) SetPaused(ctx context.Context, paused bool) error {
 
 // SetMaxNumSeqs changes the batch size between steps.
 func (e *Engine) SetMaxNumSeqs(ctx context.Context, n int) error {
-	return e.do(ctx, func() error {
-		c := e.cfg
-		c.MaxNumSeqs = n
-		if c.MaxNumBatchedTokens < n {
-			c.MaxNumBatchedTokens = n
-		}
-		return e.reconfigure(c, fmt.Sprintf("max_num_seqs=%d", n))
-	})
+	return e.do(ctx, func() error { return e.setMaxNumSeqs(n) })
+}
+
+// setMaxNumSeqs is SetMaxNumSeqs on the engine goroutine.
+func (e *Engine) setMaxNumSeqs(n int) error {
+	c := e.cfg
+	c.MaxNumSeqs = n
+	if c.MaxNumBatchedTokens < n {
+		c.MaxNumBatchedTokens = n
+	}
+	if e.sz.capPool {
+		// The memory setting was auto: it stays so, and the pool keeps its
+		// cap instead of being rebuilt at the full budget.
+		c.GPUMemoryUtilization = 0
+	}
+	return e.reconfigure(c, fmt.Sprintf("max_num_seqs=%d", n))
 }
 
 // Reconfigure applies a new configuration between steps. A change that

@@ -19,7 +19,7 @@ func nvmlSource() Source { return &nvmlLib{} }
 // optional are the NVML functions read per device; each is looked up first,
 // since calling one the driver does not export kills the process.
 var optional = []string{"nvmlDeviceGetUtilizationRates", "nvmlDeviceGetMemoryInfo", "nvmlDeviceGetPowerUsage",
-	"nvmlDeviceGetTemperature", "nvmlDeviceGetClockInfo", "nvmlDeviceGetName"}
+	"nvmlDeviceGetTemperature", "nvmlDeviceGetClockInfo", "nvmlDeviceGetName", "nvmlDeviceGetTotalEnergyConsumption"}
 
 func (l *nvmlLib) Open() (string, int, error) {
 	if ret := nvml.Init(); ret != nvml.SUCCESS {
@@ -47,7 +47,7 @@ func (l *nvmlLib) Close() { nvml.Shutdown() }
 
 func (l *nvmlLib) Read(i int) GPU {
 	d, have := l.devs[i], l.have
-	g := GPU{Index: i, UtilPct: -1, MemUsedBytes: -1, MemTotalBytes: -1, PowerW: -1, TempC: -1, SMClockMHz: -1}
+	g := GPU{Index: i, UtilPct: -1, MemUsedBytes: -1, MemTotalBytes: -1, PowerW: -1, TempC: -1, SMClockMHz: -1, EnergyJ: -1}
 	if have["nvmlDeviceGetName"] {
 		if name, ret := d.GetName(); ret == nvml.SUCCESS {
 			g.Name = name
@@ -66,6 +66,11 @@ func (l *nvmlLib) Read(i int) GPU {
 	if have["nvmlDeviceGetPowerUsage"] {
 		if p, ret := d.GetPowerUsage(); ret == nvml.SUCCESS {
 			g.PowerW = float64(p) / 1000
+		}
+	}
+	if have["nvmlDeviceGetTotalEnergyConsumption"] { // millijoules since the driver loaded
+		if e, ret := d.GetTotalEnergyConsumption(); ret == nvml.SUCCESS {
+			g.EnergyJ = float64(e) / 1000
 		}
 	}
 	if have["nvmlDeviceGetTemperature"] {

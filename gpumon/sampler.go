@@ -18,15 +18,22 @@ type Source interface {
 }
 
 // Sampler polls a Source every Interval and keeps up to MaxSamples samples.
+// Process, when set, is read with every sample too, NVML or not.
 type Sampler struct {
 	Interval   time.Duration
 	MaxSamples int
+	Process    ProcessSource
 	src        Source
 	state      atomic.Pointer[State]
 }
 
-// New returns a 4 Hz sampler over NVML keeping an hour of samples.
-func New() *Sampler { return NewWith(nvmlSource()) }
+// New returns a 4 Hz sampler over NVML and this process, keeping an hour
+// of samples.
+func New() *Sampler {
+	s := NewWith(nvmlSource())
+	s.Process = NewProcessSource()
+	return s
+}
 
 // NewWith returns a sampler over src.
 func NewWith(src Source) *Sampler {
@@ -38,15 +45,21 @@ func NewWith(src Source) *Sampler {
 // Latest is the newest published state; safe from any goroutine.
 func (s *Sampler) Latest() *State { return s.state.Load() }
 
-// Run samples until ctx ends. It returns at once, with the reason
-// published, where NVML is missing or sees no GPU.
+// Run samples until ctx ends. Where NVML is missing or sees no GPU the
+// state says why, and Run goes on sampling the process alone, or returns at
+// once without a ProcessSource.
 func (s *Sampler) Run(ctx context.Context) {
 	driver, n, err := s.src.Open()
+	reason := ""
 	if err != nil {
-		s.state.Store(&State{Reason: err.Error(), Interval: s.Interval})
-		return
+		reason, n = err.Error(), 0
+		if s.Process == nil {
+			s.state.Store(&State{Reason: reason, Interval: s.Interval})
+			return
+		}
+	} else {
+		defer s.src.Close()
 	}
-	defer s.src.Close()
 	var hist []Sample
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
@@ -55,12 +68,16 @@ func (s *Sampler) Run(ctx context.Context) {
 		for i := 0; i < n; i++ {
 			smp.GPUs = append(smp.GPUs, s.src.Read(i))
 		}
+		if s.Process != nil {
+			p := s.Process.Read()
+			smp.Process = &p
+		}
 		hist = append(hist, smp)
 		if len(hist) > 2*s.MaxSamples {
 			hist = append([]Sample(nil), hist[len(hist)-s.MaxSamples:]...)
 		}
 		// Readers get a slice header over append-only data.
-		s.state.Store(&State{Available: true, Driver: driver, Interval: s.Interval, History: hist[:len(hist):len(hist)]})
+		s.state.Store(&State{Available: err == nil, Reason: reason, Driver: driver, Interval: s.Interval, History: hist[:len(hist):len(hist)]})
 		select {
 		case <-ctx.Done():
 			return

@@ -55,3 +55,29 @@ func TestSamplerHistoryIsBoundedAndImmutable(t *testing.T) {
 		t.Fatalf("first %v, last %d samples", first.History[0], len(last.History))
 	}
 }
+
+// Power comes from the energy counter where every GPU has it, else from
+// the power samples; J per token is power over tokens/s.
+func TestPower(t *testing.T) {
+	t0 := time.Now()
+	var hist []Sample
+	for i := 0; i < 5; i++ { // 250 ms apart; GPU0 uses 200 J/s by its counter, GPU1 100 J/s
+		at := t0.Add(time.Duration(i) * 250 * time.Millisecond)
+		hist = append(hist, Sample{Time: at, GPUs: []GPU{{EnergyJ: 1000 + 50*float64(i), PowerW: 190}, {EnergyJ: 500 + 25*float64(i), PowerW: 90}}})
+	}
+	st := &State{Available: true, Interval: 250 * time.Millisecond, History: hist}
+	if w, how, ok := st.Power(t0, t0.Add(time.Second)); !ok || w != 300 || !strings.Contains(how, "energy") {
+		t.Fatalf("counter: %g W (%s) ok=%v", w, how, ok)
+	}
+	hist[2].GPUs[1].EnergyJ = -1 // not at the ends: still the counter
+	hist[4].GPUs[1].EnergyJ = -1 // at an end: the samples instead
+	if w, how, ok := st.Power(t0, t0.Add(time.Second)); !ok || w != 280 || !strings.Contains(how, "power samples") {
+		t.Fatalf("samples: %g W (%s) ok=%v", w, how, ok)
+	}
+	if _, _, ok := st.Power(t0.Add(time.Hour), t0.Add(2*time.Hour)); ok {
+		t.Fatal("power outside the samples")
+	}
+	if _, _, ok := (&State{Reason: "no NVML"}).Power(t0, t0); ok {
+		t.Fatal("power without NVML")
+	}
+}

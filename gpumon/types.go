@@ -16,22 +16,33 @@ type GPU struct {
 	PowerW        float64 `json:"power_w"`
 	TempC         float64 `json:"temperature_c"`
 	SMClockMHz    float64 `json:"sm_clock_mhz"`
+	// EnergyJ is NVML's total energy counter (joules since the driver
+	// loaded; Volta and later), -1 where the driver lacks it.
+	EnergyJ float64 `json:"energy_j"`
 }
 
-// Sample is every GPU at one moment.
+// Sample is every GPU at one moment, and this process's CPU and memory.
 type Sample struct {
-	Time time.Time `json:"time"`
-	GPUs []GPU     `json:"gpus"`
+	Time    time.Time `json:"time"`
+	GPUs    []GPU     `json:"gpus"`
+	Process *Process  `json:"process,omitempty"`
 }
 
 // State is what the sampler knows: whether NVML works (and why not) and its
-// samples, oldest first. A published State is never written again.
+// samples, oldest first. Without NVML the samples still carry the process's
+// CPU and memory (HasProcess). A published State is never written again.
 type State struct {
 	Available bool          `json:"available"`
 	Reason    string        `json:"reason,omitempty"` // why there is no NVML data
 	Driver    string        `json:"driver_version,omitempty"`
 	Interval  time.Duration `json:"interval_ns"`
 	History   []Sample      `json:"history"`
+}
+
+// HasProcess says whether the samples carry the process's counters.
+func (g *State) HasProcess() bool {
+	l := g.Latest()
+	return l != nil && l.Process != nil
 }
 
 // Latest is the newest sample, or nil.

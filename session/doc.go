@@ -16,7 +16,10 @@
 // observer; the sampler polls NVML; a publisher builds one immutable Frame
 // ten times a second and stores it in an atomic pointer, which the TUI's
 // tick and the headless commands read. Driver clients are a bounded pool.
-// Nothing here waits on an engine step to show a number; the one place that
-// still reads the current collector through the engine goroutine is
-// stats.go, which the lock-free collector replaces.
+// Nothing here waits on an engine step to show a number or write a
+// snapshot: the frame carries the step in progress (inferred from the
+// engine's events, since a step is published only when it ends) and how
+// the workload is sent, and Diagnose says from a frame what limits the run.
+// Only settings changes (they apply between steps) and Close (it waits for
+// the step in flight) wait for the engine.
 package session

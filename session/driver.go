@@ -48,6 +48,9 @@ type Load struct {
 	// request, every one starting at once. Sent Once, "all" is one batch
 	// (the tutorial's llm.generate).
 	Clients int
+	// OnLag, when set, sees how late each open-loop send was against its
+	// offset, as it is sent (the dashboard's live generator lag).
+	OnLag func(time.Duration)
 }
 
 // Load prepares a workload for this vocabulary: constant, poisson, gamma,
@@ -252,10 +255,14 @@ func (d *drive) open() {
 				d.fail(d.ctx.Err())
 				return
 			}
+			lag := max(0, time.Since(due))
 			if d.pace == Once {
 				d.mu.Lock()
-				d.o.Lags = append(d.o.Lags, max(0, time.Since(due)))
+				d.o.Lags = append(d.o.Lags, lag)
 				d.mu.Unlock()
+			}
+			if d.l.OnLag != nil {
+				d.l.OnLag(lag)
 			}
 			wg.Add(1)
 			go func(lo, hi int) {

@@ -24,6 +24,10 @@ type Frame struct {
 	Caps      Caps     // the settings the target takes
 	ReadOnly  bool     // a reopened snapshot
 	Source    string   // the file it came from
+	// Progress is the step or pool rebuild under way at Time (the engine
+	// publishes a step only when it ends); Load is how the workload is sent.
+	Progress Progress
+	Load     LoadInfo
 }
 
 // PublishEvery is how often the publisher builds a frame; SegmentsEvery
@@ -71,13 +75,23 @@ func (s *Session) refreshSegments(ctx context.Context) {
 // publish stores a new frame from the parts' latest published values.
 func (s *Session) publish() {
 	s.mu.Lock()
-	name, segs := "", s.segs
-	if s.live != nil {
-		name = s.live.name
-	}
+	segs := s.segs
 	s.mu.Unlock()
-	s.frame.Store(&Frame{Time: time.Now(), Metrics: s.stats.Latest(), Status: s.target.Status(), GPU: s.gpu.Latest(),
-		Segments: segs, Workload: name, Workloads: s.names, Caps: CapsOf(s.target)})
+	name, load := s.liveInfo()
+	now, st := time.Now(), s.target.Status()
+	f := &Frame{Time: now, Metrics: s.stats.Latest(), Status: st, GPU: s.gpu.Latest(),
+		Segments: segs, Workload: name, Workloads: s.names, Caps: CapsOf(s.target), Load: load}
+	if st != nil {
+		since := time.Time{}
+		if st.State == engine.StateSwitching {
+			s.switchSince.CompareAndSwap(0, now.UnixNano())
+			since = time.Unix(0, s.switchSince.Load())
+		} else {
+			s.switchSince.Store(0)
+		}
+		f.Progress = s.prog.at(st.State, since)
+	}
+	s.frame.Store(f)
 }
 
 // FrameOf reopens a snapshot file as a read-only frame.

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"benchtop/engine"
@@ -12,8 +13,19 @@ import (
 // liveLoad is the workload kept running for the dashboard.
 type liveLoad struct {
 	name   string
+	info   LoadInfo
+	lag    atomic.Int64 // the newest open-loop send's lag, ns
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// LoadInfo is how the kept-running workload is sent: a closed loop of
+// Clients, or an open loop whose newest send was Lag late against its
+// arrival offset (the generator falling behind).
+type LoadInfo struct {
+	Clients  int           `json:"clients"` // closed loop; 0 for an open loop
+	OpenLoop bool          `json:"open_loop"`
+	Lag      time.Duration `json:"generator_lag_ns"`
 }
 
 // controlTimeout bounds how long a settings change waits for the engine.
@@ -27,22 +39,42 @@ func (s *Session) Start(w workloads.Workload) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
 	if s.ctx.Err() != nil {
-		s.mu.Unlock()
 		return ErrClosed
 	}
-	s.stopLocked()
+	s.stopLoad()
 	ctx, cancel := context.WithCancel(s.ctx)
 	ll := &liveLoad{name: w.Name, cancel: cancel, done: make(chan struct{})}
+	ll.info = LoadInfo{Clients: l.Clients, OpenLoop: l.Arrivals != nil}
+	if !ll.info.OpenLoop && ll.info.Clients == 0 {
+		ll.info.Clients = min(len(l.Requests), MaxClients) // "all": one client per request
+	}
+	l.OnLag = func(d time.Duration) { ll.lag.Store(int64(d)) }
+	s.mu.Lock()
 	s.live = ll
+	s.mu.Unlock()
 	go func() {
 		defer close(ll.done)
 		Drive(ctx, s.target, l, KeepRunning, s.nextID(w.Name), nil)
 	}()
-	s.mu.Unlock()
 	s.publish()
 	return nil
+}
+
+// liveInfo is the kept-running load's name and how it is sent ("" when
+// none); it never waits.
+func (s *Session) liveInfo() (string, LoadInfo) {
+	s.mu.Lock()
+	ll := s.live
+	s.mu.Unlock()
+	if ll == nil {
+		return "", LoadInfo{}
+	}
+	info := ll.info
+	info.Lag = time.Duration(ll.lag.Load())
+	return ll.name, info
 }
 
 // nextID names the copies a load sends: name-N, unique in the session.
@@ -50,22 +82,26 @@ func (s *Session) nextID(name string) func() string {
 	return func() string { return fmt.Sprintf("%s-%d", name, s.ids.Add(1)) }
 }
 
-// stopLocked stops the kept-running load and waits for its clients; the
+// stopLoad stops the kept-running load and waits for its clients (s.loadMu
+// held; s.mu is not held while waiting, so a frame is never held up); the
 // requests they had sent still finish on the target.
-func (s *Session) stopLocked() {
-	if s.live == nil {
+func (s *Session) stopLoad() {
+	s.mu.Lock()
+	ll := s.live
+	s.live = nil
+	s.mu.Unlock()
+	if ll == nil {
 		return
 	}
-	s.live.cancel()
-	<-s.live.done
-	s.live = nil
+	ll.cancel()
+	<-ll.done
 }
 
 // StopLoad stops the kept-running load, if any.
 func (s *Session) StopLoad() {
-	s.mu.Lock()
-	s.stopLocked()
-	s.mu.Unlock()
+	s.loadMu.Lock()
+	s.stopLoad()
+	s.loadMu.Unlock()
 }
 
 // SwitchWorkload replaces the kept-running workload by the built-in one
@@ -75,10 +111,7 @@ func (s *Session) SwitchWorkload(name string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	same := s.live != nil && s.live.name == w.Name
-	s.mu.Unlock()
-	if same {
+	if cur, _ := s.liveInfo(); cur == w.Name {
 		return nil
 	}
 	if _, err := s.vocab.Load(w, 0, ""); err != nil { // refuse before stopping anything

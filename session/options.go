@@ -20,6 +20,10 @@ type Options struct {
 	Progress       bool      // a status line every second during finite runs
 	SLO            metrics.SLO
 	Ceilings       bool // measure the device's ceilings at start (the dashboard's roofline)
+	// WrapBackend, when set, wraps the opened backend before the model
+	// loads (a test's backend that holds a step, to check that nothing
+	// waits for it).
+	WrapBackend BackendWrapper
 	// Observers see the engine's events beside the collector (checks that
 	// count the truth); DetachCollector leaves the collector out, to measure
 	// what it costs a step.

@@ -33,15 +33,22 @@ type Session struct {
 	frame atomic.Pointer[Frame]
 	names []string // the workload picker's list, read-only
 
-	mu   sync.Mutex // the kept-running load
-	live *liveLoad
-	segs []snapshot.Segment // the latest per-segment summaries
-	ids  atomic.Int64
+	loadMu sync.Mutex // serialises starting and stopping the kept-running load
+	mu     sync.Mutex // live and segs; never held while waiting
+	live   *liveLoad
+	segs   []snapshot.Segment // the latest per-segment summaries
+	ids    atomic.Int64
+
+	prog        *progress    // the step in progress, from the engine's events
+	switchSince atomic.Int64 // Unix ns when the publisher first saw the current rebuild
 
 	ctx    context.Context // the session's life
 	cancel context.CancelFunc
 	bg     sync.WaitGroup // publisher, sampler, collector
 	done   chan error     // the device goroutine's end
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // ErrClosed is returned by calls on a closed session.
@@ -55,7 +62,7 @@ func Open(o Options) (*Session, error) {
 	if err := o.Engine.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Session{opts: o, stats: newStats(o.SLO), gpu: gpumon.New(), done: make(chan error, 1)}
+	s := &Session{opts: o, stats: newStats(o.SLO), gpu: gpumon.New(), done: make(chan error, 1), prog: newProgress()}
 	for _, b := range workloads.Builtin() {
 		s.names = append(s.names, b.Name)
 	}
@@ -96,6 +103,9 @@ func (s *Session) device(ready chan<- error) {
 		ready <- err
 		return
 	}
+	if o.WrapBackend != nil {
+		be = o.WrapBackend(be)
+	}
 	if note != "" {
 		o.logf("benchtop: %s", note)
 	}
@@ -106,7 +116,7 @@ func (s *Session) device(ready chan<- error) {
 		ready <- err
 		return
 	}
-	obs := append([]engine.Observer{}, o.Observers...)
+	obs := append([]engine.Observer{s.prog}, o.Observers...)
 	if !o.DetachCollector {
 		obs = append(obs, s.stats.observer(0))
 	}
@@ -134,13 +144,17 @@ func (s *Session) device(ready chan<- error) {
 }
 
 // Close stops the kept-running load, the engine (the device goroutine frees
-// the device), the sampler and the publisher, and waits for all of them.
+// the device), the sampler and the publisher, and waits for all of them
+// (the engine for its step in flight). A second call returns the first's
+// error.
 func (s *Session) Close() error {
-	s.StopLoad()
-	s.cancel()
-	err := <-s.done
-	s.bg.Wait()
-	return err
+	s.closeOnce.Do(func() {
+		s.StopLoad()
+		s.cancel()
+		s.closeErr = <-s.done
+		s.bg.Wait()
+	})
+	return s.closeErr
 }
 
 // Device is the backend's device.

@@ -1,17 +1,16 @@
 package tui
 
 import (
-	"fmt"
+	"math"
 	"strings"
 
-	"charm.land/lipgloss/v2"
 	"github.com/NimbleMarkets/ntcharts/v2/sparkline"
 )
 
 // series is one chart's data, derived from a frame on the tick: values
-// oldest first (already compressed to the chart's width), the columns where
-// a setting or workload changed, and the current value, min and max of the
-// whole history.
+// oldest first (already compressed to the chart's width; NaN where there
+// was no value), the columns where a setting or workload changed, and the
+// current value, min and max of the whole history (NaN: none).
 type series struct {
 	title       string
 	unit        func(float64) string
@@ -27,11 +26,18 @@ type series struct {
 // into the whole history) onto them; the sparkline is right-aligned.
 func (s series) fitTo(w int) series {
 	s.n = len(s.values)
+	s.cur, s.lo, s.hi = math.NaN(), math.NaN(), math.NaN()
 	if s.n == 0 {
 		return s
 	}
-	s.cur, s.lo, s.hi = s.values[s.n-1], s.values[0], s.values[0]
+	s.cur = s.values[s.n-1]
 	for _, v := range s.values {
+		if math.IsNaN(v) {
+			continue
+		}
+		if math.IsNaN(s.lo) {
+			s.lo, s.hi = v, v
+		}
 		s.lo, s.hi = min(s.lo, v), max(s.hi, v)
 	}
 	cols := make([]int, 0, len(s.markers))
@@ -49,8 +55,9 @@ func (s series) fitTo(w int) series {
 	return s
 }
 
-// compress fits n values into w columns, each the mean of its bucket, so a
-// history longer than the screen is shown whole.
+// compress fits n values into w columns, each the mean of its bucket's
+// values (NaN when it has none), so a history longer than the screen is
+// shown whole.
 func compress(values []float64, w int) []float64 {
 	if len(values) <= w {
 		return values
@@ -59,16 +66,32 @@ func compress(values []float64, w int) []float64 {
 	for c := range out {
 		lo, hi := c*len(values)/w, (c+1)*len(values)/w
 		var s float64
+		n := 0
 		for _, v := range values[lo:hi] {
-			s += v
+			if !math.IsNaN(v) {
+				s += v
+				n++
+			}
 		}
-		out[c] = s / float64(hi-lo)
+		out[c] = math.NaN()
+		if n > 0 {
+			out[c] = s / float64(n)
+		}
 	}
 	return out
 }
 
+// show is a value in the series' unit, "—" when there is none.
+func (s series) show(v float64) string {
+	if math.IsNaN(v) {
+		return "—"
+	}
+	return s.unit(v)
+}
+
 // render draws the chart in w columns and h rows: a title line with the
-// current value, min and max; the sparkline; a marker row.
+// current value, min and max (giving way by priority); the sparkline; a
+// marker row.
 func (s series) render(st Styles, w, h int) string {
 	var b strings.Builder
 	title := st.Title.Render(s.title)
@@ -77,23 +100,30 @@ func (s series) render(st Styles, w, h int) string {
 		if note == "" {
 			note = "waiting for data"
 		}
-		b.WriteString(fit(title, w) + "\n")
+		b.WriteString(fit(title, w))
 		for i := 1; i < h; i++ {
-			if i == h/2 {
+			b.WriteString("\n")
+			if i == min(h-1, max(1, h/2)) {
 				b.WriteString(fit(st.Dim.Render(note), w))
-			}
-			if i < h-1 {
-				b.WriteString("\n")
+			} else {
+				b.WriteString(pad("", w))
 			}
 		}
 		return b.String()
 	}
-	head := fmt.Sprintf("%s %s %s", title, st.Value.Render(s.unit(s.cur)),
-		st.Dim.Render(fmt.Sprintf("▼%s ▲%s %s", s.unit(s.lo), s.unit(s.hi), s.window)))
-	b.WriteString(fit(head, w) + "\n")
+	rng := "▼" + s.show(s.lo) + " ▲" + s.show(s.hi)
+	head := line(w, pt(0, title), pt(0, st.Value.Render(s.show(s.cur))).with(" "),
+		pt(1, st.Dim.Render(rng+" "+s.window), st.Dim.Render(rng)).with(" "))
+	b.WriteString(head + "\n")
 	rows := max(1, h-2)
 	sp := sparkline.New(w, rows, sparkline.WithStyle(st.Spark))
-	sp.PushAll(s.values)
+	vals := make([]float64, len(s.values))
+	for i, v := range s.values {
+		if !math.IsNaN(v) {
+			vals[i] = max(0, v)
+		}
+	}
+	sp.PushAll(vals)
 	sp.Draw()
 	b.WriteString(sp.View() + "\n")
 	// Marker row: ▲ under the column where each change happened.
@@ -105,12 +135,4 @@ func (s series) render(st Styles, w, h int) string {
 	}
 	b.WriteString(st.Marker.Render(string(marks)))
 	return b.String()
-}
-
-// fit cuts a styled line to w cells and pads it.
-func fit(s string, w int) string {
-	if lipgloss.Width(s) > w {
-		s = lipgloss.NewStyle().MaxWidth(w).Render(s)
-	}
-	return s + strings.Repeat(" ", max(0, w-lipgloss.Width(s)))
 }

@@ -4,8 +4,8 @@ import "charm.land/lipgloss/v2"
 
 // Styles holds every colour and border of the dashboard, built in one place.
 type Styles struct {
-	Header, Settings, State, Paused, Panel, Title, Value, Dim, Marker, Error, Status, Help, Box lipgloss.Style
-	Spark                                                                                       lipgloss.Style
+	Header, Settings, State, Paused, Panel, Title, Value, Dim, Marker, Error, Status, Help, Box, Bottleneck lipgloss.Style
+	Spark                                                                                                   lipgloss.Style
 }
 
 // DefaultStyles are the dashboard's styles; the renderer downgrades the
@@ -27,5 +27,7 @@ func DefaultStyles() Styles {
 		Help:     lipgloss.NewStyle().Foreground(lipgloss.Color("#767676")),
 		Box:      lipgloss.NewStyle().Border(lipgloss.DoubleBorder()).BorderForeground(accent).Padding(1, 2),
 		Spark:    lipgloss.NewStyle().Foreground(lipgloss.Color("#5FAFFF")),
+		// The bottleneck's kind: what the eye should find first.
+		Bottleneck: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("#FFB000")),
 	}
 }

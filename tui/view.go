@@ -2,10 +2,13 @@ package tui
 
 import (
 	"fmt"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -14,41 +17,24 @@ import (
 	"benchtop/snapshot"
 )
 
-// layout is how the chart area splits: its height, the panels' column
-// width, and how many GPUs get panels.
-func (m Model) layout() (bodyH, colW, maxGPUs int) {
-	bodyH = m.height - 2 - 6 - 1 // header, numbers, footer
-	return bodyH, (m.width - 1) / 2, max(1, bodyH/4-2)
-}
-
-// derive builds the charts' series from the frame for the current size:
-// on the tick and on resize only, so View just reads them.
-func (m *Model) derive() {
-	if m.frame == nil {
-		m.panels = nil
-		return
-	}
-	_, colW, maxGPUs := m.layout()
-	ps := m.buildPanels(maxGPUs)
-	for i := range ps {
-		ps[i] = ps[i].fitTo(colW)
-	}
-	m.panels = ps
-}
-
 // MinWidth and MinHeight are the smallest terminal the dashboard draws in.
 const (
 	MinWidth  = 80
 	MinHeight = 24
 )
 
-// Definitions are the metric definitions the help overlay shows.
-const Definitions = `TTFT: arrival → first output token (queueing included).
-E2E: arrival → last token.  TPOT: (E2E − TTFT) / (output tokens − 1).
-ITL: every gap between consecutive tokens of a request.
-Throughput: over the sliding window shown; total counts prompt tokens too.
-Batch occupancy: sequences in the step / max sequences per step.
-KV usage: blocks in use / blocks allocated.  ▲ marks a change of settings.`
+// Definitions are the metric definitions the help overlay shows, one a
+// line; lines give way from the end when the overlay is short of rows.
+var Definitions = []string{
+	"TTFT: arrival → first output token (queueing included).",
+	"E2E: arrival → last token.  TPOT: (E2E − TTFT) / (output tokens − 1).",
+	"ITL: every gap between consecutive tokens of a request.",
+	"Throughput: over the sliding window shown; total counts prompt tokens too.",
+	"Batch occupancy: sequences in the step / max sequences per step.",
+	"KV usage: blocks in use / blocks allocated.  ▲ marks a change of settings.",
+	"Step: schedule + forward + sample (device: the GPU's own time), p50 over the window.",
+	"Memory budget: what the engine allocated; in use: what NVML or the OS reports.",
+}
 
 func (m Model) View() tea.View {
 	v := tea.NewView(m.Render())
@@ -63,40 +49,39 @@ func (m Model) Render() string {
 			MinWidth, MinHeight, m.width, m.height)
 		return lipgloss.NewStyle().Width(max(m.width, 10)).Render(msg)
 	}
-	header := m.header()
-	footer := m.footer()
-	numbers := m.numbers()
-	bodyH := m.height - lipgloss.Height(header) - lipgloss.Height(numbers) - lipgloss.Height(footer)
+	header, footer := m.header(), m.footer()
+	if m.showHelp || m.picking {
+		text := m.pickerText(m.height - 3 - 4)
+		if m.showHelp {
+			text = m.helpText(m.height - 3)
+		}
+		return lipgloss.JoinVertical(lipgloss.Left, header, m.overlay(text, m.height-3), footer)
+	}
+	l := m.layout()
+	numbers := m.numbers(l.numbers)
+	bodyH := m.height - 3 - lipgloss.Height(numbers)
 	var body string
-	switch {
-	case m.showHelp:
-		body = m.overlay(m.helpText(), bodyH)
-	case m.picking:
-		body = m.overlay(m.pickerText(), bodyH)
-	default:
-		body = m.charts(bodyH)
+	if st := m.frame.Status; st != nil && st.Err != nil {
+		body = m.errorPanel(st.Err, bodyH)
+	} else {
+		src := ""
+		if sourcesPanel != nil {
+			src = sourcesPanel(m, m.width, bodyH/3)
+		}
+		if src != "" {
+			body = lipgloss.JoinVertical(lipgloss.Left, m.charts(bodyH-lipgloss.Height(src)), src)
+		} else {
+			body = m.charts(bodyH)
+		}
 	}
 	return lipgloss.JoinVertical(lipgloss.Left, header, body, numbers, footer)
 }
 
 func (m Model) header() string {
-	f, st := m.frame, m.styles
-	var parts []string
+	f, st, w := m.frame, m.styles, m.width
 	state := "starting"
 	if s := f.Status; s != nil {
-		name := s.Model
-		if s.ModelNote != "" {
-			name += " (" + s.ModelNote + ")"
-		} else if s.Synthetic {
-			name += " (synthetic weights)"
-		}
-		parts = append(parts, name, s.Device.Backend+": "+s.Device.Name)
 		state = s.State.String()
-	}
-	parts = append(parts, "workload "+f.Workload)
-	var elapsed time.Duration
-	if f.Metrics != nil {
-		elapsed = f.Metrics.Elapsed
 	}
 	stateStyle := st.State
 	if state != "running" {
@@ -105,23 +90,71 @@ func (m Model) header() string {
 	if f.ReadOnly {
 		state = "snapshot"
 	}
-	// State and clock first: a narrow terminal cuts the device name, not them.
-	line := st.Header.Render("benchtop") + " " + stateStyle.Render("● "+state) + " " + clock(elapsed) + " │ " +
-		strings.Join(parts, " │ ")
-	settings := ""
-	if s := f.Status; s != nil {
-		c := s.Config
-		mode := "CUDA graphs"
-		if c.EnforceEager || !s.Device.CUDAGraphs {
-			mode = "eager"
-		}
-		settings = fmt.Sprintf("max_num_seqs %d · gpu_memory_utilization %.2f · block %d · %s · KV %d blocks (%s)",
-			c.MaxNumSeqs, c.GPUMemoryUtilization, c.BlockSize, mode, s.Plan.NumBlocks, engine.FormatBytes(s.Plan.KVBytes))
-		if s.Err != nil {
-			settings = st.Error.Render("engine error: " + s.Err.Error())
-		}
+	lead := st.Header.Render("benchtop") + " " + stateStyle.Render("● "+state) + " " + clock(m.d.elapsed)
+	parts := []part{pt(0, lead)}
+	switch {
+	case f.Progress.Switching && m.d.stepFor >= time.Second:
+		parts = append(parts, pt(2, st.Paused.Render(fmt.Sprintf("rebuilding for %s", secs(m.d.stepFor)))).with(" "))
+	case f.Progress.InStep && m.d.stepFor >= time.Second:
+		parts = append(parts, pt(2, st.Paused.Render(fmt.Sprintf("step in progress for %s", secs(m.d.stepFor))),
+			st.Paused.Render("step "+secs(m.d.stepFor))).with(" "))
 	}
-	return fit(line, m.width) + "\n" + fit(st.Settings.Render(settings), m.width)
+	if f.Workload != "" {
+		parts = append(parts, pt(3, "workload "+f.Workload, f.Workload).with(" │ "))
+	}
+	if s := f.Status; s != nil {
+		// The folder's name (the help has the whole path); a synthetic
+		// model never without the word.
+		base := filepath.Base(s.Model)
+		note := s.ModelNote
+		if note == "" && s.Synthetic {
+			note = "synthetic weights"
+		}
+		forms := []string{base}
+		if note != "" {
+			forms = []string{base + " (" + note + ")"}
+			if s.Synthetic {
+				forms = append(forms, base+" (synthetic)")
+			} else {
+				forms = append(forms, base)
+			}
+		}
+		// The model keeps "synthetic" longest: the screen says so wherever
+		// text is shown.
+		parts = append(parts, pt(1, forms...).with(" │ ").cuttable().cutAfter("-_"),
+			pt(4, s.Device.Backend+": "+s.Device.Name, s.Device.Backend).with(" │ "))
+	}
+	return line(w, parts...) + "\n" + m.settingsLine()
+}
+
+// settingsLine is the engine's settings, and why the auto ones are what
+// they are (the plan's reason).
+func (m Model) settingsLine() string {
+	s, st, w := m.frame.Status, m.styles, m.width
+	if s == nil {
+		return pad("", w)
+	}
+	if s.Err != nil {
+		return fit(st.Error.Render("engine error: "+s.Err.Error()), w)
+	}
+	c := s.Config
+	mode := "CUDA graphs"
+	if c.EnforceEager || !s.Device.CUDAGraphs {
+		mode = "eager"
+	}
+	dim := func(t string) string { return st.Settings.Render(t) }
+	parts := []part{
+		pt(0, dim(fmt.Sprintf("max_num_seqs %d", c.MaxNumSeqs))),
+		pt(1, dim(fmt.Sprintf("max_num_batched_tokens %d", c.MaxNumBatchedTokens)), dim(fmt.Sprintf("tokens %d", c.MaxNumBatchedTokens))),
+		pt(1, dim(fmt.Sprintf("gpu_memory_utilization %.2f", c.GPUMemoryUtilization)), dim(fmt.Sprintf("memory %.2f", c.GPUMemoryUtilization))),
+		pt(3, dim(fmt.Sprintf("block %d", c.BlockSize))),
+		pt(3, dim(mode)),
+		pt(1, dim(fmt.Sprintf("KV %d blocks (%s)", s.Plan.NumBlocks, engine.FormatBytes(s.Plan.KVBytes))), dim(fmt.Sprintf("KV %d blocks", s.Plan.NumBlocks))),
+	}
+	if s.Plan.Reason != "" {
+		parts = append(parts, pt(2, dim("auto: "+s.Plan.Reason), dim("auto: see ?")).with(" │ ").cutFirst())
+	}
+	return line(w, parts...)
 }
 
 func clock(d time.Duration) string {
@@ -129,219 +162,353 @@ func clock(d time.Duration) string {
 	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }
 
+func secs(d time.Duration) string { return d.Truncate(time.Second).String() }
+
 func (m Model) charts(h int) string {
-	_, colW, _ := m.layout()
-	// Two rows of engine charts, then a row per GPU while each row keeps at
-	// least four lines; GPUs beyond that are named in the last one's title.
-	panels := m.panels
-	if len(panels) == 0 {
-		return strings.Repeat("\n", max(0, h-1))
+	colW := m.layout().colW
+	panels := m.d.panels
+	if len(panels) == 0 || h <= 0 {
+		return strings.TrimSuffix(strings.Repeat(pad("", m.width)+"\n", max(0, h)), "\n")
 	}
-	rows := (len(panels) + 1) / 2
-	ph := max(3, h/rows)
+	// Two rows of engine charts, then a row per GPU; rows that cannot keep
+	// three lines (title, chart, markers) give way from the bottom.
+	rows := min((len(panels)+1)/2, max(1, h/3))
+	ph := h / rows
 	var lines []string
 	for r := 0; r < rows; r++ {
-		left := panels[2*r].render(m.styles, colW, ph)
+		hh := ph
+		if r == rows-1 {
+			hh = h - ph*(rows-1)
+		}
+		left := panels[2*r].render(m.styles, colW, hh)
 		right := ""
 		if 2*r+1 < len(panels) {
-			right = panels[2*r+1].render(m.styles, colW, ph)
+			right = panels[2*r+1].render(m.styles, colW, hh)
 		}
-		lines = append(lines, lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right))
+		row := lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right)
+		for _, l := range strings.Split(row, "\n") {
+			lines = append(lines, pad(l, m.width))
+		}
 	}
-	out := lipgloss.JoinVertical(lipgloss.Left, lines...)
-	for lipgloss.Height(out) < h {
-		out += "\n"
-	}
-	return out
+	return strings.Join(lines, "\n")
 }
 
-func num(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.1fk", v/1e3)
+// dist is "NAME p50/p90/p99", "—" for each with no sample.
+func dist(name string, x metrics.Dist) string {
+	if !x.Valid() {
+		return name + " —"
 	}
-	return fmt.Sprintf("%.1f", v)
+	return fmt.Sprintf("%s %s/%s/%s", name, msec(metrics.Ms(x.P50)), msec(metrics.Ms(x.P90)), msec(metrics.Ms(x.P99)))
 }
 
-func pct(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
-
-func msec(v float64) string { return fmt.Sprintf("%.1fms", v) }
-
-// panels are the charts: engine series from the metrics, then utilization
-// and memory for up to maxGPUs GPUs from NVML.
-func (m Model) buildPanels(maxGPUs int) []series {
-	f := m.frame
-	var pts []metrics.Point
-	var marks []int
-	window := ""
-	if f.Metrics != nil {
-		pts = f.Metrics.Series
-		for _, mk := range f.Metrics.Markers {
-			at := mk.Time.Sub(f.Metrics.Start)
-			for i, p := range pts {
-				if p.T >= at {
-					marks = append(marks, i)
-					break
-				}
-			}
-		}
-		if len(pts) > 0 {
-			window = (pts[len(pts)-1].T - pts[0].T).Round(time.Second).String()
-		}
+// ms2 is a duration in ms with two decimals, "—" for a distribution
+// without samples.
+func ms2(x metrics.Dist) string {
+	if !x.Valid() {
+		return "—"
 	}
-	pick := func(f func(metrics.Point) float64) []float64 {
-		out := make([]float64, len(pts))
-		for i, p := range pts {
-			out[i] = f(p)
-		}
-		return out
-	}
-	tps := series{title: "Output tok/s", unit: num, values: pick(func(p metrics.Point) float64 { return p.OutputTPS }), markers: marks, window: window}
-	ttft := series{title: "TTFT p50", unit: msec, values: pick(func(p metrics.Point) float64 { return metrics.Ms(p.TTFTP50) }), markers: marks, window: window}
-	occ := series{title: "Batch occupancy", unit: pct, values: pick(func(p metrics.Point) float64 { return p.Occupancy }), markers: marks, window: window}
-	kv := series{title: "KV usage", unit: pct, values: pick(func(p metrics.Point) float64 { return p.KVUsage }), markers: marks, window: window}
-	if f.Metrics != nil {
-		occ.title = fmt.Sprintf("Batch %d/%d", f.Metrics.LastStep.NumSeqs, f.Metrics.LastStep.MaxNumSeqs)
-		kv.title = fmt.Sprintf("KV %d/%d", f.Metrics.KVUsed, f.Metrics.KVTotal)
-		var pre []int
-		for i := 1; i < len(pts); i++ {
-			if pts[i].Preempts > pts[i-1].Preempts {
-				pre = append(pre, i)
-			}
-		}
-		kv.markers = append(append([]int(nil), marks...), pre...)
-	}
-	return append([]series{tps, ttft, occ, kv}, m.gpuPanels(maxGPUs)...)
+	return fmt.Sprintf("%.2f", metrics.Ms(x.P50))
 }
 
-func (m Model) gpuPanels(maxGPUs int) []series {
-	g := m.frame.GPU
-	pct := func(v float64) string { return fmt.Sprintf("%.0f%%", v) }
-	gb := func(v float64) string { return fmt.Sprintf("%.1fGB", v/1e9) }
-	if g == nil || !g.Available {
-		reason := "NVML: no data"
-		if g != nil && g.Reason != "" {
-			reason = "NVML: " + g.Reason
-		}
-		return []series{{title: "GPU utilization", unit: pct, note: reason},
-			{title: "GPU memory", unit: gb, note: "GPU panels need NVML (an NVIDIA driver)"}}
-	}
-	last := g.Latest()
-	n := len(last.GPUs)
-	window := ""
-	if h := len(g.History); h > 1 {
-		window = g.History[h-1].Time.Sub(g.History[0].Time).Round(time.Second).String()
-	}
-	var out []series
-	for i := 0; i < min(n, maxGPUs); i++ {
-		util := series{unit: pct, window: window}
-		mem := series{unit: gb, window: window}
-		for _, s := range g.History {
-			if i < len(s.GPUs) {
-				util.values = append(util.values, s.GPUs[i].UtilPct)
-				mem.values = append(mem.values, float64(s.GPUs[i].MemUsedBytes))
-			}
-		}
-		x := last.GPUs[i]
-		util.title = fmt.Sprintf("GPU%d %.0fW %.0f°C %.0fMHz util", x.Index, x.PowerW, x.TempC, x.SMClockMHz)
-		mem.title = fmt.Sprintf("GPU%d mem /%.0fGB", x.Index, float64(x.MemTotalBytes)/1e9)
-		out = append(out, util, mem)
-	}
-	if n > maxGPUs { // first in the title, which a narrow panel cuts at the end
-		last := &out[len(out)-2]
-		last.title = fmt.Sprintf("+%d GPUs · ", n-maxGPUs) + last.title
-	}
-	return out
+// numLine is one line of the numbers block; when the screen is short, the
+// lines of the highest prio leave first.
+type numLine struct {
+	prio int
+	text string
 }
 
-func (m Model) numbers() string {
-	f, st := m.frame, m.styles
-	rule := st.Dim.Render(strings.Repeat("─", m.width))
-	if f.Metrics == nil {
-		return rule + "\n" + fit(st.Dim.Render("no metrics yet"), m.width) + "\n\n\n\n"
-	}
+// numbers is the rule and the n most important lines of numbers, in their
+// order.
+func (m Model) numbers(n int) string {
+	f, st, w := m.frame, m.styles, m.width
+	rule := st.Dim.Render(strings.Repeat("─", w))
 	s := f.Metrics
-	d := func(name string, x metrics.Dist) string {
-		return fmt.Sprintf("%s %s/%s/%s", name, msec(metrics.Ms(x.P50)), msec(metrics.Ms(x.P90)), msec(metrics.Ms(x.P99)))
+	if s == nil {
+		lines := []string{rule, fit(st.Dim.Render("no metrics yet"), w)}
+		for len(lines) < n+1 {
+			lines = append(lines, pad("", w))
+		}
+		return strings.Join(lines, "\n")
 	}
-	lines := []string{
-		fmt.Sprintf("%s out tok/s · %s total tok/s · %.1f req/s (last %s) │ requests %d waiting · %d running · %d done · %d preempted",
-			num(s.OutputTPS), num(s.TotalTPS), s.RPS, s.Window.Round(time.Second), s.Waiting, s.Running, s.Finished, s.Preemptions),
-		d("TTFT", s.TTFT) + " │ " + d("TPOT", s.TPOT) + " (p50/p90/p99, n=" + fmt.Sprint(s.TTFT.Count) + ")",
-		d("ITL", s.ITL) + " │ " + d("E2E", s.E2E),
+	ls := []numLine{
+		{0, m.throughputLine()},
+		{0, m.bottleneckLine()},
+		{0, line(w, pt(0, dist("TTFT", s.TTFT)), pt(0, dist("TPOT", s.TPOT)).with(" │ "),
+			pt(1, fmt.Sprintf("(p50/p90/p99, n=%d)", s.TTFT.Count), fmt.Sprintf("(n=%d)", s.TTFT.Count)).with(" "))},
+		{1, m.latencyLine()},
+		{1, m.stepLine()},
+		{3, m.lastStepLine()},
+		{2, m.memoryLine()},
+		{1, m.segmentLine()},
 	}
-	if s.DroppedEvents > 0 { // first on the line, so a narrow terminal never cuts it
-		lines[0] = st.Error.Render(fmt.Sprintf("%d events dropped · ", s.DroppedEvents)) + lines[0]
+	keep := make([]int, len(ls))
+	for i := range keep {
+		keep[i] = i
 	}
+	sort.SliceStable(keep, func(a, b int) bool { return ls[keep[a]].prio < ls[keep[b]].prio })
+	keep = keep[:min(n, len(keep))]
+	sort.Ints(keep)
+	out := []string{rule}
+	for _, i := range keep {
+		out = append(out, ls[i].text)
+	}
+	return strings.Join(out, "\n")
+}
+
+func (m Model) throughputLine() string {
+	s, st := m.frame.Metrics, m.styles
+	var parts []part
+	if s.DroppedEvents > 0 { // first on the line, so a narrow terminal keeps it
+		parts = append(parts, pt(0, st.Error.Render(fmt.Sprintf("%d events dropped", s.DroppedEvents))))
+	}
+	parts = append(parts,
+		pt(0, num(s.OutputTPS)+" out tok/s"),
+		pt(3, num(s.TotalTPS)+" total tok/s"),
+		pt(1, fmt.Sprintf("%.1f req/s", s.RPS)),
+		pt(2, "last "+s.Window.Round(time.Second).String()).with(" "))
+	if m.d.jPerToken != "" {
+		parts = append(parts, pt(2, m.d.jPerToken))
+	}
+	parts = append(parts,
+		pt(0, fmt.Sprintf("%d running", s.Running)).with(" │ "),
+		pt(0, fmt.Sprintf("%d waiting", s.Waiting)),
+		pt(1, fmt.Sprintf("%d done", s.Finished)),
+		pt(1, fmt.Sprintf("%d preempted", s.Preemptions)))
+	if s.Failed > 0 {
+		parts = append(parts, pt(1, st.Error.Render(fmt.Sprintf("%d failed", s.Failed))))
+	}
+	return line(m.width, parts...)
+}
+
+// bottleneckLine says what limits the run and what to try; or, where no
+// rule applies, what the engine is doing.
+func (m Model) bottleneckLine() string {
+	b, st, f := m.d.bottleneck, m.styles, m.frame
+	if b.Kind == "" {
+		msg := "bottleneck: — (no steps yet)"
+		if f.Status != nil {
+			switch f.Status.State {
+			case engine.StatePaused:
+				msg = "paused: no steps until p resumes"
+			case engine.StateSwitching:
+				msg = "rebuilding the KV pool and workspace: running requests are recomputed after it, none lost"
+			case engine.StateFailed:
+				msg = "the engine failed: s writes a snapshot, q quits"
+			case engine.StateStopped:
+				msg = "the engine stopped"
+			}
+		}
+		if f.ReadOnly {
+			msg = "bottleneck: — (a snapshot)"
+		}
+		return fit(st.Dim.Render(msg), m.width)
+	}
+	return line(m.width, pt(0, st.Bottleneck.Render("▸ "+b.Kind)),
+		pt(2, st.Dim.Render(b.Why)).with(": ").cuttable(),
+		pt(1, b.Try).with(" → "))
+}
+
+func (m Model) latencyLine() string {
+	s := m.frame.Metrics
+	parts := []part{pt(0, dist("ITL", s.ITL)), pt(0, dist("E2E", s.E2E)).with(" │ "), pt(2, dist("queue", s.Queue)).with(" │ ")}
 	if !s.SLO.Empty() {
-		lines[2] += fmt.Sprintf(" │ SLO %s: %.0f%% met, goodput %.2f req/s", s.SLO, 100*s.Attainment, s.Goodput)
+		parts = append(parts, pt(1, fmt.Sprintf("SLO %s: %.0f%% met, goodput %.2f req/s", s.SLO, 100*s.Attainment, s.Goodput)).with(" │ ").cuttable())
 	}
-	mem := ""
-	if stt := f.Status; stt != nil {
-		p := stt.Plan
-		mem = fmt.Sprintf("weights %s · activations %s · KV %s · free %s", engine.FormatBytes(p.WeightBytes),
-			engine.FormatBytes(p.ActivationBytes), engine.FormatBytes(p.KVBytes), engine.FormatBytes(p.FreeBytes()))
+	return line(m.width, parts...)
+}
+
+// stepLine is the step time as p50 over the window, broken down into its
+// phases, and against its roofline floor.
+func (m Model) stepLine() string {
+	s := m.frame.Metrics
+	ph := s.StepPhases
+	p50 := "step p50 —"
+	if s.StepTime.Valid() {
+		p50 = fmt.Sprintf("step p50 %sms", ms2(s.StepTime))
 	}
-	step := fmt.Sprintf("step p50 %s", msec(metrics.Ms(s.StepTime.P50)))
-	if s.LastStep.DeviceTime > 0 {
-		step += fmt.Sprintf(" (device %s)", msec(metrics.Ms(s.LastStep.DeviceTime)))
+	parts := []part{pt(0, p50)}
+	if ph.Total.Valid() {
+		long := fmt.Sprintf("schedule %s · forward %s · sample %s", ms2(ph.Schedule), ms2(ph.Forward), ms2(ph.Sample))
+		short := fmt.Sprintf("sched %s fwd %s sample %s", ms2(ph.Schedule), ms2(ph.Forward), ms2(ph.Sample))
+		if ph.Device.Valid() {
+			long += " · device " + ms2(ph.Device)
+			short += " dev " + ms2(ph.Device)
+		}
+		parts = append(parts, pt(1, long, short).with(": "))
 	}
-	if floor := stepFloor(f.Status, s.LastStep); floor > 0 {
-		step += fmt.Sprintf(", %.1f× roofline", float64(s.LastStep.Total)/float64(floor))
+	if floor := stepFloor(m.frame.Status, s.LastStep); floor > 0 && s.LastStep.Total > 0 {
+		parts = append(parts, pt(1, fmt.Sprintf("%.1f× roofline", float64(s.LastStep.Total)/float64(floor))).with(" │ "))
 	}
-	lines = append(lines, step+" │ "+mem, m.segmentLine())
-	var b strings.Builder
-	b.WriteString(rule)
-	for _, l := range lines {
-		b.WriteString("\n" + fit(l, m.width))
+	if s.Steps > 0 {
+		parts = append(parts, pt(2, fmt.Sprintf("last %.2fms", metrics.Ms(s.LastStep.Total))).with(" │ "))
 	}
-	return b.String()
+	return line(m.width, parts...)
+}
+
+// lastStepLine breaks the newest step down.
+func (m Model) lastStepLine() string {
+	s := m.frame.Metrics
+	if s.Steps == 0 {
+		return fit(m.styles.Dim.Render("last step: —"), m.width)
+	}
+	l := s.LastStep
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", metrics.Ms(d)) }
+	br := fmt.Sprintf("schedule %s · forward %s · sample %s", ms(l.ScheduleTime), ms(l.ExecuteTime), ms(l.SampleTime))
+	if l.DeviceTime > 0 {
+		br += " · device " + ms(l.DeviceTime)
+	}
+	return line(m.width, pt(0, fmt.Sprintf("last step %sms", ms(l.Total))), pt(1, br).with(": "),
+		pt(2, fmt.Sprintf("%d seqs, %d prefill + %d decode tokens", l.NumSeqs, l.PrefillTokens, l.DecodeTokens)).with(" │ "))
+}
+
+// memoryLine says what the engine budgeted and, beside it, what is in use.
+func (m Model) memoryLine() string {
+	f := m.frame
+	var parts []part
+	if st := f.Status; st != nil {
+		p := st.Plan
+		parts = append(parts, pt(0, "budget: weights "+engine.FormatBytes(p.WeightBytes)),
+			pt(1, "activations "+engine.FormatBytes(p.ActivationBytes)),
+			pt(0, "KV pool "+engine.FormatBytes(p.KVBytes)),
+			pt(2, "outside it "+engine.FormatBytes(p.FreeBytes())))
+	}
+	if g := f.GPU; g != nil {
+		if l := g.Latest(); l != nil && g.Available {
+			var used int64
+			for _, x := range l.GPUs {
+				used += max(0, x.MemUsedBytes)
+			}
+			parts = append(parts, pt(1, "in use: GPU "+engine.FormatBytes(used)+" (NVML)").with(" │ "))
+		} else if l != nil && l.Process != nil && l.Process.RSSBytes >= 0 {
+			parts = append(parts, pt(1, "in use: RSS "+engine.FormatBytes(l.Process.RSSBytes)).with(" │ "))
+		}
+	}
+	return line(m.width, parts...)
 }
 
 // segmentLine puts the latest segment beside the one before it.
 func (m Model) segmentLine() string {
 	segs := m.frame.Segments
 	if len(segs) < 2 {
-		return m.styles.Dim.Render("segments: one so far (a change of settings or workload starts another)")
+		return fit(m.styles.Dim.Render("segments: one so far (a change of settings or workload starts another)"), m.width)
 	}
-	one := func(s snapshot.Segment) string {
-		return fmt.Sprintf("#%d %s: %s tok/s, TTFT p50 %s, TPOT p50 %s", s.Index, s.What, num(s.OutputTPS),
-			msec(metrics.Ms(s.TTFTP50)), msec(metrics.Ms(s.TPOTP50)))
+	one := func(s snapshot.Segment, prio int) []part {
+		p50 := func(name string, d time.Duration) string {
+			if s.Requests == 0 {
+				return name + " p50 —"
+			}
+			return name + " p50 " + msec(metrics.Ms(d))
+		}
+		return []part{pt(prio, fmt.Sprintf("#%d %s: %s tok/s", s.Index, s.What, num(s.OutputTPS))).with(" "),
+			pt(prio+1, p50("TTFT", s.TTFTP50)).with(", "), pt(prio+2, p50("TPOT", s.TPOTP50)).with(", ")}
 	}
-	return one(segs[len(segs)-1]) + m.styles.Dim.Render("  ← before: ") + one(segs[len(segs)-2])
+	parts := one(segs[len(segs)-1], 0)
+	prev := one(segs[len(segs)-2], 1)
+	prev[0] = prev[0].with(m.styles.Dim.Render("  ← before: "))
+	return line(m.width, append(parts, prev...)...)
 }
 
 func (m Model) footer() string {
+	w := m.width
 	h := help.New()
-	line := h.ShortHelpView(m.keys.ShortHelp())
+	ess := h.ShortHelpView(enabled(m.keys.Essential()))
+	room := w - lipgloss.Width(ess)
+	status := ""
 	if m.status != "" {
 		style := m.styles.Status
 		if m.statusErr {
 			style = m.styles.Error
 		}
-		line = style.Render(m.status) + "  " + line
+		status = strings.TrimRight(fit(style.Render(m.status), max(0, room-2)), " ")
+		if status != "" {
+			status += "  "
+		}
 	}
-	return fit(line, m.width)
+	room -= lipgloss.Width(status)
+	legend := ""
+	if room > 8 {
+		h.SetWidth(room - 3)
+		legend = h.ShortHelpView(enabled(m.keys.ShortHelp()))
+		if legend != "" {
+			legend += h.Styles.ShortSeparator.Render(h.ShortSeparator)
+		}
+	}
+	return pad(status+legend+ess, w)
 }
 
+// enabled are the bindings of bs that are enabled.
+func enabled(bs []key.Binding) []key.Binding {
+	var out []key.Binding
+	for _, b := range bs {
+		if b.Enabled() {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// overlay centres a box in w × h; the box gives up its padding when short
+// of room.
 func (m Model) overlay(text string, h int) string {
-	box := m.styles.Box.Render(text)
-	return lipgloss.Place(m.width, h, lipgloss.Center, lipgloss.Center, box)
+	box := m.styles.Box
+	if lipgloss.Height(box.Render(text)) > h || lipgloss.Width(box.Render(text)) > m.width {
+		box = box.Padding(0, 1)
+	}
+	return lipgloss.Place(m.width, h, lipgloss.Center, lipgloss.Center, box.Render(text))
 }
 
-func (m Model) helpText() string {
-	h := help.New()
-	h.ShowAll = true
-	return m.styles.Title.Render("Keys") + "\n" + h.FullHelpView(m.keys.FullHelp()) + "\n\n" +
-		m.styles.Title.Render("Metrics") + "\n" + Definitions
+// helpText is the full help and the metric definitions, wrapped to the
+// overlay's width, in at most h rows (box included): definitions leave
+// from the end when short of rows.
+func (m Model) helpText(h int) string {
+	w := m.width - 8 // border, padding, a margin
+	wrap := lipgloss.NewStyle().Width(w)
+	hm := help.New()
+	hm.ShowAll = true
+	hm.SetWidth(w)
+	// Every key of the dashboard's screen (not the overlay's own), and the
+	// picker's with the picker.
+	k := m.keys.forFrame(m.frame, m.ctrl != nil, modeCharts)
+	k.Up.SetEnabled(k.Pick.Enabled())
+	k.Down.SetEnabled(k.Pick.Enabled())
+	k.Enter.SetEnabled(k.Pick.Enabled())
+	k.Close.SetEnabled(true)
+	keys := m.styles.Title.Render("Keys") + "\n" + hm.FullHelpView(k.FullHelp())
+	if r := m.frame.Status; r != nil {
+		model := r.Model
+		if r.ModelNote != "" {
+			model += " (" + r.ModelNote + ")"
+		} else if r.Synthetic {
+			model += " (synthetic weights)"
+		}
+		keys += "\n\n" + wrap.Render("Model: "+model+" on "+r.Device.Backend+": "+r.Device.Name)
+		if r.Plan.Reason != "" && !m.frame.ReadOnly {
+			keys += "\n" + wrap.Render("Auto settings: "+r.Plan.Reason)
+		}
+	}
+	defs := Definitions
+	for {
+		if len(defs) == 0 {
+			return keys
+		}
+		text := keys + "\n\n" + m.styles.Title.Render("Metrics") + "\n" + wrap.Render(strings.Join(defs, "\n"))
+		if lipgloss.Height(text)+2 <= h { // the border; the padding goes first
+			return text
+		}
+		defs = defs[:len(defs)-1]
+	}
 }
 
-func (m Model) pickerText() string {
+// pickerText lists the workloads, scrolled to keep the cursor in at most
+// rows lines.
+func (m Model) pickerText(rows int) string {
 	var b strings.Builder
 	b.WriteString(m.styles.Title.Render("Workload") + "  (↑/↓, enter, esc)\n")
-	for i, w := range m.frame.Workloads {
+	ws := m.frame.Workloads
+	n := max(1, rows-2)
+	lo := max(0, min(m.pick-n/2, len(ws)-n))
+	for i := lo; i < min(len(ws), lo+n); i++ {
+		w := ws[i]
 		cursor := "  "
 		if i == m.pick {
 			cursor = "▸ "
@@ -353,6 +520,15 @@ func (m Model) pickerText() string {
 		fmt.Fprintf(&b, "\n%s%d %s%s", cursor, i+1, w, cur)
 	}
 	return b.String()
+}
+
+// errorPanel shows a fatal engine error in the chart area; the program
+// stays open.
+func (m Model) errorPanel(err error, h int) string {
+	text := m.styles.Error.Render("The engine failed") + "\n\n" +
+		lipgloss.NewStyle().Width(min(m.width-8, 100)).Render(err.Error()) + "\n\n" +
+		m.styles.Dim.Render("The numbers below are as it left them: s writes a snapshot, q quits.")
+	return m.overlay(text, h)
 }
 
 // stepFloor is the roofline floor of a step (0 without measured ceilings).
