@@ -24,6 +24,15 @@ type Frame struct {
 	Caps      Caps     // the settings the target takes
 	ReadOnly  bool     // a reopened snapshot
 	Source    string   // the file it came from
+
+	// With several sources (data-parallel replicas, a fleet) or a remote
+	// target: a row per source, how unevenly they share the work
+	// (report.Imbalance), the dispatch policy, and each server as found
+	// with its scraped gauges. Nil for one in-process engine.
+	Sources   []report.Source
+	Imbalance float64
+	Policy    string
+	Targets   []report.Target
 }
 
 // PublishEvery is how often the publisher builds a frame; SegmentsEvery
@@ -76,8 +85,10 @@ func (s *Session) publish() {
 		name = s.live.name
 	}
 	s.mu.Unlock()
-	s.frame.Store(&Frame{Time: time.Now(), Metrics: s.stats.Latest(), Status: s.target.Status(), GPU: s.gpu.Latest(),
-		Segments: segs, Workload: name, Workloads: s.names, Caps: CapsOf(s.target)})
+	f := &Frame{Time: time.Now(), Metrics: s.stats.Latest(), Status: s.target.Status(), GPU: s.gpu.Latest(),
+		Segments: segs, Workload: name, Workloads: s.names, Caps: CapsOf(s.target)}
+	s.addSources(f)
+	s.frame.Store(f)
 }
 
 // FrameOf reopens a snapshot file as a read-only frame.

@@ -16,7 +16,11 @@ type Vocab struct {
 	// Encode tokenizes text, BOS first where the model's tokenizer adds
 	// one; nil when the model brings no tokenizer (then only
 	// synthetic-length prompts can run).
-	Encode    func(text string) ([]int32, error)
+	Encode func(text string) ([]int32, error)
+	// Decode is the text of ids (the prefix's special tokens included);
+	// nil without a tokenizer. Remote targets send it where the API takes
+	// text.
+	Decode    func(ids []int32) string
 	VocabSize int
 	Prefix    []int32 // what every prompt starts with (BOS, or nothing)
 	Source    string  // the model's preset name or folder
@@ -26,7 +30,7 @@ type Vocab struct {
 func VocabOf(m *model.Loaded) Vocab {
 	v := Vocab{VocabSize: m.Cfg.VocabSize, Prefix: m.PromptPrefix(), Source: m.Source}
 	if m.Tokenizer != nil {
-		v.Encode = m.Encode
+		v.Encode, v.Decode = m.Encode, m.Tokenizer.Decode
 	}
 	return v
 }
@@ -61,6 +65,7 @@ func vocabWith(cfg model.Config, tok model.Tokenizer, src string) Vocab {
 		v.Prefix = []int32{int32(cfg.BOS)} // as model.Loaded.PromptPrefix
 	}
 	if tok != nil {
+		v.Decode = tok.Decode
 		v.Encode = func(text string) ([]int32, error) {
 			ids, err := tok.Encode(text)
 			if err != nil {
