@@ -21,8 +21,8 @@ type Source struct {
 	Finished    int     `json:"finished"`
 	Failed      int     `json:"failed"`
 	OutputTok   int64   `json:"output_tokens,omitempty"` // over a run (reports); not kept live
-	Outstanding int     `json:"outstanding"` // in flight as the dispatcher counts them
-	Sent        int64   `json:"sent"`        // sent to it by the dispatcher
+	Outstanding int     `json:"outstanding"`             // in flight as the dispatcher counts them
+	Sent        int64   `json:"sent"`                    // sent to it by the dispatcher
 	// FailedByKind counts its failed requests by kind: a server's http_4xx,
 	// http_429, http_5xx, timeout, dropped, stream_error, connect, ...; an
 	// engine's rejected, aborted; submit (it could not take a batch).
