@@ -136,8 +136,11 @@ func (s *Session) openReplicas() error {
 	var errs []error
 	for i, ch := range ready {
 		if err := <-ch; err != nil {
-			if n > 1 {
+			switch {
+			case n > 1 && device == "cuda":
 				err = fmt.Errorf("replica %d (GPU %d): %w", i, ordinals[i], err)
+			case n > 1:
+				err = fmt.Errorf("replica %d: %w", i, err)
 			}
 			errs = append(errs, err)
 		}
