@@ -361,7 +361,10 @@ func (p *Pool) markDown(m *memberState, kind, why string) {
 	if m.down {
 		return
 	}
-	m.down, m.why, m.since, m.downs = true, kind+": "+why, time.Now(), m.downs+1
+	if !strings.HasPrefix(why, kind) {
+		why = kind + ": " + why
+	}
+	m.down, m.why, m.since, m.downs = true, why, time.Now(), m.downs+1
 	m.nextRetry = m.since.Add(p.retryEvery)
 }
 
