@@ -27,6 +27,8 @@ type EngineFlags struct {
 	JSON                 string  `name:"json" placeholder:"FILE" help:"also write the results as JSON to FILE (atomically)"`
 	Requests             int     `default:"0" help:"requests per run (0: the tutorial's count)"`
 	Quiet                bool    `help:"no progress line on stderr each second of a run"`
+	TargetFlags          `embed:""`
+	ParallelFlags        `embed:""`
 }
 
 // config is the engine configuration the flags give.
@@ -58,13 +60,18 @@ func (f *EngineFlags) check() error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("--%w", err)
 	}
+	if err := f.checkTargets(); err != nil {
+		return err
+	}
 	return report.CheckWritable(f.JSON)
 }
 
 // options are the session's options.
 func (f *EngineFlags) options(e *env) session.Options {
-	return session.Options{Model: f.Model, Device: f.Device, CPUMemoryBytes: int64(f.CPUMemory * (1 << 30)),
+	o := session.Options{Model: f.Model, Device: f.Device, CPUMemoryBytes: int64(f.CPUMemory * (1 << 30)),
 		Engine: f.config(), Log: e.stderr, Progress: !f.Quiet}
+	f.targetOptions(&o)
+	return o
 }
 
 func (f *EngineFlags) params() experiments.Params {

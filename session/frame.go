@@ -94,7 +94,8 @@ func (s *Session) publish() {
 // FrameOf reopens a snapshot file as a read-only frame.
 func FrameOf(f *snapshot.File, source string) *Frame {
 	return &Frame{Time: f.Created, Metrics: f.Metrics, Status: f.Status.Engine(), GPU: f.GPU, Segments: f.Segments,
-		Workload: f.Workload, ReadOnly: true, Source: source}
+		Workload: f.Workload, ReadOnly: true, Source: source,
+		Sources: f.Sources, Imbalance: f.Imbalance, Policy: f.Policy, Targets: f.Targets}
 }
 
 // SnapshotFile is the session as exported now: the published frame and
@@ -111,7 +112,8 @@ func (s *Session) SnapshotFile(ctx context.Context) (*snapshot.File, error) {
 		return nil, err
 	}
 	out := &snapshot.File{Schema: snapshot.Schema, Created: f.Time.UTC(), Workload: f.Workload, Status: report.StatusOf(f.Status),
-		Metrics: f.Metrics, GPU: f.GPU, Segments: f.Segments, Requests: recs}
+		Metrics: f.Metrics, GPU: f.GPU, Segments: f.Segments, Requests: recs,
+		Sources: f.Sources, Imbalance: f.Imbalance, Policy: f.Policy, Targets: f.Targets}
 	if f.Metrics != nil {
 		out.Changes = f.Metrics.Markers
 	}

@@ -115,6 +115,7 @@ type Pool struct {
 	retryEvery time.Duration
 	ctx        context.Context // bounds checks; the pool's life
 	next       atomic.Uint64   // the next turn (round robin, ties)
+	only       atomic.Int64    // the one member dispatched to; -1: every member
 	upMu       sync.Mutex
 	upCh       chan struct{} // closed when a member comes back up
 }
@@ -136,6 +137,7 @@ func NewPool(ctx context.Context, members []Member, policy Policy, retryEvery ti
 		retryEvery = DefaultRetryEvery
 	}
 	p := &Pool{policy: policy, retryEvery: retryEvery, ctx: ctx, upCh: make(chan struct{})}
+	p.only.Store(-1)
 	for i, m := range members {
 		if m.Target == nil {
 			return nil, fmt.Errorf("pool member %d (%s) has no target", i, m.Name)
@@ -143,6 +145,22 @@ func NewPool(ctx context.Context, members []Member, policy Policy, retryEvery ti
 		p.members = append(p.members, &memberState{Member: m, index: i, failed: map[string]int{}})
 	}
 	return p, nil
+}
+
+// Only sends every request to member i from now on (a comparison of the
+// members one at a time); i < 0 sends to every member again.
+func (p *Pool) Only(i int) error {
+	if i >= len(p.members) {
+		return fmt.Errorf("pool member %d: the pool has %d", i, len(p.members))
+	}
+	p.only.Store(int64(max(i, -1)))
+	return nil
+}
+
+// eligible says whether member m takes requests now (Only).
+func (p *Pool) eligible(m *memberState) bool {
+	o := p.only.Load()
+	return o < 0 || int(o) == m.index
 }
 
 // Len is the number of members.
@@ -454,7 +472,7 @@ func (p *Pool) choose() *memberState {
 	bestLoad := int64(0)
 	for k := 0; k < n; k++ {
 		m := p.members[(start+k)%n]
-		if !m.isUp() {
+		if !p.eligible(m) || !m.isUp() {
 			continue
 		}
 		if p.policy == RoundRobin {
@@ -472,7 +490,7 @@ func (p *Pool) retryable() *memberState {
 	var best *memberState
 	var bestAt time.Time
 	for _, m := range p.members {
-		if _, ok := m.Target.(checker); !ok {
+		if _, ok := m.Target.(checker); !ok || !p.eligible(m) {
 			continue
 		}
 		m.mu.Lock()
