@@ -40,7 +40,7 @@ func header(s *session.Session, experiment string, run *session.RunResult) repor
 	dev := s.Device()
 	h := report.Header{SchemaVersion: report.SchemaVersion, Experiment: experiment, Timestamp: time.Now().UTC().Truncate(time.Second),
 		Model: st.Model, Backend: dev.Backend, Device: dev.Name,
-		GPUMemoryGB: float64(deviceMemory(s))/1e9, Config: report.ConfigOf(st.Config), Memory: report.MemoryOf(st.Plan)}
+		GPUMemoryGB: float64(deviceMemory(s)) / 1e9, Config: report.ConfigOf(st.Config), Memory: report.MemoryOf(st.Plan)}
 	if m := s.Model(); m != nil {
 		h.Model, h.SyntheticWeights, h.Parameters = m.Source, m.Synthetic, m.Cfg.ParamCount()
 	}
