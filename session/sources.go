@@ -97,9 +97,7 @@ func (s *Session) SourcesOver(ctx context.Context, start time.Time, wall time.Du
 	if err != nil {
 		return nil, err
 	}
-	f := s.Frame()
-	rows := make([]report.Source, len(f.Sources))
-	copy(rows, f.Sources)
+	rows := s.rows(s.stats.Latest(), s.Targets())
 	for i := range rows {
 		rows[i].OutputTPS, rows[i].Finished, rows[i].Failed, rows[i].OutputTok = 0, 0, 0, 0
 		rows[i].FailedByKind = maps.Clone(rows[i].FailedByKind)

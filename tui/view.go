@@ -67,6 +67,7 @@ func (m Model) Render() string {
 	footer := m.footer()
 	numbers := m.numbers()
 	bodyH := m.height - lipgloss.Height(header) - lipgloss.Height(numbers) - lipgloss.Height(footer)
+	sources, bodyH := m.sourcesPanel(bodyH) // tui/sources.go: "" for one in-process engine
 	var body string
 	switch {
 	case m.showHelp:
@@ -76,7 +77,7 @@ func (m Model) Render() string {
 	default:
 		body = m.charts(bodyH)
 	}
-	return lipgloss.JoinVertical(lipgloss.Left, header, body, numbers, footer)
+	return lipgloss.JoinVertical(lipgloss.Left, header, body+sources, numbers, footer)
 }
 
 func (m Model) header() string {
@@ -108,8 +109,8 @@ func (m Model) header() string {
 	// State and clock first: a narrow terminal cuts the device name, not them.
 	line := st.Header.Render("benchtop") + " " + stateStyle.Render("● "+state) + " " + clock(elapsed) + " │ " +
 		strings.Join(parts, " │ ")
-	settings := ""
-	if s := f.Status; s != nil {
+	settings := m.remoteSettings() // tui/sources.go: "" unless the target is a server
+	if s := f.Status; s != nil && settings == "" {
 		c := s.Config
 		mode := "CUDA graphs"
 		if c.EnforceEager || !s.Device.CUDAGraphs {
@@ -335,7 +336,7 @@ func (m Model) helpText() string {
 	h := help.New()
 	h.ShowAll = true
 	return m.styles.Title.Render("Keys") + "\n" + h.FullHelpView(m.keys.FullHelp()) + "\n\n" +
-		m.styles.Title.Render("Metrics") + "\n" + Definitions
+		m.styles.Title.Render("Metrics") + "\n" + Definitions + m.clientHelp()
 }
 
 func (m Model) pickerText() string {
