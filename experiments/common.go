@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"benchtop/engine"
+	"benchtop/gpumon"
 	"benchtop/metrics"
 	"benchtop/report"
 	"benchtop/session"
@@ -48,6 +49,7 @@ func header(s *session.Session, experiment string, run *session.RunResult) repor
 		if u, _, ok := s.GPU().MeanUtilization(run.Start, run.Start.Add(run.Wall)); ok {
 			h.GPUUtilizationPct = &u
 		}
+		h.GPUUtilizationPerGPU = perGPUUtilization(s.GPU(), run.Start, run.Start.Add(run.Wall))
 	}
 	if p := s.Pool(); p != nil {
 		h.Policy = p.Policy().String()
@@ -88,3 +90,34 @@ func runDoc(s *session.Session, experiment string, run *session.RunResult) repor
 // memoryInUse is the device memory the engine holds: weights, the step
 // workspace and the KV pool, as allocated.
 func memoryInUse(p engine.MemoryPlan) int64 { return p.WeightBytes + p.ActivationBytes + p.KVBytes }
+
+// perGPUUtilization is NVML's mean utilization of each GPU over [from, to
+// + one interval], as gpumon's MeanUtilization takes its samples; nil
+// without NVML or a sample in the span.
+func perGPUUtilization(g *gpumon.State, from, to time.Time) []float64 {
+	if g == nil || !g.Available {
+		return nil
+	}
+	var sum []float64
+	var n []int
+	for _, smp := range g.History {
+		if smp.Time.Before(from) || smp.Time.After(to.Add(g.Interval)) {
+			continue
+		}
+		for i, x := range smp.GPUs {
+			for len(sum) <= i {
+				sum, n = append(sum, 0), append(n, 0)
+			}
+			if x.UtilPct >= 0 {
+				sum[i] += x.UtilPct
+				n[i]++
+			}
+		}
+	}
+	for i := range sum {
+		if n[i] > 0 {
+			sum[i] /= float64(n[i])
+		}
+	}
+	return sum
+}
