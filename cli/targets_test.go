@@ -254,3 +254,20 @@ func TestDataParallelAndBadTargetFlags(t *testing.T) {
 		}
 	}
 }
+
+// --help lists serve and metrics; their own --help names their flags.
+func TestServeAndMetricsHelp(t *testing.T) {
+	code, out, _ := runCLI("--help")
+	if code != 0 || !strings.Contains(out, "\n  serve ") || !strings.Contains(out, "\n  metrics ") {
+		t.Fatalf("--help:\n%s", out)
+	}
+	for c, flags := range map[string][]string{"serve": {"--host", "--port", "--served-model-name", "--data-parallel-size"},
+		"metrics": {"--json", "--server"}, "run": {"--target", "--api", "--model-name", "--api-key-env", "--metrics-path", "--metrics-interval", "--dp-policy", "--devices"}} {
+		code, out, _ := runCLI(c, "--help")
+		for _, f := range flags {
+			if code != 0 || !strings.Contains(out, f) {
+				t.Errorf("%s --help lacks %s:\n%s", c, f, out)
+			}
+		}
+	}
+}
