@@ -342,8 +342,12 @@ func (p *Pool) account(m *memberState, res []engine.Result) {
 			kind, maybeDown = cl.FailureKind(r)
 		}
 		m.count(kind, 1)
-		if maybeDown && m.isUp() && p.check(m) != nil {
-			p.markDown(m, kind, r.Err)
+		if maybeDown && m.startCheck() {
+			err := p.check(m)
+			m.endCheck()
+			if err != nil {
+				p.markDown(m, kind, r.Err)
+			}
 		}
 	}
 	if st := m.Target.Status(); st != nil && (st.State == engine.StateFailed || st.State == engine.StateStopped) {
@@ -353,6 +357,24 @@ func (p *Pool) account(m *memberState, res []engine.Result) {
 		}
 		p.markDown(m, "engine", why)
 	}
+}
+
+// startCheck claims the member's one check in flight while it is up (a
+// burst of failures makes one check, not one each); endCheck releases it.
+func (m *memberState) startCheck() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down || m.probing {
+		return false
+	}
+	m.probing = true
+	return true
+}
+
+func (m *memberState) endCheck() {
+	m.mu.Lock()
+	m.probing = false
+	m.mu.Unlock()
 }
 
 func (m *memberState) count(kind string, n int) {

@@ -103,6 +103,17 @@ func (s *Session) openRemotes() error {
 	for i, rt := range s.remotes {
 		t := rt.target()
 		if errs[i] != nil {
+			// Its requests, once it answers, name the fleet's model.
+			c, err := openai.New(openai.Options{BaseURL: rt.url, API: o.Remote.API, Model: model, APIKeyEnv: o.Remote.APIKeyEnv,
+				HeaderTimeout: o.Remote.HeaderTimeout, FirstChunkTimeout: o.Remote.FirstChunkTimeout, IdleTimeout: o.Remote.IdleTimeout})
+			if err != nil {
+				return err
+			}
+			rt.client.Close()
+			rt.client = c
+			rt.mu.Lock()
+			rt.info.Model = model
+			rt.mu.Unlock()
 			s.pool.markDown(s.pool.members[i], openai.KindOf(errs[i]).String(), errs[i].Error())
 			o.logf("benchtop: target %s is down at start: %v", rt.url, errs[i])
 			continue

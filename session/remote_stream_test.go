@@ -140,7 +140,7 @@ func TestRemoteStreamsReachTheCollector(t *testing.T) {
 			if c.itl > 0 {
 				// A chunk of k tokens after a gap g gives k samples of g/k.
 				g := c.gaps * gap
-				lo, hi := g/time.Duration(c.lastChunkTokensAt)-5*time.Millisecond, g*3/2
+				lo, hi := g/time.Duration(c.lastChunkTokensAt)-5*time.Millisecond, g+60*time.Millisecond
 				if d := m.ITL.Max; d < lo || d > hi {
 					t.Fatalf("ITL max %s, want about %s/%d", d, g, c.lastChunkTokensAt)
 				}

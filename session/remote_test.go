@@ -141,7 +141,8 @@ func TestRemoteRunAgreesWithTheServer(t *testing.T) {
 			}
 			waitFor(t, "a scrape in the frame", func() bool {
 				f := s.Frame()
-				return len(f.Targets) == 1 && f.Targets[0].Gauges.Latest != nil && len(f.Sources) == 1 && f.Sources[0].Running != nil
+				return len(f.Targets) == 1 && f.Targets[0].Gauges.Latest != nil && len(f.Sources) == 1 && f.Sources[0].Running != nil &&
+					f.Sources[0].Finished >= 8
 			})
 			f := s.Frame()
 			tg, row := f.Targets[0], f.Sources[0]
