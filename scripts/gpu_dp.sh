@@ -10,6 +10,7 @@
 # Build here (a development machine with Go; cgo on, for NVML):
 #   export CGO_CFLAGS="-O2 -g -Wno-deprecated-declarations"
 #   go build -o bin/benchtop .
+#   go test -c -o bin/session.test ./session     # optional: TestGPUDataParallel runs first
 # Run there (the repository's root with bin/benchtop carried over):
 #   scripts/gpu_dp.sh 1 2                      # nvidia-h200-x2
 #   scripts/gpu_dp.sh 1 2 4 8                  # nvidia-h200-x4 / -x8 (issue 15)
@@ -46,6 +47,11 @@ NS=("$@")
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=index,name,memory.total,driver_version --format=csv,noheader > "$OUT/gpus.txt" 2>/dev/null || true
 echo "== $($BIN --version); GPUs:"; cat "$OUT/gpus.txt" 2>/dev/null || echo "(no nvidia-smi)"
+
+if [[ -x bin/session.test ]]; then
+  echo "== TestGPUDataParallel (two replicas: every request once, half each, one engine's tokens)"
+  bin/session.test -test.run 'GPUDataParallel' -test.v 2>&1 | tee "$OUT/gpu_dp_test.log" | grep -E "^(---|ok|FAIL|PASS)|replicas_gpu_test" || true
+fi
 
 for n in "${NS[@]}"; do
   echo "== N=$n: bench --requests $REQUESTS"
