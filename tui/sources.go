@@ -206,3 +206,72 @@ func (m Model) clientHelp() string {
 	}
 	return "\n\n" + m.styles.Title.Render("Measured at the client") + "\n" + ClientMeasures
 }
+
+// serverCharts are, against servers, the charts that replace the engine's
+// batch occupancy and KV usage: the servers' running and waiting requests
+// (summed) and KV usage (their mean), from the scrapes' series, newest
+// points aligned. ok is false for in-process engines.
+func (m Model) serverCharts() (queue, kv series, ok bool) {
+	f := m.frame
+	if f == nil || len(f.Targets) == 0 {
+		return queue, kv, false
+	}
+	n := -1
+	for _, t := range f.Targets {
+		if l := len(t.Gauges.Series); l > 0 && (n < 0 || l < n) {
+			n = l
+		}
+	}
+	queue = series{title: "Server queue (waiting)", unit: func(v float64) string { return fmt.Sprintf("%.0f", v) }}
+	kv = series{title: "Server KV usage", unit: pct}
+	if n <= 0 {
+		queue.note = "no scrape of the servers' /metrics yet"
+		kv.note = queue.note
+		return queue, kv, true
+	}
+	var running, waiting, kvs []float64
+	haveKV, haveWait := false, false
+	for i := 0; i < n; i++ {
+		var r, w, k float64
+		nk := 0
+		for _, t := range f.Targets {
+			if len(t.Gauges.Series) < n {
+				continue // no scrape yet (a server down from the start)
+			}
+			p := t.Gauges.Series[len(t.Gauges.Series)-n+i]
+			if p.Running != nil {
+				r += *p.Running
+			}
+			if p.Waiting != nil {
+				w += *p.Waiting
+				haveWait = true
+			}
+			if p.KVUsage != nil {
+				k += *p.KVUsage
+				nk++
+			}
+		}
+		if nk > 0 {
+			k /= float64(nk)
+			haveKV = true
+		}
+		running, waiting, kvs = append(running, r), append(waiting, w), append(kvs, k)
+	}
+	var span string
+	for _, t := range f.Targets {
+		if ser := t.Gauges.Series; len(ser) >= n {
+			span = ser[len(ser)-1].At.Sub(ser[len(ser)-n].At).Round(time.Second).String()
+			break
+		}
+	}
+	queue.values, queue.window = waiting, span
+	queue.title = fmt.Sprintf("Server %.0f running, waiting", running[len(running)-1])
+	kv.values, kv.window = kvs, span
+	if !haveWait {
+		queue.values, queue.note = nil, "waiting: "+servermetrics.NotExposed
+	}
+	if !haveKV {
+		kv.values, kv.note = nil, "KV usage: "+servermetrics.NotExposed
+	}
+	return queue, kv, true
+}

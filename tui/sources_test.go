@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,11 @@ func fleetFrame() *session.Frame {
 			Gauges: report.ServerGauges{MetricsURL: "http://127.0.0.1:8000/metrics", Interval: time.Second, Scrapes: 120, Latest: smp}},
 		{URL: "http://127.0.0.1:8001", API: "completions", Model: "tiny", Listed: []string{"tiny"},
 			Gauges: report.ServerGauges{MetricsURL: "http://127.0.0.1:8001/metrics", Interval: time.Second, Error: "connection refused"}},
+	}
+	for i := range 120 {
+		x := float64(i)
+		f.Targets[0].Gauges.Series = append(f.Targets[0].Gauges.Series, report.ServerPoint{At: t0.Add(time.Duration(i) * time.Second),
+			Running: f64(16), Waiting: f64(float64(i % 7)), KVUsage: f64(0.2 + 0.1*math.Sin(x/10))})
 	}
 	f.Sources = []report.Source{
 		{Index: 0, Name: "http://127.0.0.1:8000", Kind: "server", Up: true, OutputTPS: 1366, Running: f64(16), Waiting: f64(3), KVUsage: f64(0.25),
