@@ -199,6 +199,9 @@ func (c *CompareCmd) Run(e *env) error {
 	if c.Repeats < 1 {
 		return fmt.Errorf("--repeats %d: must be at least 1", c.Repeats)
 	}
+	if len(c.Target) > 0 && len(c.Config) > 0 {
+		return fmt.Errorf("--config changes the in-process engine; with --target each server is a configuration")
+	}
 	base := c.config()
 	var vs []experiments.Variant
 	for _, spec := range c.Config {
@@ -213,11 +216,14 @@ func (c *CompareCmd) Run(e *env) error {
 		if err != nil {
 			return nil, err
 		}
+		p := c.params()
+		p.Repeats = c.Repeats
+		if s.Remote() {
+			return experiments.CompareTargets(ctx, s, w, p)
+		}
 		if len(vs) == 0 {
 			vs = experiments.TutorialVariants(base, s.Device().CUDAGraphs)
 		}
-		p := c.params()
-		p.Repeats = c.Repeats
 		return experiments.Compare(ctx, s, vs, w, p)
 	})
 }

@@ -30,6 +30,8 @@ type EngineFlags struct {
 	Requests             int     `default:"0" help:"requests per run (0: the tutorial's count)"`
 	Quiet                bool    `help:"no progress line on stderr each second of a run"`
 	ModelFlags           `embed:""`
+	TargetFlags          `embed:""`
+	ParallelFlags        `embed:""`
 }
 
 // config is the engine configuration the flags give.
@@ -64,13 +66,18 @@ func (f *EngineFlags) check() error {
 	if err := f.ModelFlags.check(f.Model); err != nil {
 		return err
 	}
+	if err := f.checkTargets(); err != nil {
+		return err
+	}
 	return report.CheckWritable(f.JSON)
 }
 
 // options are the session's options.
 func (f *EngineFlags) options(e *env) session.Options {
-	return session.Options{Model: f.Model, Device: f.Device, CPUMemoryBytes: int64(f.CPUMemory * (1 << 30)),
+	o := session.Options{Model: f.Model, Device: f.Device, CPUMemoryBytes: int64(f.CPUMemory * (1 << 30)),
 		Engine: f.config(), Log: e.stderr, Progress: !f.Quiet, DType: f.DType, Tokenizer: f.tok}
+	f.targetOptions(&o)
+	return o
 }
 
 func (f *EngineFlags) params() experiments.Params {

@@ -36,6 +36,8 @@ type CLI struct {
 	Workloads  WorkloadsCmd  `cmd:"" help:"list the built-in workloads"`
 	Logits     LogitsCmd     `cmd:"" help:"print last-position logits and greedy tokens for token ids (model checks)"`
 	Tokenize   TokenizeCmd   `cmd:"" help:"encode text to token ids (--text, --dataset) or ids to text (--decode); or a workload's requests as the engine runs them"`
+	Serve      ServeCmd      `cmd:"" help:"the engine as an OpenAI-compatible server (/v1/completions, /v1/chat/completions, /v1/models, /health, vLLM's /metrics)"`
+	Metrics    MetricsCmd    `cmd:"" help:"fetch a server's Prometheus /metrics once and print benchtop's gauges mapped from it"`
 }
 
 // env is what every command runs with: its output, and the signal that

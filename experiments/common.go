@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"benchtop/engine"
+	"benchtop/gpumon"
 	"benchtop/metrics"
 	"benchtop/report"
 	"benchtop/session"
@@ -33,19 +34,43 @@ func measure(ctx context.Context, s *session.Session, w workloads.Workload, seed
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", metrics.Ms(d)) }
 
 // header is what every document carries; run, when set, adds NVML's mean
-// utilization over it.
+// utilization over it and, with several sources or remote targets, each
+// source's figures over it.
 func header(s *session.Session, experiment string, run *session.RunResult) report.Header {
 	st := s.Status()
-	m, dev := s.Model(), s.Device()
+	dev := s.Device()
 	h := report.Header{SchemaVersion: report.SchemaVersion, Experiment: experiment, Timestamp: time.Now().UTC().Truncate(time.Second),
-		Model: m.Source, SyntheticWeights: m.Synthetic, Parameters: m.Cfg.ParamCount(), Backend: dev.Backend, Device: dev.Name,
-		GPUMemoryGB: float64(memoryInUse(st.Plan)) / 1e9, Config: report.ConfigOf(st.Config), Memory: report.MemoryOf(st.Plan)}
+		Model: st.Model, Backend: dev.Backend, Device: dev.Name,
+		GPUMemoryGB: float64(deviceMemory(s)) / 1e9, Config: report.ConfigOf(st.Config), Memory: report.MemoryOf(st.Plan)}
+	if m := s.Model(); m != nil {
+		h.Model, h.SyntheticWeights, h.Parameters = m.Source, m.Synthetic, m.Cfg.ParamCount()
+	}
 	if run != nil {
 		if u, _, ok := s.GPU().MeanUtilization(run.Start, run.Start.Add(run.Wall)); ok {
 			h.GPUUtilizationPct = &u
 		}
+		h.GPUUtilizationPerGPU = perGPUUtilization(s.GPU(), run.Start, run.Start.Add(run.Wall))
+	}
+	if p := s.Pool(); p != nil {
+		h.Policy = p.Policy().String()
+		for _, t := range s.Targets() {
+			t.Gauges.Series = nil // the latest scrape (with each gauge's source) is enough for a report
+			h.Targets = append(h.Targets, t)
+		}
+		if run != nil {
+			if rows, err := s.SourcesOver(context.Background(), run.Start, run.Wall); err == nil && rows != nil {
+				imb := report.Imbalance(rows)
+				h.Sources, h.Imbalance = rows, &imb
+			}
+		}
 	}
 	return h
+}
+
+// deviceMemory is the device memory the engines hold: each replica's
+// weights, step workspace and KV pool, as allocated (0 against servers).
+func deviceMemory(s *session.Session) int64 {
+	return memoryInUse(s.Status().Plan) * int64(len(s.Engines()))
 }
 
 // lag is a run's generator lag for a document: nil for closed loops.
@@ -65,3 +90,34 @@ func runDoc(s *session.Session, experiment string, run *session.RunResult) repor
 // memoryInUse is the device memory the engine holds: weights, the step
 // workspace and the KV pool, as allocated.
 func memoryInUse(p engine.MemoryPlan) int64 { return p.WeightBytes + p.ActivationBytes + p.KVBytes }
+
+// perGPUUtilization is NVML's mean utilization of each GPU over [from, to
+// + one interval], as gpumon's MeanUtilization takes its samples; nil
+// without NVML or a sample in the span.
+func perGPUUtilization(g *gpumon.State, from, to time.Time) []float64 {
+	if g == nil || !g.Available {
+		return nil
+	}
+	var sum []float64
+	var n []int
+	for _, smp := range g.History {
+		if smp.Time.Before(from) || smp.Time.After(to.Add(g.Interval)) {
+			continue
+		}
+		for i, x := range smp.GPUs {
+			for len(sum) <= i {
+				sum, n = append(sum, 0), append(n, 0)
+			}
+			if x.UtilPct >= 0 {
+				sum[i] += x.UtilPct
+				n[i]++
+			}
+		}
+	}
+	for i := range sum {
+		if n[i] > 0 {
+			sum[i] /= float64(n[i])
+		}
+	}
+	return sum
+}

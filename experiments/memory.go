@@ -13,6 +13,9 @@ import (
 // measured on the backend, the KV capacity in blocks and tokens, and how many
 // sequences of the workload's lengths fit at once.
 func Memory(ctx context.Context, s *session.Session, workload string, p Params) (*report.Report, error) {
+	if s.Remote() {
+		return nil, fmt.Errorf("memory measures the in-process engine's memory plan; a server's is its own (its KV usage is in benchtop metrics URL)")
+	}
 	w, err := workloads.Lookup(workload)
 	if err != nil {
 		return nil, err

@@ -120,7 +120,9 @@ func runTables(s *session.Session, title string, run *session.RunResult) []*repo
 	if run.Lag.Count > 0 {
 		t.Add("Generator lag p50 / p99 / max (ms)", fmt.Sprintf("%s / %s / %s", ms(run.Lag.P50), ms(run.Lag.P99), ms(run.Lag.Max)))
 	}
-	t.Add("Device memory allocated (GB)", fmt.Sprintf("%.3f", float64(memoryInUse(s.Status().Plan))/1e9))
+	if !s.Remote() {
+		t.Add("Device memory allocated (GB)", fmt.Sprintf("%.3f", float64(deviceMemory(s))/1e9))
+	}
 	if u, why, ok := s.GPU().MeanUtilization(run.Start, run.Start.Add(run.Wall)); ok {
 		t.Add("GPU utilization (%, NVML mean)", fmt.Sprintf("%.1f", u))
 	} else {
@@ -133,7 +135,35 @@ func runTables(s *session.Session, title string, run *session.RunResult) []*repo
 	}{{"TTFT", sm.TTFT}, {"TPOT", sm.TPOT}, {"ITL", sm.ITL}, {"E2E", sm.E2E}} {
 		pt.Add(row.name, row.d.Count, ms(row.d.Mean), ms(row.d.P50), ms(row.d.P90), ms(row.d.P99), ms(row.d.Max))
 	}
-	return []*report.Table{t, pt}
+	tables := []*report.Table{t, pt}
+	if st := sourcesTable(s, run); st != nil {
+		tables = append(tables, st)
+	}
+	return tables
+}
+
+// sourcesTable is a run's row per replica or target (nil for one
+// in-process engine).
+func sourcesTable(s *session.Session, run *session.RunResult) *report.Table {
+	rows, err := s.SourcesOver(context.Background(), run.Start, run.Wall)
+	if err != nil || rows == nil {
+		return nil
+	}
+	title := "Per replica"
+	if s.Remote() {
+		title = "Per target"
+	}
+	t := &report.Table{Title: fmt.Sprintf("%s (%s)", title, s.Pool().Policy()),
+		Headers: []string{"Source", "State", "Requests", "Failed", "Output tokens", "Output tok/s"}}
+	for _, r := range rows {
+		state := "up"
+		if !r.Up {
+			state = "down: " + r.Why
+		}
+		t.Add(r.Name, state, r.Finished, r.Failed, r.OutputTok, r.OutputTPS)
+	}
+	t.Notes = append(t.Notes, fmt.Sprintf("Imbalance (busiest source's output tok/s over the mean, less one): %.3f.", report.Imbalance(rows)))
+	return t
 }
 
 // RunReport runs any workload (warmed) and reports every metric.

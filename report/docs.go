@@ -128,6 +128,17 @@ type Header struct {
 	GPUUtilizationPct *float64  `json:"gpu_utilization_pct"`
 	Config            Config    `json:"config"`
 	Memory            Memory    `json:"memory"`
+	// With several sources (data-parallel replicas, a fleet) or remote
+	// targets: each source's row over the run, how unevenly they shared it
+	// (Imbalance), the dispatch policy, and the servers as found (the model
+	// each reported, each gauge's source metric).
+	// GPUUtilizationPerGPU is NVML's mean utilization of each GPU over the
+	// run, in GPU order (data-parallel runs: one entry per GPU seen).
+	GPUUtilizationPerGPU []float64 `json:"gpu_utilization_per_gpu_pct,omitempty"`
+	Sources              []Source  `json:"sources,omitempty"`
+	Imbalance            *float64  `json:"imbalance,omitempty"`
+	Policy               string    `json:"dispatch_policy,omitempty"`
+	Targets              []Target  `json:"targets,omitempty"`
 }
 
 // SLO is a run's objectives and how the run met them.

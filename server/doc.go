@@ -20,8 +20,12 @@
 // logprobs, echo, stop strings) get OpenAI's error body with a 4xx, never
 // a panic; bodies are size-limited.
 //
-// Ownership: the caller owns the engine and its device goroutine (Run);
-// New attaches the server's metrics observer to it. Each HTTP request's
+// Replicas: NewReplicas serves N data-parallel engines of one model as one
+// server; each request goes to the engine serving the fewest, and /metrics
+// carries each engine's series with vLLM's engine="k" label.
+//
+// Ownership: the caller owns the engines and their device goroutines (Run);
+// New attaches the server's metrics observer to each. Each HTTP request's
 // handler submits one engine request with a TokenStream and writes what
 // the stream hands over, one chunk per update (one token per engine step,
 // several when the handler fell behind); a client that disconnects has its

@@ -59,14 +59,17 @@ func failure(u engine.StreamUpdate) *apiError {
 // goes away has its request aborted, which frees its sequence.
 func (s *Server) generate(w http.ResponseWriter, r *http.Request, j *job) {
 	req := &engine.Request{ID: j.id, Prompt: j.prompt, Params: j.params, Stream: engine.NewTokenStream()}
+	k, release := s.pick()
+	defer release()
+	j.eng = s.engs[k]
 	// Submission is not cancelled with the client: a command the engine
 	// took must not be left without anyone to abort it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
-	err := s.eng.Submit(ctx, []*engine.Request{req})
+	err := j.eng.Submit(ctx, []*engine.Request{req})
 	cancel()
 	if err != nil {
 		if !errors.Is(err, engine.ErrStopped) {
-			s.abort(req.ID)
+			s.abort(j, req.ID)
 		}
 		writeError(w, &apiError{status: http.StatusServiceUnavailable, typ: "ServiceUnavailableError", msg: "the engine is not running: " + err.Error()})
 		return
@@ -86,22 +89,22 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request, j *job) {
 
 // next waits for the stream's next update; false when the client left (its
 // request is then aborted).
-func (s *Server) next(r *http.Request, req *engine.Request) (engine.StreamUpdate, bool) {
+func (s *Server) next(r *http.Request, j *job, req *engine.Request) (engine.StreamUpdate, bool) {
 	select {
 	case <-req.Stream.Ready():
 		return req.Stream.Take(), true
 	case <-r.Context().Done():
-		s.abort(req.ID)
+		s.abort(j, req.ID)
 		return engine.StreamUpdate{}, false
 	}
 }
 
 // abort finishes a request whose client left; one that already finished
 // is no error.
-func (s *Server) abort(id string) {
+func (s *Server) abort(j *job, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.AbortTimeout)
 	defer cancel()
-	_ = s.eng.Abort(ctx, id)
+	_ = j.eng.Abort(ctx, id)
 }
 
 // whole answers once the request finished.
@@ -109,7 +112,7 @@ func (s *Server) whole(w http.ResponseWriter, r *http.Request, j *job, req *engi
 	toks := append([]int32(nil), u.Tokens...)
 	for !u.Done {
 		var ok bool
-		if u, ok = s.next(r, req); !ok {
+		if u, ok = s.next(r, j, req); !ok {
 			return
 		}
 		toks = append(toks, u.Tokens...)
@@ -118,7 +121,7 @@ func (s *Server) whole(w http.ResponseWriter, r *http.Request, j *job, req *engi
 		writeError(w, e)
 		return
 	}
-	dt := newDetok(s.eng.Model().Tokenizer, j.prompt)
+	dt := newDetok(j.eng.Model().Tokenizer, j.prompt)
 	text := dt.add(toks) + dt.flush()
 	reason := finishReason(u.Finish)
 	usage := &openai.Usage{PromptTokens: len(j.prompt), CompletionTokens: len(toks), TotalTokens: len(j.prompt) + len(toks)}
@@ -181,7 +184,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, j *job, req *eng
 		out.data(openai.ChatResponse{ID: j.id, Object: "chat.completion.chunk", Created: created, Model: s.name,
 			Choices: []openai.ChatChoice{{Delta: &openai.ChatDelta{Role: "assistant", Content: &empty}}}})
 	}
-	dt := newDetok(s.eng.Model().Tokenizer, j.prompt)
+	dt := newDetok(j.eng.Model().Tokenizer, j.prompt)
 	n := 0
 	for out.err == nil {
 		n += len(u.Tokens)
@@ -238,9 +241,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, j *job, req *eng
 			return
 		}
 		var ok bool
-		if u, ok = s.next(r, req); !ok {
+		if u, ok = s.next(r, j, req); !ok {
 			return
 		}
 	}
-	s.abort(req.ID) // the client stopped reading
+	s.abort(j, req.ID) // the client stopped reading
 }

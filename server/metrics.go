@@ -80,9 +80,12 @@ type metrics struct {
 	kvReader func(ctx context.Context) (used, total int, err error)
 }
 
-func newMetrics(modelName string, maxModelLen int) *metrics {
-	labels := prometheus.Labels{"model_name": modelName, "engine": "0"}
-	m := &metrics{reg: prometheus.NewRegistry(), reqs: map[string]*reqState{}}
+// newMetrics registers one engine's series in reg, labelled with the model
+// and the engine's index (vLLM's data-parallel engines share a name and
+// differ in their engine label).
+func newMetrics(reg *prometheus.Registry, modelName, engineLabel string, maxModelLen int) *metrics {
+	labels := prometheus.Labels{"model_name": modelName, "engine": engineLabel}
+	m := &metrics{reg: reg, reqs: map[string]*reqState{}}
 	gauge := func(name, help string) prometheus.Gauge {
 		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels})
 		m.reg.MustRegister(g)

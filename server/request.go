@@ -19,9 +19,10 @@ type job struct {
 	prompt     []int32
 	params     engine.SamplingParams
 	stream     bool
-	usage      bool // stream_options.include_usage
-	continuous bool // stream_options.continuous_usage_stats (vLLM)
-	tokenIDs   bool // return_token_ids (vLLM)
+	usage      bool           // stream_options.include_usage
+	continuous bool           // stream_options.continuous_usage_stats (vLLM)
+	tokenIDs   bool           // return_token_ids (vLLM)
+	eng        *engine.Engine // the replica serving it
 }
 
 // decode reads the JSON body into v: 413 past the size limit, 400 for
@@ -90,7 +91,7 @@ func chatPrompt(msgs []openai.ChatMessage) string {
 }
 
 func (s *Server) encode(text, param string) ([]int32, *apiError) {
-	ids, err := s.eng.Model().Encode(text)
+	ids, err := s.engs[0].Model().Encode(text)
 	if err != nil {
 		return nil, badRequest(param, "cannot tokenize the prompt: "+err.Error())
 	}

@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"benchtop/engine"
@@ -29,9 +31,12 @@ type Options struct {
 	AbortTimeout time.Duration
 }
 
-// Server is the in-process engine behind the OpenAI-compatible API.
+// Server is the in-process engine — or N data-parallel replicas of it —
+// behind the OpenAI-compatible API.
 type Server struct {
-	eng         *engine.Engine
+	engs        []*engine.Engine
+	inflight    []atomic.Int64 // requests each engine is serving
+	turn        atomic.Uint64  // ties go in turn
 	opts        Options
 	name        string
 	maxModelLen int
@@ -39,7 +44,8 @@ type Server struct {
 	created     int64
 	idPrefix    string
 	nextID      atomic.Uint64
-	metrics     *metrics
+	reg         *prometheus.Registry
+	metrics     []*metrics // one per engine, labelled engine="k"
 	mux         *http.ServeMux
 }
 
@@ -50,6 +56,18 @@ type Server struct {
 // seen by the server's length checks (the engine still rejects what no
 // longer fits).
 func New(ctx context.Context, eng *engine.Engine, opts Options) (*Server, error) {
+	return NewReplicas(ctx, []*engine.Engine{eng}, opts)
+}
+
+// NewReplicas is New over data-parallel replicas of one model (each engine
+// on its own device goroutine): each request goes to the engine serving
+// the fewest, and /metrics carries each engine's series with vLLM's
+// engine="k" label, as vLLM's data-parallel front end exposes them.
+func NewReplicas(ctx context.Context, engs []*engine.Engine, opts Options) (*Server, error) {
+	if len(engs) == 0 {
+		return nil, fmt.Errorf("serve: no engine")
+	}
+	eng := engs[0]
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 8 << 20
 	}
@@ -62,30 +80,45 @@ func New(ctx context.Context, eng *engine.Engine, opts Options) (*Server, error)
 	if l := st.Config.MaxModelLen; l > 0 && l < maxLen {
 		maxLen = l
 	}
-	s := &Server{eng: eng, opts: opts, name: opts.ServedModelName, maxModelLen: maxLen, vocab: m.Cfg.VocabSize,
-		created: time.Now().Unix()}
+	s := &Server{engs: engs, inflight: make([]atomic.Int64, len(engs)), opts: opts, name: opts.ServedModelName,
+		maxModelLen: maxLen, vocab: m.Cfg.VocabSize, created: time.Now().Unix(), reg: prometheus.NewRegistry()}
 	if s.name == "" {
 		s.name = m.Source
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	s.idPrefix = hex.EncodeToString(b[:])
-	s.metrics = newMetrics(s.name, maxLen)
-	s.metrics.kvReader = func(ctx context.Context) (used, total int, err error) {
-		err = eng.Exec(ctx, func() { used, total = eng.Blocks().NumUsed(), eng.Blocks().NumBlocks() })
-		return used, total, err
-	}
-	if err := eng.AddObserver(ctx, s.metrics); err != nil {
-		return nil, fmt.Errorf("attach the server's metrics to the engine: %w", err)
+	for k, e := range engs {
+		mt := newMetrics(s.reg, s.name, strconv.Itoa(k), maxLen)
+		mt.kvReader = func(ctx context.Context) (used, total int, err error) {
+			// Exec may run f after ctx ended and it returned: f writes only
+			// to its own buffered channel.
+			ch := make(chan [2]int, 1)
+			if err := e.Exec(ctx, func() { ch <- [2]int{e.Blocks().NumUsed(), e.Blocks().NumBlocks()} }); err != nil {
+				return 0, 0, err
+			}
+			select {
+			case v := <-ch:
+				return v[0], v[1], nil
+			default:
+				return 0, 0, ctx.Err()
+			}
+		}
+		if err := e.AddObserver(ctx, mt); err != nil {
+			return nil, fmt.Errorf("attach the server's metrics to engine %d: %w", k, err)
+		}
+		s.metrics = append(s.metrics, mt)
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/v1/completions", s.post(s.completions))
 	s.mux.HandleFunc("/v1/chat/completions", s.post(s.chat))
 	s.mux.HandleFunc("/v1/models", s.get(s.models))
 	s.mux.HandleFunc("/health", s.get(s.health))
-	prom := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+	prom := promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})
 	s.mux.HandleFunc("/metrics", s.get(func(w http.ResponseWriter, r *http.Request) {
-		s.metrics.refresh(r.Context())
+		for _, mt := range s.metrics {
+			mt.refresh(r.Context())
+		}
 		prom.ServeHTTP(w, r)
 	}))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -140,20 +173,41 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 		Created: s.created, OwnedBy: "benchtop", MaxModelLen: s.maxModelLen}}})
 }
 
-// health is 200 while the engine runs (or is paused), 503 once it stopped
-// or failed, as vLLM's /health answers when its engine is dead.
+// health is 200 while every engine runs (or is paused), 503 once one
+// stopped or failed, as vLLM's /health answers when an engine is dead.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	st := s.eng.Status()
-	switch st.State {
-	case engine.StateStopped, engine.StateFailed:
-		msg := "the engine " + st.State.String()
-		if st.Err != nil {
-			msg += ": " + st.Err.Error()
+	for k, e := range s.engs {
+		st := e.Status()
+		switch st.State {
+		case engine.StateStopped, engine.StateFailed:
+			msg := "the engine " + st.State.String()
+			if len(s.engs) > 1 {
+				msg = fmt.Sprintf("engine %d %s", k, st.State)
+			}
+			if st.Err != nil {
+				msg += ": " + st.Err.Error()
+			}
+			writeError(w, &apiError{status: http.StatusServiceUnavailable, typ: "ServiceUnavailableError", msg: msg})
+			return
 		}
-		writeError(w, &apiError{status: http.StatusServiceUnavailable, typ: "ServiceUnavailableError", msg: msg})
-	default:
-		w.WriteHeader(http.StatusOK)
 	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// pick is the engine serving the fewest requests (ties in turn); the
+// caller releases it with done.
+func (s *Server) pick() (k int, done func()) {
+	n := len(s.engs)
+	start := int(s.turn.Add(1)-1) % n
+	k = start
+	for i := 1; i < n; i++ {
+		j := (start + i) % n
+		if s.inflight[j].Load() < s.inflight[k].Load() {
+			k = j
+		}
+	}
+	s.inflight[k].Add(1)
+	return k, func() { s.inflight[k].Add(-1) }
 }
 
 func (s *Server) newID(prefix string) string {

@@ -28,6 +28,15 @@ type Frame struct {
 	// publishes a step only when it ends); Load is how the workload is sent.
 	Progress Progress
 	Load     LoadInfo
+
+	// With several sources (data-parallel replicas, a fleet) or a remote
+	// target: a row per source, how unevenly they share the work
+	// (report.Imbalance), the dispatch policy, and each server as found
+	// with its scraped gauges. Nil for one in-process engine.
+	Sources   []report.Source
+	Imbalance float64
+	Policy    string
+	Targets   []report.Target
 }
 
 // PublishEvery is how often the publisher builds a frame; SegmentsEvery
@@ -91,13 +100,15 @@ func (s *Session) publish() {
 		}
 		f.Progress = s.prog.at(st.State, since)
 	}
+	s.addSources(f)
 	s.frame.Store(f)
 }
 
 // FrameOf reopens a snapshot file as a read-only frame.
 func FrameOf(f *snapshot.File, source string) *Frame {
 	return &Frame{Time: f.Created, Metrics: f.Metrics, Status: f.Status.Engine(), GPU: f.GPU, Segments: f.Segments,
-		Workload: f.Workload, ReadOnly: true, Source: source}
+		Workload: f.Workload, ReadOnly: true, Source: source,
+		Sources: f.Sources, Imbalance: f.Imbalance, Policy: f.Policy, Targets: f.Targets}
 }
 
 // SnapshotFile is the session as exported now: the published frame and
@@ -114,7 +125,8 @@ func (s *Session) SnapshotFile(ctx context.Context) (*snapshot.File, error) {
 		return nil, err
 	}
 	out := &snapshot.File{Schema: snapshot.Schema, Created: f.Time.UTC(), Workload: f.Workload, Status: report.StatusOf(f.Status),
-		Metrics: f.Metrics, GPU: f.GPU, Segments: f.Segments, Requests: recs}
+		Metrics: f.Metrics, GPU: f.GPU, Segments: f.Segments, Requests: recs,
+		Sources: f.Sources, Imbalance: f.Imbalance, Policy: f.Policy, Targets: f.Targets}
 	if f.Metrics != nil {
 		out.Changes = f.Metrics.Markers
 	}

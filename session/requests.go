@@ -12,11 +12,14 @@ import (
 
 // Vocab is what turns a workload's specs into token ids for one model.
 type Vocab struct {
-	// Encode tokenizes text with the model's special tokens (BOS first
-	// where its tokenizer adds one; see model.Prompter); nil when the
-	// model brings no tokenizer (then only synthetic-length prompts can
-	// run).
-	Encode    func(text string) ([]int32, error)
+	// Encode tokenizes text, BOS first where the model's tokenizer adds
+	// one; nil when the model brings no tokenizer (then only
+	// synthetic-length prompts can run).
+	Encode func(text string) ([]int32, error)
+	// Decode is the text of ids (the prefix's special tokens included);
+	// nil without a tokenizer. Remote targets send it where the API takes
+	// text.
+	Decode    func(ids []int32) string
 	VocabSize int
 	Prefix    []int32 // what every prompt starts with (BOS, or nothing); read-only
 	Source    string  // the model's preset name or folder
@@ -42,7 +45,7 @@ func OpenVocabWith(spec string, o model.Options) (Vocab, error) {
 func vocabWith(cfg model.Config, p *model.Prompter) Vocab {
 	v := Vocab{VocabSize: cfg.VocabSize, Prefix: p.Prefix, Source: p.Source}
 	if p.Tokenizer != nil {
-		v.Encode = p.Encode
+		v.Encode, v.Decode = p.Encode, p.Tokenizer.Decode
 	}
 	return v
 }

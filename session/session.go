@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"benchtop/engine"
 	"benchtop/engine/model"
@@ -17,18 +15,18 @@ import (
 	"benchtop/workloads"
 )
 
-// Session is one run: a loaded model with a running engine, its collector
-// and NVML sampler, the workload driver and the published frame.
+// Session is one run: its target — one in-process engine, N engine
+// replicas (data parallel) or remote servers — with the collector and NVML
+// sampler, the workload driver and the published frame.
 type Session struct {
 	opts     Options
-	info     kernels.DeviceInfo
-	model    *model.Loaded
+	replicas []*replica // in-process engines; none against remote targets
+	remotes  []*remote  // remote targets; none for in-process engines
+	pool     *Pool      // over the replicas or the remotes, when several or remote
 	vocab    Vocab
-	engine   *engine.Engine // device goroutine only, apart from its goroutine-safe methods
 	target   Target
 	stats    *stats
 	gpu      *gpumon.Sampler
-	loadTime time.Duration
 
 	frame atomic.Pointer[Frame]
 	names []string // the workload picker's list, read-only
@@ -44,8 +42,8 @@ type Session struct {
 
 	ctx    context.Context // the session's life
 	cancel context.CancelFunc
-	bg     sync.WaitGroup // publisher, sampler, collector
-	done   chan error     // the device goroutine's end
+	bg     sync.WaitGroup // publisher, sampler, collector, scrapers
+	reqs   sync.WaitGroup // remote requests in flight
 
 	closeOnce sync.Once
 	closeErr  error
@@ -54,120 +52,104 @@ type Session struct {
 // ErrClosed is returned by calls on a closed session.
 var ErrClosed = errors.New("session closed")
 
-// Open starts the device goroutine — which opens the backend, loads the
-// model, builds the engine and then runs its loop, so every device call
-// happens on one OS thread — and returns once the engine is ready, with the
-// sampler, the collector and the frame publisher running.
+// ErrNoEngine is returned by calls that need an in-process engine on a
+// session against remote targets.
+var ErrNoEngine = errors.New("no in-process engine: the session drives remote targets")
+
+// Open starts the session's target and returns once it is ready, with the
+// sampler, the collector and the frame publisher running. In-process: one
+// device goroutine per engine replica — each opens its backend, loads the
+// model, builds its engine and then runs its loop, so every device call
+// happens on one OS thread per GPU. Remote: a client per server, its model
+// resolved from /v1/models, and a scraper of its /metrics.
 func Open(o Options) (*Session, error) {
 	if err := o.Engine.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Session{opts: o, stats: newStats(o.SLO), gpu: gpumon.New(), done: make(chan error, 1), prog: newProgress()}
+	s := &Session{opts: o, stats: newStats(o.SLO), gpu: gpumon.New(), prog: newProgress()}
 	for _, b := range workloads.Builtin() {
 		s.names = append(s.names, b.Name)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	ready := make(chan error, 1)
-	go s.device(ready)
-	if err := <-ready; err != nil {
+	var err error
+	if o.remote() {
+		err = s.openRemotes()
+	} else {
+		err = s.openReplicas()
+	}
+	if err != nil {
 		s.cancel()
 		return nil, err
 	}
-	s.target = engineTarget{s.engine}
-	s.vocab = VocabOf(s.model)
 	s.publish()
 	for _, f := range []func(context.Context){s.gpu.Run, s.stats.run, s.publisher} {
 		s.bg.Add(1)
 		go func() { defer s.bg.Done(); f(s.ctx) }()
 	}
-	kind := ""
-	if note := s.model.WeightsNote(); note != "" {
-		kind = " (" + note + ")"
-	}
-	dtype := s.model.DType.String()
-	if s.model.ComputeDType != s.model.DType {
-		dtype += " (computed in " + s.model.ComputeDType.String() + ")"
-	}
-	o.logf("benchtop: model %s%s, %s in %s on %s, loaded in %s", s.model.Source, kind, humanParams(s.model.Cfg.ParamCount()),
-		dtype, s.info.Name, s.loadTime.Round(time.Millisecond))
 	return s, nil
 }
 
-// device is the engine goroutine for the session's whole life.
-func (s *Session) device(ready chan<- error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	o := s.opts
-	be, note, err := engine.OpenBackend(o.Device, o.CPUMemoryBytes)
-	if err != nil {
-		ready <- err
-		return
-	}
-	if o.WrapBackend != nil {
-		be = o.WrapBackend(be)
-	}
-	if note != "" {
-		o.logf("benchtop: %s", note)
-	}
-	t0 := time.Now()
-	m, err := model.Open(o.Model, be, model.Options{DType: o.DType, Seed: o.Engine.Seed + 1, Tokenizer: o.Tokenizer})
-	if err != nil {
-		be.Close()
-		ready <- err
-		return
-	}
-	obs := append([]engine.Observer{s.prog}, o.Observers...)
-	if !o.DetachCollector {
-		obs = append(obs, s.stats.observer(0))
-	}
-	e, err := engine.New(be, m, o.Engine, obs...)
-	if err != nil {
-		m.Free(be)
-		be.Close()
-		ready <- err
-		return
-	}
-	s.info, s.model, s.engine, s.loadTime = be.Info(), m, e, time.Since(t0)
-	if o.Ceilings {
-		if err := e.MeasureCeilings(); err != nil {
-			o.logf("benchtop: measuring the device's ceilings failed (%v): no roofline", err)
-		}
-	}
-	ready <- nil
-	err = e.Run(s.ctx)
-	e.Close()
-	m.Free(be)
-	if cerr := be.Close(); err == nil {
-		err = cerr
-	}
-	s.done <- err
-}
-
-// Close stops the kept-running load, the engine (the device goroutine frees
-// the device), the sampler and the publisher, and waits for all of them
-// (the engine for its step in flight). A second call returns the first's
-// error.
+// Close stops the kept-running load, the engines (each device goroutine
+// frees its device, the engine finishing its step in flight) or the remote
+// requests, the sampler, the scrapers and the publisher, and waits for all
+// of them. A second call returns the first's error.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		s.StopLoad()
 		s.cancel()
-		s.closeErr = <-s.done
+		var errs []error
+		for _, r := range s.replicas {
+			if err := <-r.done; err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.reqs.Wait()
 		s.bg.Wait()
+		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
 }
 
-// Device is the backend's device.
-func (s *Session) Device() kernels.DeviceInfo { return s.info }
+// Device is the backend's device (replica 0's); against remote targets,
+// backend "remote" and the first server's address.
+func (s *Session) Device() kernels.DeviceInfo {
+	if len(s.replicas) > 0 {
+		return s.replicas[0].info
+	}
+	return kernels.DeviceInfo{Backend: "remote", Name: s.remotes[0].url}
+}
 
-// Model is the loaded model (read-only).
-func (s *Session) Model() *model.Loaded { return s.model }
+// Model is the loaded model (read-only; replica 0's); nil against remote
+// targets.
+func (s *Session) Model() *model.Loaded {
+	if len(s.replicas) > 0 {
+		return s.replicas[0].model
+	}
+	return nil
+}
+
+// Engines are the in-process engines, one per replica (none against remote
+// targets); for `benchtop serve`, which serves them.
+func (s *Session) Engines() []*engine.Engine {
+	out := make([]*engine.Engine, len(s.replicas))
+	for i, r := range s.replicas {
+		out[i] = r.engine
+	}
+	return out
+}
+
+// Remote says whether the session drives remote targets.
+func (s *Session) Remote() bool { return len(s.remotes) > 0 }
 
 // Vocab is the model's vocabulary, for building requests.
 func (s *Session) Vocab() Vocab { return s.vocab }
 
 // Target is the driven thing.
 func (s *Session) Target() Target { return s.target }
+
+// Pool is the dispatcher over the replicas or remote targets; nil for one
+// in-process engine.
+func (s *Session) Pool() *Pool { return s.pool }
 
 // Options are the options the session opened with.
 func (s *Session) Options() Options { return s.opts }
@@ -178,23 +160,38 @@ func (s *Session) Status() *engine.Status { return s.target.Status() }
 // GPU is the sampler's latest state.
 func (s *Session) GPU() *gpumon.State { return s.gpu.Latest() }
 
-// Exec runs f on the device goroutine between steps and waits for it (or
-// for the engine to stop): for what must touch the device (logits,
+// Exec runs f on replica 0's device goroutine between steps and waits for
+// it (or for the engine to stop): for what must touch the device (logits,
 // measuring ceilings). It does not give up when ctx ends, since f, once
-// queued, may still run and write what the caller then reads.
+// queued, may still run and write what the caller then reads. Against
+// remote targets it is ErrNoEngine.
 func (s *Session) Exec(ctx context.Context, f func(e *engine.Engine)) error {
-	return s.engine.Exec(context.WithoutCancel(ctx), func() { f(s.engine) })
+	if len(s.replicas) == 0 {
+		return ErrNoEngine
+	}
+	e := s.replicas[0].engine
+	return e.Exec(context.WithoutCancel(ctx), func() { f(e) })
 }
 
 // Describe is "model, synthetic weights on backend, max_num_seqs=N", for
 // table titles.
+// (" ×N data parallel" after the backend for replicas; "model at URL, ..."
+// against remote targets).
 func (s *Session) Describe() string {
+	if s.Remote() {
+		return s.describeRemote()
+	}
 	c := s.Status().Config
 	w := ""
-	if note := s.model.WeightsNote(); note != "" {
+	m := s.Model()
+	if note := m.WeightsNote(); note != "" {
 		w = ", " + note
 	}
-	return fmt.Sprintf("%s%s on %s, max_num_seqs=%d", s.model.Source, w, s.info.Backend, c.MaxNumSeqs)
+	dp := ""
+	if n := len(s.replicas); n > 1 {
+		dp = fmt.Sprintf(" ×%d data parallel", n)
+	}
+	return fmt.Sprintf("%s%s on %s%s, max_num_seqs=%d", m.Source, w, s.Device().Backend, dp, c.MaxNumSeqs)
 }
 
 // controls is the target's settings capability, or an error naming what it

@@ -33,26 +33,14 @@ type Caps struct {
 	Pause       bool `json:"pause"`
 }
 
-// CapsOf asks t what it supports.
+// CapsOf asks t what it supports: a target that knows (a pool: what some
+// member takes) says so, any other takes everything when it has Controls.
 func CapsOf(t Target) Caps {
+	if c, ok := t.(interface{ Caps() Caps }); ok {
+		return c.Caps()
+	}
 	if _, ok := t.(Controls); ok {
 		return Caps{MaxNumSeqs: true, Reconfigure: true, Pause: true}
 	}
 	return Caps{}
 }
-
-// engineTarget is the in-process engine. Its events reach the collector
-// through the observer the engine was built with.
-type engineTarget struct{ e *engine.Engine }
-
-func (t engineTarget) Generate(ctx context.Context, reqs []*engine.Request) ([]engine.Result, error) {
-	return t.e.Generate(ctx, reqs)
-}
-func (t engineTarget) Status() *engine.Status { return t.e.Status() }
-func (t engineTarget) SetMaxNumSeqs(ctx context.Context, n int) error {
-	return t.e.SetMaxNumSeqs(ctx, n)
-}
-func (t engineTarget) Reconfigure(ctx context.Context, c engine.Config, what string) error {
-	return t.e.Reconfigure(ctx, c, what)
-}
-func (t engineTarget) SetPaused(ctx context.Context, p bool) error { return t.e.SetPaused(ctx, p) }

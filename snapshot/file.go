@@ -53,6 +53,13 @@ type File struct {
 	GPU      *gpumon.State           `json:"gpu"`
 	Segments []Segment               `json:"segments"`
 	Requests []metrics.RequestRecord `json:"requests"`
+	// With several sources (data-parallel replicas, a fleet) or remote
+	// targets: a row per source, their imbalance, the dispatch policy, and
+	// each server as found (its model, each gauge's source, its scrapes).
+	Sources   []report.Source `json:"sources,omitempty"`
+	Imbalance float64         `json:"imbalance,omitempty"`
+	Policy    string          `json:"dispatch_policy,omitempty"`
+	Targets   []report.Target `json:"targets,omitempty"`
 }
 
 // normalized is f with every list non-nil, so that JSON says [] and not

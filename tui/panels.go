@@ -101,6 +101,9 @@ func (m Model) buildPanels(maxGPUs int) []series {
 		}
 	}
 	kv.markers = append(append([]int(nil), marks...), pre...)
+	if q, k, ok := m.serverCharts(); ok { // tui/sources.go: against servers, their queue and KV usage
+		occ, kv = q, k
+	}
 	return append([]series{tps, ttft, occ, kv}, m.devicePanels(maxGPUs)...)
 }
 

@@ -66,7 +66,7 @@ func (m Model) Render() string {
 	} else {
 		src := ""
 		if sourcesPanel != nil {
-			src = sourcesPanel(m, m.width, bodyH/3)
+			src = sourcesPanel(m, m.width, bodyH/2)
 		}
 		if src != "" {
 			body = lipgloss.JoinVertical(lipgloss.Left, m.charts(bodyH-lipgloss.Height(src)), src)
@@ -131,6 +131,9 @@ func (m Model) header() string {
 // they are (the plan's reason).
 func (m Model) settingsLine() string {
 	s, st, w := m.frame.Status, m.styles, m.width
+	if r := m.remoteSettings(); r != "" { // tui/sources.go: against servers
+		return fit(st.Settings.Render(r), w)
+	}
 	if s == nil {
 		return pad("", w)
 	}
@@ -491,7 +494,7 @@ func (m Model) helpText(h int) string {
 		if len(defs) == 0 {
 			return keys
 		}
-		text := keys + "\n\n" + m.styles.Title.Render("Metrics") + "\n" + wrap.Render(strings.Join(defs, "\n"))
+		text := keys + "\n\n" + m.styles.Title.Render("Metrics") + "\n" + wrap.Render(strings.Join(defs, "\n")) + m.clientHelp()
 		if lipgloss.Height(text)+2 <= h { // the border; the padding goes first
 			return text
 		}

@@ -55,7 +55,14 @@ type Backend struct {
 
 // Open initialises the first GPU. It locks the calling goroutine to its OS
 // thread for the backend's life.
-func Open() (be *Backend, err error) {
+func Open() (be *Backend, err error) { return OpenDevice(0) }
+
+// OpenDevice initialises GPU ordinal (as CUDA numbers them, after
+// CUDA_VISIBLE_DEVICES) in its primary context, current on the calling
+// goroutine's OS thread, which it locks for the backend's life: one device
+// goroutine per GPU, each with its own backend, owns every call to it. An
+// ordinal the driver does not see is an error naming the GPUs it sees.
+func OpenDevice(ordinal int) (be *Backend, err error) {
 	runtime.LockOSThread()
 	defer func() {
 		if err != nil {
@@ -76,8 +83,11 @@ func Open() (be *Backend, err error) {
 	if n == 0 {
 		return nil, fmt.Errorf("the CUDA driver sees no GPU")
 	}
+	if ordinal < 0 || ordinal >= int(n) {
+		return nil, fmt.Errorf("GPU %d: %w", ordinal, errNoSuchGPU(d, int(n)))
+	}
 	b := &Backend{d: d, mods: map[string]uintptr{}, fns: map[string]uintptr{}, graphs: map[int]*graph{}, allocs: map[uintptr]int64{}}
-	if err := d.check(d.cuDeviceGet(&b.dev, 0), "cuDeviceGet"); err != nil {
+	if err := d.check(d.cuDeviceGet(&b.dev, int32(ordinal)), "cuDeviceGet"); err != nil {
 		return nil, err
 	}
 	name := make([]byte, 256)
