@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -51,6 +52,9 @@ type Backend struct {
 	allocs        map[uintptr]int64 // live allocations, freed by Close
 	attn          attnDevice
 	gemv          *gemvState        // small-M GEMMs: choice table and buffers (gemv_tune.go)
+	prof          *profiler         // BENCHTOP_PROFILE_KERNELS (profile.go); nil when off
+	cuWin         *cuWindow         // BENCHTOP_CUPROFILE (profile.go); nil when off
+	profLabel     string            // the next launch's name in the kernel profile, when not its kernel's
 }
 
 // Open initialises the first GPU. It locks the calling goroutine to its OS
@@ -106,6 +110,12 @@ func Open() (be *Backend, err error) {
 	if err := d.check(d.cuStreamCreate(&b.stream, 1), "cuStreamCreate"); err != nil {
 		return fail(err)
 	}
+	if v := os.Getenv(cuProfileEnv); v != "" {
+		if b.cuWin, err = parseCUWindow(v); err != nil {
+			return fail(err)
+		}
+	}
+	b.prof = newProfiler(d, b.stream)
 	if err := b.loadModules(); err != nil {
 		return fail(err)
 	}
@@ -267,6 +277,9 @@ func (b *Backend) Sync() error {
 }
 
 func (b *Backend) MarkStart() error {
+	if b.prof != nil {
+		b.prof.markStart()
+	}
 	return b.d.check(b.d.cuEventRecord(b.evStart, b.stream), "cuEventRecord")
 }
 
@@ -281,6 +294,10 @@ func (b *Backend) MarkEnd() (float64, error) {
 	if err := b.d.check(b.d.cuEventElapsedTime(&ms, b.evStart, b.evEnd), "cuEventElapsedTime"); err != nil {
 		return 0, err
 	}
+	if b.prof != nil {
+		b.prof.markEnd(float64(ms))
+	}
+	b.cuWindowEnds()
 	return float64(ms), nil
 }
 
@@ -291,6 +308,13 @@ func (b *Backend) Close() error {
 	b.closed = true
 	if b.stream != 0 {
 		b.d.cuStreamSynchronize(b.stream)
+	}
+	if b.cuWin != nil && b.cuWin.on {
+		b.d.cuProfilerStop()
+	}
+	if b.prof != nil {
+		b.prof.report()
+		b.prof.free()
 	}
 	b.ResetGraphs()
 	for p := range b.allocs {

@@ -125,6 +125,9 @@ func (b *Backend) gemvLaunch(v gemvVariant, key gemvKey, a gemvArgs) error {
 		}
 		ws, counters = ptr(st.ws), ptr(st.counter)
 	}
+	if b.prof != nil {
+		b.profLabel = fmt.Sprintf("%s s%d w%d %dx%dx%d", v.kernel(key.dt), split, v.warps, key.m, key.n, key.k)
+	}
 	return b.launch(v.kernel(key.dt), dim3{uint32(tiles), 1, uint32(split)}, dim3{uint32(32 * v.warps), 1, 1}, 0,
 		a.x, a.w, a.out, a.bias, a.res, ws, counters, key.m, key.n, key.k, a.act, a.kind, splitLen)
 }
@@ -149,8 +152,10 @@ func (b *Backend) gemvCublas(key gemvKey, x, w, out uintptr, accumulate bool) er
 	}
 	t := cublasType(key.dt)
 	// Row-major out[m,n] = x[m,k]·w[n,k]ᵀ is column-major outᵀ = wᵀᵀ·xᵀ.
+	b.profGemm(key.m, key.n, key.k)
 	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(key.n), int32(key.m), int32(key.k), b.alpha, w, t, int32(key.k),
 		x, t, int32(key.k), beta, out, cublasType(key.out), int32(key.n), computeF32, gemmDefaultTOp)
+	b.profEnd()
 	return b.blas.check(st, fmt.Sprintf("cublasGemmEx %s %dx%dx%d", key.dt, key.m, key.n, key.k))
 }
 

@@ -101,6 +101,14 @@ func (b *Backend) launch(name string, grid, block dim3, shmem uint32, args ...an
 	if len(args) > 32 {
 		return fmt.Errorf("kernel %s: %d arguments", name, len(args))
 	}
+	if b.prof != nil && !b.capture {
+		label := name
+		if b.profLabel != "" {
+			label, b.profLabel = b.profLabel, ""
+		}
+		b.prof.begin(label)
+		defer b.prof.end()
+	}
 	vals := unsafe.Slice((*uint64)(b.args.host), 32)
 	ptrs := unsafe.Slice((*unsafe.Pointer)(unsafe.Add(b.args.host, 32*8)), 32)
 	for i, a := range args {

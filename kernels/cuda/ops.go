@@ -125,8 +125,10 @@ func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
 		ctype = dataR32F
 	}
 	// Row-major out[n,m] = x[n,k]·w[m,k]ᵀ is column-major outᵀ = wᵀᵀ·xᵀ.
+	b.profGemm(n, m, k)
 	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(m), int32(n), int32(k), b.alpha, wt.ptr, ab, int32(k),
 		xt.ptr, ab, int32(k), unsafe.Add(b.alpha, 4), o.ptr, ctype, int32(m), computeF32, gemmDefaultTOp)
+	b.profEnd()
 	if err := b.blas.check(st, fmt.Sprintf("cublasGemmEx %dx%dx%d", n, m, k)); err != nil {
 		return err
 	}
@@ -203,7 +205,10 @@ func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) (
 	for i, sp := range params {
 		temp[i], topk[i], topp[i], seed[i], step[i] = sp.Temperature, int32(sp.TopK), sp.TopP, sp.Seed, sp.Step
 	}
-	if err := b.d.check(b.d.cuMemcpyHtoDAsync(p.dev, p.host, uint64(4*p.rows*8), b.stream), "upload sampling parameters"); err != nil {
+	b.profBegin("upload sampling parameters")
+	err := b.d.check(b.d.cuMemcpyHtoDAsync(p.dev, p.host, uint64(4*p.rows*8), b.stream), "upload sampling parameters")
+	b.profEnd()
+	if err != nil {
 		return nil, err
 	}
 	dev := func(slot int) uintptr { return p.dev + uintptr(slot*8) }
@@ -211,7 +216,10 @@ func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) (
 		p.dev, dev(p.rows/2), dev(p.rows), dev(2*p.rows), dev(3*p.rows)); err != nil {
 		return nil, err
 	}
-	if err := b.d.check(b.d.cuMemcpyDtoHAsync(unsafe.Pointer(&toks[0]), dev(4*p.rows), uint64(rows*4), b.stream), "download tokens"); err != nil {
+	b.profBegin("download tokens")
+	err = b.d.check(b.d.cuMemcpyDtoHAsync(unsafe.Pointer(&toks[0]), dev(4*p.rows), uint64(rows*4), b.stream), "download tokens")
+	b.profEnd()
+	if err != nil {
 		return nil, err
 	}
 	if err := b.Sync(); err != nil {
