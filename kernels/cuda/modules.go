@@ -91,6 +91,10 @@ type dim3 [3]uint32
 // launch enqueues a kernel on the stream; an error names the kernel and its
 // geometry. Arguments are device pointers (uintptr) or scalars.
 func (b *Backend) launch(name string, grid, block dim3, shmem uint32, args ...any) error {
+	label := name
+	if b.profLabel != "" {
+		label, b.profLabel = b.profLabel, ""
+	}
 	fn, ok := b.fns[name]
 	if !ok {
 		return fmt.Errorf("kernel %s is not loaded", name)
@@ -102,10 +106,6 @@ func (b *Backend) launch(name string, grid, block dim3, shmem uint32, args ...an
 		return fmt.Errorf("kernel %s: %d arguments", name, len(args))
 	}
 	if b.prof != nil && !b.capture {
-		label := name
-		if b.profLabel != "" {
-			label, b.profLabel = b.profLabel, ""
-		}
 		b.prof.begin(label)
 		defer b.prof.end()
 	}
