@@ -27,6 +27,7 @@ var kernelsIn = map[string][]string{
 	"attention_prefill": attnPrefillNames,
 	"gather":            {"gather_rows"},
 	"sample":            {"sample"},
+	"sample_legacy":     {"sample_legacy"}, // the A/B baseline (BENCHTOP_SAMPLE=legacy)
 }
 
 // halves lists the fp16 and bf16 instantiations of each kernel (see kname).

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 	"unsafe"
 
 	"benchtop/kernels"
@@ -55,6 +56,17 @@ func kname(base string, dt kernels.DType) string {
 		return base + "_bf16"
 	}
 	return base + "_f16"
+}
+
+// sampleEnv picks the sampling kernel: "legacy" runs the one sample.cu
+// replaced (sample_legacy.cu), for A/B runs.
+const sampleEnv = "BENCHTOP_SAMPLE"
+
+func (b *Backend) sampleKernel() string {
+	if os.Getenv(sampleEnv) == "legacy" {
+		return "sample_legacy"
+	}
+	return "sample"
 }
 
 // needHalf checks the tensors of a kernel that has an fp16 instantiation only.
@@ -212,7 +224,7 @@ func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) (
 		return nil, err
 	}
 	dev := func(slot int) uintptr { return p.dev + uintptr(slot*8) }
-	if err := b.launch("sample", grid1(rows), dim3{1024, 1, 1}, 0, dev(4*p.rows), lt.ptr, int64(lt.cols()),
+	if err := b.launch(b.sampleKernel(), grid1(rows), dim3{1024, 1, 1}, 0, dev(4*p.rows), lt.ptr, int64(lt.cols()),
 		p.dev, dev(p.rows/2), dev(p.rows), dev(2*p.rows), dev(3*p.rows)); err != nil {
 		return nil, err
 	}
