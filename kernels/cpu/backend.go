@@ -12,6 +12,8 @@ type Tensor struct {
 	shape []int
 	dtype kernels.DType
 	Data  []float32
+	// greedy says Data holds FusedArgmax's tokens (column 0 of [n, 2]).
+	greedy bool
 }
 
 func (t *Tensor) Shape() []int         { return t.shape }

@@ -16,6 +16,9 @@ type Tensor struct {
 	dtype kernels.DType
 	bytes int64
 	owned bool // false for views
+	// argmaxVocab, when not 0, says the tensor holds FusedArgmax's keys for
+	// a vocabulary of this size (Sample decodes them).
+	argmaxVocab int
 }
 
 func (t *Tensor) Shape() []int         { return t.shape }
@@ -51,10 +54,11 @@ type Backend struct {
 	metaBlockSize int
 	allocs        map[uintptr]int64 // live allocations, freed by Close
 	attn          attnDevice
-	gemv          *gemvState        // small-M GEMMs: choice table and buffers (gemv_tune.go)
-	prof          *profiler         // BENCHTOP_PROFILE_KERNELS (profile.go); nil when off
-	cuWin         *cuWindow         // BENCHTOP_CUPROFILE (profile.go); nil when off
-	profLabel     string            // the next launch's name in the kernel profile, when not its kernel's
+	gemv          *gemvState // small-M GEMMs: choice table and buffers (gemv_tune.go)
+	prof          *profiler  // BENCHTOP_PROFILE_KERNELS (profile.go); nil when off
+	cuWin         *cuWindow  // BENCHTOP_CUPROFILE (profile.go); nil when off
+	profLabel     string     // the next launch's name in the kernel profile, when not its kernel's
+	fusedSmem     int        // dynamic shared memory a fused GEMM may stage its rows in (fused.go)
 }
 
 // Open initialises the first GPU. It locks the calling goroutine to its OS

@@ -45,6 +45,9 @@ func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, e
 	if err := b.meta.ensure(b, layoutOf(bt).words()); err != nil {
 		return nil, err
 	}
+	if err := b.gemvBuffers(); err != nil {
+		return nil, err
+	}
 	g, out, ferr := b.captureStep(fn)
 	if ferr == nil && b.gemvPending() {
 		// Small-M GEMMs met shapes their choice table had not timed (cuBLAS

@@ -68,7 +68,10 @@ func (b *Backend) loadModules() error {
 			return err
 		}
 	}
-	return b.initAttention()
+	if err := b.initAttention(); err != nil {
+		return err
+	}
+	return b.initFused()
 }
 
 // argArena is pinned host memory holding one launch's parameters: the

@@ -197,6 +197,9 @@ func (b *Backend) GatherLast(out, x kernels.Tensor) error {
 func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) ([]int32, error) {
 	lt := logits.(*Tensor)
 	rows := len(params)
+	if lt.argmaxVocab > 0 {
+		return b.argmaxTokens(lt, params)
+	}
 	if lt.dtype != kernels.F32 || lt.rows() < rows {
 		return nil, fmt.Errorf("sample: logits %v %s for %d rows (want fp32)", lt.shape, lt.dtype, rows)
 	}
@@ -238,4 +241,42 @@ func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) (
 		return nil, fmt.Errorf("sample %d rows: %w", rows, err)
 	}
 	return append([]int32(nil), toks[:rows]...), nil
+}
+
+// argmaxTokens reads back the greedy tokens FusedArgmax left in keys.
+func (b *Backend) argmaxTokens(keys *Tensor, params []kernels.SampleParams) ([]int32, error) {
+	rows := len(params)
+	for i, p := range params {
+		if p.Temperature > 0 {
+			return nil, fmt.Errorf("sample: row %d samples at temperature %g, but the step computed greedy tokens only", i, p.Temperature)
+		}
+	}
+	if rows == 0 {
+		return nil, nil
+	}
+	if rows > keys.rows() {
+		return nil, fmt.Errorf("sample: %d rows of %d greedy tokens", rows, keys.rows())
+	}
+	p := &b.meta.params
+	if err := p.ensure(b, rows); err != nil {
+		return nil, err
+	}
+	b.profBegin("download tokens")
+	err := b.d.check(b.d.cuMemcpyDtoHAsync(p.host, keys.ptr, uint64(rows*8), b.stream), "download greedy tokens")
+	b.profEnd()
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Sync(); err != nil {
+		return nil, fmt.Errorf("greedy tokens of %d rows: %w", rows, err)
+	}
+	out := make([]int32, rows)
+	for i, kv := range unsafe.Slice((*uint64)(p.host), rows) {
+		id := 0xffffffff - uint32(kv)
+		if kv == 0 || int(id) >= keys.argmaxVocab {
+			return nil, fmt.Errorf("sample: row %d has no greedy token (key %#x)", i, kv)
+		}
+		out[i] = int32(id)
+	}
+	return out, nil
 }

@@ -22,6 +22,7 @@
 #include "attention_decode.cu"
 #include "attention_prefill.cu"
 #include "sample.cu"
+#include "gemv_fused.cu"
 #include "emu_api.h"
 
 emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
@@ -440,6 +441,10 @@ const Kernel kernels[] = {
     EMU_KERNEL(attn_prefill_f16_d128), EMU_KERNEL(attn_prefill_f16_d256),  EMU_KERNEL(attn_prefill_bf16_d64),
     EMU_KERNEL(attn_prefill_bf16_d128), EMU_KERNEL(attn_prefill_bf16_d256),
     EMU_KERNEL(sample),
+#define EMU_FUSED(TN, MT) \
+  EMU_KERNEL(gemv_fused_##TN##_m##MT##_r1), EMU_KERNEL(gemv_fused_##TN##_m##MT##_r2), EMU_KERNEL(gemv_fused_##TN##_m##MT##_r4)
+    EMU_FUSED(f16, 1), EMU_FUSED(f16, 2), EMU_FUSED(f16, 4), EMU_FUSED(bf16, 1), EMU_FUSED(bf16, 2), EMU_FUSED(bf16, 4),
+#undef EMU_FUSED
 };
 
 void put_msg(const std::string& m, char* msg, int len) {

@@ -108,6 +108,8 @@ inline float __uint_as_float(unsigned u) {
   return f;
 }
 inline float __expf(float x) { return std::exp(x); }
+inline float2 make_float2(float x, float y) { return float2{x, y}; }
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 inline float2 __half22float2(half2 v) { return float2{__half2float(v.x), __half2float(v.y)}; }
 inline float2 __bfloat1622float2(__nv_bfloat162 v) {
   return float2{__bfloat162float(v.x), __bfloat162float(v.y)};

@@ -75,11 +75,15 @@ __device__ __forceinline__ gemv_bf16 gemv_from_f<gemv_bf16>(float v) { return __
 
 // Weights are read once per call: don't let them evict x from L1.
 __device__ __forceinline__ uint4 gemv_ld_stream(const void* p) {
+#ifdef ATTN_EMU
+  return *reinterpret_cast<const uint4*>(p);
+#else
   uint4 v;
   asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
       : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
       : "l"(p));
   return v;
+#endif
 }
 
 // Activations are read by every block: keep them in L1.
@@ -107,6 +111,7 @@ __device__ __forceinline__ float gemv_warp_sum(float v) {
   return v;
 }
 
+#ifndef ATTN_EMU  // the emulator runs the CUDA-core kernels only
 // mma.m16n8k16 with fp32 accumulation: d += A·B for A 16×16 (four packed
 // registers), B 16×8 (two); register layout as in the PTX ISA's "Matrix
 // Fragments for mma.m16n8k16 with floating point type".
@@ -131,6 +136,8 @@ __device__ __forceinline__ void gemv_mma16816<gemv_bf16>(float (&d)[4], uint32_t
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
+
+#endif
 
 // gemv_argmax_key orders (value, index) pairs as unsigned integers: larger
 // values first, then lower indices, so one atomicMax keeps the greedy token
