@@ -86,6 +86,10 @@ type Batch struct {
 	// NumReal, when set, says only the first NumReal sequences are real and
 	// the rest pad the batch to a graph bucket.
 	NumReal int
+	// Greedy says every sequence that needs logits samples greedily
+	// (temperature 0): a model may then return the greedy tokens instead of
+	// the logits (DecodeFuser.FusedArgmax), which Sample reads back.
+	Greedy bool
 }
 
 // NumLogits is how many sequences need logits this step.
