@@ -103,6 +103,11 @@ func (e *Engine) build(cfg Config) error {
 	} else {
 		e.sched.blocks = e.blocks
 	}
+	// Warm up first: the largest prefill grows the step metadata, which
+	// would drop captured graphs.
+	if err := e.warmPrefill(); err != nil {
+		return err
+	}
 	return e.captureGraphs()
 }
 

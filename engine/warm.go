@@ -1,0 +1,57 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+
+	"benchtop/kernels"
+)
+
+// warmEnv switches the start-up prefill warm-up off ("off") for A/B runs.
+const warmEnv = "BENCHTOP_WARMUP"
+
+// warmPrefill runs throw-away prefill steps of 16, 32, … up to
+// max_num_batched_tokens tokens at start-up, as vLLM's profile run does:
+// the GEMM library loads the kernels it picks for each size the first time
+// it meets the size (CUDA lazy module loading), which would otherwise land
+// on a real request's first token. The steps store no K or V (slot −1) and
+// read block 0; their outputs are dropped. Device backends only (the CPU
+// backend has nothing to load).
+func (e *Engine) warmPrefill() error {
+	if !e.be.Info().CUDAGraphs || os.Getenv(warmEnv) == "off" {
+		return nil
+	}
+	for n := 16; ; n *= 2 {
+		n = min(n, e.cfg.MaxNumBatchedTokens)
+		seqs := min(max(n/16, 1), e.cfg.MaxNumSeqs, e.ws.MaxLogits)
+		if _, err := e.model.Forward(e.be, warmBatch(n, seqs, e.cfg.BlockSize, e.blockTableStride()), e.kv, e.ws); err != nil {
+			return fmt.Errorf("prefill warm-up of %d tokens: %w", n, err)
+		}
+		if n == e.cfg.MaxNumBatchedTokens {
+			break
+		}
+	}
+	return e.be.Sync()
+}
+
+// warmBatch is a prefill of n tokens over seqs sequences (the last takes the
+// remainder), every block table pointing at block 0 and no slot stored.
+func warmBatch(n, seqs, blockSize, stride int) *kernels.Batch {
+	b := &kernels.Batch{BlockSize: blockSize, BlockTableStride: stride}
+	per := n / seqs
+	for s := 0; s < seqs; s++ {
+		q := per
+		if s == seqs-1 {
+			q = n - per*(seqs-1)
+		}
+		table := make([]int32, (q+blockSize-1)/blockSize)
+		start := len(b.Tokens)
+		for p := 0; p < q; p++ {
+			b.Tokens = append(b.Tokens, int32(p%7))
+			b.Positions = append(b.Positions, int32(p))
+			b.Slots = append(b.Slots, -1)
+		}
+		b.Seqs = append(b.Seqs, kernels.SeqSlice{QueryStart: start, QueryLen: q, ContextLen: q, BlockTable: table, NeedLogits: true})
+	}
+	return b
+}
