@@ -119,6 +119,9 @@ func Open() (be *Backend, err error) {
 			return fail(err)
 		}
 	}
+	if err := setAttnSplit(os.Getenv(attnSplitEnv)); err != nil {
+		return fail(err)
+	}
 	b.prof = newProfiler(d, b.stream)
 	if err := b.loadModules(); err != nil {
 		return fail(err)
