@@ -323,6 +323,9 @@ func (b *Backend) Close() error {
 		b.prof.report()
 		b.prof.free()
 	}
+	if err := b.saveGemvCache(); err != nil {
+		fmt.Fprintf(os.Stderr, "benchtop: %v\n", err)
+	}
 	b.ResetGraphs()
 	for p := range b.allocs {
 		b.d.cuMemFree(p)

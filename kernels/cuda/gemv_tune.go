@@ -61,6 +61,7 @@ func (b *Backend) gemvState() *gemvState {
 		if st.l2Bytes <= 0 {
 			st.l2Bytes = 64 << 20
 		}
+		b.loadGemvCache(st)
 		b.gemv = st
 	}
 	return b.gemv
