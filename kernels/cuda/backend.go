@@ -56,7 +56,7 @@ type Backend struct {
 	attn          attnDevice
 	gemv          *gemvState // small-M GEMMs: choice table and buffers (gemv_tune.go)
 	prof          *profiler  // BENCHTOP_PROFILE_KERNELS (profile.go); nil when off
-	cuWin         *cuWindow  // BENCHTOP_CUPROFILE (profile.go); nil when off
+	cuWin         cuWindows  // BENCHTOP_CUPROFILE (profile.go); nil when off
 	profLabel     string     // the next launch's name in the kernel profile, when not its kernel's
 	fusedSmem     int        // dynamic shared memory a fused GEMM may stage its rows in (fused.go)
 }
@@ -115,7 +115,7 @@ func Open() (be *Backend, err error) {
 		return fail(err)
 	}
 	if v := os.Getenv(cuProfileEnv); v != "" {
-		if b.cuWin, err = parseCUWindow(v); err != nil {
+		if b.cuWin, err = parseCUWindows(v); err != nil {
 			return fail(err)
 		}
 	}
@@ -316,7 +316,7 @@ func (b *Backend) Close() error {
 	if b.stream != 0 {
 		b.d.cuStreamSynchronize(b.stream)
 	}
-	if b.cuWin != nil && b.cuWin.on {
+	if b.cuWin.open() != nil {
 		b.d.cuProfilerStop()
 	}
 	if b.prof != nil {

@@ -258,12 +258,28 @@ func (p *profiler) free() {
 	p.events = nil
 }
 
-// cuWindow is BENCHTOP_CUPROFILE's window of steps.
+// cuWindow is one of BENCHTOP_CUPROFILE's windows of steps.
 type cuWindow struct {
 	kind              string
 	seqs, skip, count int
 	seen, done        int
 	on                bool
+}
+
+// cuWindows are BENCHTOP_CUPROFILE's windows, KIND,SEQS,SKIP,COUNT each,
+// separated by ";"; at most one is open at a time.
+type cuWindows []*cuWindow
+
+func parseCUWindows(s string) (cuWindows, error) {
+	var ws cuWindows
+	for _, part := range strings.Split(s, ";") {
+		w, err := parseCUWindow(strings.TrimSpace(part))
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
 }
 
 func parseCUWindow(s string) (*cuWindow, error) {
@@ -282,29 +298,38 @@ func parseCUWindow(s string) (*cuWindow, error) {
 	return &cuWindow{kind: f[0], seqs: n[0], skip: n[1], count: max(n[2], 1)}, nil
 }
 
-// stepBegins starts the profiler at the first step of the window.
+func (ws cuWindows) open() *cuWindow {
+	for _, w := range ws {
+		if w.on {
+			return w
+		}
+	}
+	return nil
+}
+
+// cuWindowBegins starts the profiler at the first step of a window.
 func (b *Backend) cuWindowBegins(bt *kernels.Batch) {
-	w := b.cuWin
-	if w == nil || w.on || w.done >= w.count || b.capture {
+	if len(b.cuWin) == 0 || b.capture || b.cuWin.open() != nil || b.d.cuProfilerStart == nil {
 		return
 	}
 	k := stepKey(bt)
-	if k.kind != w.kind || (w.seqs > 0 && k.seqs != w.seqs) {
-		return
-	}
-	w.seen++
-	if w.seen <= w.skip {
-		return
-	}
-	if b.d.cuProfilerStart != nil && b.d.cuProfilerStart() == 0 {
-		w.on = true
+	for _, w := range b.cuWin {
+		if w.done >= w.count || k.kind != w.kind || (w.seqs > 0 && k.seqs != w.seqs) {
+			continue
+		}
+		w.seen++
+		if w.seen > w.skip && b.d.cuProfilerStart() == 0 {
+			w.on = true
+			return
+		}
 	}
 }
 
-// cuWindowEnds counts a finished step and stops the profiler after the last.
+// cuWindowEnds counts a finished step and stops the profiler after a
+// window's last.
 func (b *Backend) cuWindowEnds() {
-	w := b.cuWin
-	if w == nil || !w.on {
+	w := b.cuWin.open()
+	if w == nil {
 		return
 	}
 	w.done++
