@@ -359,6 +359,11 @@ type DecodeFuser interface {
 	// may not. out is x's dtype, or fp32 (logits, with no bias, residual or
 	// activation).
 	FusedLinear(out, x, w, bias, residual Tensor, p Prologue, act Act) error
+	// FusedQKV is FusedLinear for a layer's QKV projection, qkv = p(x)·wᵀ
+	// + bias (qkv [n, s.QKVWidth()]), that also stores each token's K and V
+	// parts at its slot of kc and vc [numSlots, s.KVWidth()] as WriteKV does
+	// with a QKVPrep of the bias alone (a negative slot: not stored).
+	FusedQKV(qkv, x, w, bias, kc, vc Tensor, s AttnShape, p Prologue) error
 	// FusedArgmax enqueues the greedy token of each row of p(x)·wᵀ (w
 	// [vocab, in]; the lowest index on ties, as Argmax) into ids, a
 	// [n, 2] fp32 tensor of the backend's, without writing the logits.

@@ -8,10 +8,10 @@ import (
 
 // The fused decode path: on a backend with fused small-M GEMMs
 // (kernels.DecodeFuser), a step of a few tokens runs each decoder layer as
-// six kernels instead of nine — the norms in the prologues of the GEMMs
-// that read them, the residual adds (and OPT's biases and ReLU) in the
-// epilogues of the GEMMs that produce them, SwiGLU in the down projection's
-// prologue — and the LM head takes the final norm and, for greedy steps,
+// five (OPT) or six (Llama) kernels instead of nine — the norms in the
+// prologues of the GEMMs that read them, the residual adds (and OPT's
+// biases, ReLU and KV write) in the epilogues of the GEMMs that produce
+// them, SwiGLU in the down projection's prologue — and the LM head takes the final norm and, for greedy steps,
 // the argmax. The residual stream h is the only activation carried between
 // layers. The per-kernel path stays the reference (the CPU backend runs it)
 // and runs every step the backend does not fuse.
@@ -97,8 +97,7 @@ func (m *OPT) forwardFused(f kernels.DecodeFuser, be kernels.Backend, b *kernels
 	ops.do(func() error { return be.Embed(h, m.TokEmb, m.PosEmb, PositionOffset) })
 	for li := range m.Layers {
 		l := &m.Layers[li]
-		ops.do(func() error { return f.FusedLinear(qkv, h, l.QKV.W, nil, nil, ln(l.AttnNorm), kernels.ActNone) })
-		ops.do(func() error { return be.WriteKV(kv.K[li], kv.V[li], qkv, sh, kernels.QKVPrep{Bias: l.QKV.B}) })
+		ops.do(func() error { return f.FusedQKV(qkv, h, l.QKV.W, l.QKV.B, kv.K[li], kv.V[li], sh, ln(l.AttnNorm)) })
 		ops.do(func() error { return be.Attention(attn, qkv, kv.K[li], kv.V[li], sh) })
 		ops.do(func() error { return f.FusedLinear(h, attn, l.Out.W, l.Out.B, h, none, kernels.ActNone) })
 		ops.do(func() error { return f.FusedLinear(ffn, h, l.FC1.W, l.FC1.B, nil, ln(l.FFNNorm), kernels.ActReLU) })

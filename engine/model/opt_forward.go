@@ -14,7 +14,7 @@ import (
 // KV write; attention; out-proj GEMM; bias + residual + next layer norm;
 // FC1 GEMM with bias + ReLU (one kernel where the backend's LinearEpilogue
 // fuses them, else a second pass); FC2 GEMM; bias + residual + next layer
-// norm. Steps the backend's fused kernels take run six kernels a layer
+// norm. Steps the backend's fused kernels take run five kernels a layer
 // instead (fused.go). A decode step's LM head reads the final rows in place.
 func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Workspace) (kernels.Tensor, error) {
 	v, err := stepViews(be, b, ws)

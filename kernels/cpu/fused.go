@@ -67,6 +67,14 @@ func (b *Backend) FusedLinear(out, x, w, bias, residual kernels.Tensor, p kernel
 	return b.LinearEpilogue(out, px, w, bias, residual, act)
 }
 
+// FusedQKV is FusedLinear, then WriteKV with the bias already added.
+func (b *Backend) FusedQKV(qkv, x, w, bias, kc, vc kernels.Tensor, s kernels.AttnShape, p kernels.Prologue) error {
+	if err := b.FusedLinear(qkv, x, w, bias, nil, p, kernels.ActNone); err != nil {
+		return err
+	}
+	return b.WriteKV(kc, vc, qkv, s, kernels.QKVPrep{})
+}
+
 // FusedArgmax writes the greedy token of each row of p(x)·wᵀ into ids
 // [n, 2] (the token in column 0), which Sample then returns.
 func (b *Backend) FusedArgmax(ids, x, w kernels.Tensor, p kernels.Prologue) error {

@@ -164,7 +164,49 @@ func (b *Backend) FusedLinear(out, x, w, bias, residual kernels.Tensor, p kernel
 	if err != nil {
 		return err
 	}
-	return b.fusedLaunch(v, key, p, pro, gemvArgs{x: xt.ptr, w: wt.ptr, out: o.ptr, bias: ptr(bias), res: ptr(residual), act: int(act), kind: kind})
+	return b.fusedLaunch(v, key, p, pro, gemvArgs{x: xt.ptr, w: wt.ptr, out: o.ptr, bias: ptr(bias), res: ptr(residual), act: int(act), kind: kind}, fusedKV{})
+}
+
+// fusedKV is where a fused QKV GEMM stores K and V (zero: nowhere).
+type fusedKV struct {
+	kc, vc, slots   uintptr
+	qWidth, kvWidth int
+}
+
+// FusedQKV computes qkv = p(x)·wᵀ + bias and stores each token's K and V
+// at its slot of the caches in the same kernel (see kernels.DecodeFuser).
+func (b *Backend) FusedQKV(qkv, x, w, bias, kc, vc kernels.Tensor, sh kernels.AttnShape, p kernels.Prologue) error {
+	o, xt, wt, kt, vt := qkv.(*Tensor), x.(*Tensor), w.(*Tensor), kc.(*Tensor), vc.(*Tensor)
+	pro, err := b.fusedCheck("fused qkv", xt, wt, p)
+	if err != nil {
+		return err
+	}
+	if err := sh.Validate(); err != nil {
+		return fmt.Errorf("fused qkv: %w", err)
+	}
+	m, k, n := xt.rows(), wt.cols(), wt.rows()
+	if _, err := halfDType("fused qkv", qkv, x, bias, kc, vc); err != nil {
+		return err
+	}
+	switch {
+	case n != sh.QKVWidth() || o.rows() != m || o.cols() != n:
+		return fmt.Errorf("fused qkv: qkv %v, w %v for %d tokens of %+v", o.shape, wt.shape, m, sh)
+	case m != b.meta.cur.n:
+		return fmt.Errorf("fused qkv: %d rows for a step of %d tokens", m, b.meta.cur.n)
+	case kt.cols() != sh.KVWidth() || vt.cols() != sh.KVWidth():
+		return fmt.Errorf("fused qkv: caches %v, %v for rows of %d", kt.shape, vt.shape, sh.KVWidth())
+	case bias != nil && kernels.Numel(bias.Shape()) != n:
+		return fmt.Errorf("fused qkv: bias %v for rows of %d", bias.Shape(), n)
+	case o.ptr == xt.ptr:
+		return fmt.Errorf("fused qkv: qkv aliases x")
+	}
+	key := gemvKey{dt: xt.dtype, out: o.dtype, m: m, n: n, k: k, aligned: true}
+	v, err := b.fusedVariant(key, wt.ptr)
+	if err != nil {
+		return err
+	}
+	return b.fusedLaunch(v, key, p, pro, gemvArgs{x: xt.ptr, w: wt.ptr, out: o.ptr, bias: ptr(bias), kind: gemvOutT},
+		fusedKV{kc: kt.ptr, vc: vt.ptr, slots: b.meta.ptrs.slots, qWidth: sh.QWidth(), kvWidth: sh.KVWidth()})
 }
 
 // FusedArgmax enqueues the greedy token of each row of p(x)·wᵀ into ids (see
@@ -192,7 +234,7 @@ func (b *Backend) FusedArgmax(ids, x, w kernels.Tensor, p kernels.Prologue) erro
 	if err != nil {
 		return err
 	}
-	if err := b.fusedLaunch(v, key, p, pro, gemvArgs{x: xt.ptr, w: wt.ptr, out: it.ptr, kind: gemvOutArgmax}); err != nil {
+	if err := b.fusedLaunch(v, key, p, pro, gemvArgs{x: xt.ptr, w: wt.ptr, out: it.ptr, kind: gemvOutArgmax}, fusedKV{}); err != nil {
 		return err
 	}
 	it.argmaxVocab = vocab
@@ -236,7 +278,7 @@ func (b *Backend) fusedVariant(key gemvKey, w uintptr) (gemvVariant, error) {
 }
 
 // fusedLaunch enqueues gemv_fused for v at key's shape.
-func (b *Backend) fusedLaunch(v gemvVariant, key gemvKey, p kernels.Prologue, pro int, a gemvArgs) error {
+func (b *Backend) fusedLaunch(v gemvVariant, key gemvKey, p kernels.Prologue, pro int, a gemvArgs, kv fusedKV) error {
 	if !v.fits(key.m, key.n, key.k, true) || v.fam != gemvSIMT {
 		return fmt.Errorf("fused GEMM %s does not take %dx%dx%d", v, key.m, key.n, key.k)
 	}
@@ -256,7 +298,7 @@ func (b *Backend) fusedLaunch(v gemvVariant, key gemvKey, p kernels.Prologue, pr
 	smem := uint32(v.tile * key.k * 2)
 	return b.launch(name, dim3{uint32(tiles), 1, uint32(split)}, dim3{uint32(32 * v.warps), 1, 1}, smem,
 		a.x, a.w, a.out, a.bias, a.res, ws, counters, key.m, key.n, key.k, a.act, a.kind, splitLen,
-		ptr(p.W), ptr(p.B), p.Eps, pro)
+		ptr(p.W), ptr(p.B), p.Eps, pro, kv.kc, kv.vc, kv.slots, kv.qWidth, kv.kvWidth)
 }
 
 func shapeOf(t kernels.Tensor) []int {

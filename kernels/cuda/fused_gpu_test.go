@@ -201,3 +201,52 @@ func TestFusedRejects(t *testing.T) {
 		t.Errorf("FusesDecode accepts 5 rows or a width that is no multiple of 8")
 	}
 }
+
+// TestFusedQKV checks the QKV GEMM that stores K and V itself against the
+// CPU twin (FusedLinear, then WriteKV): the QKV rows and both caches whole,
+// padding slots left alone, on every row tile and a grid split.
+func TestFusedQKV(t *testing.T) {
+	r := newFusedRig(t)
+	must(t, r.g.gemvBuffers())
+	st := r.g.gemvState()
+	defer func() { st.force = nil }()
+	sh := kernels.AttnShape{NumHeads: 3, NumKVHeads: 3, HeadDim: 24, Scale: 1}
+	const k, numSlots = 136, 40
+	for _, dt := range []kernels.DType{kernels.F16, kernels.BF16} {
+		w := r.rand(0.05, dt, sh.QKVWidth(), k)
+		bias := r.rand(0.3, dt, sh.QKVWidth())
+		nw, nb := r.rand(0.5, dt, k), r.rand(0.2, dt, k)
+		p := func(nw, nb kernels.Tensor) kernels.Prologue {
+			return kernels.Prologue{Kind: kernels.ProLayerNorm, W: nw, B: nb, Eps: 1e-5}
+		}
+		for _, m := range []int{1, 3, 4} {
+			b := &kernels.Batch{BlockSize: 8}
+			for i := range m {
+				slot := int32(5*i + 3)
+				if i == 1 {
+					slot = -1 // padding: stores nothing
+				}
+				b.Tokens, b.Positions, b.Slots = append(b.Tokens, 1), append(b.Positions, int32(i)), append(b.Slots, slot)
+				b.Seqs = append(b.Seqs, kernels.SeqSlice{QueryStart: i, QueryLen: 1, ContextLen: i + 1, BlockTable: []int32{0, 1, 2, 3, 4}, NeedLogits: true})
+			}
+			r.batch(b)
+			for _, rows := range simtRows {
+				for _, s := range []int{1, 3} {
+					v := gemvVariant{fam: gemvSIMT, tile: smallestTile(m, 1, simtTiles), rows: rows, warps: 2, split: s, aligned: true}
+					st.force = &v
+					x := r.rand(1, dt, m, k)
+					qkv := r.poisoned(dt, m, sh.QKVWidth())
+					kc, vc := r.rand(1, dt, numSlots, sh.KVWidth()), r.rand(1, dt, numSlots, sh.KVWidth())
+					what := fmt.Sprintf("%s %d rows %v", dt, m, v)
+					must(t, r.g.FusedQKV(qkv.gpu, x.gpu, w.gpu, bias.gpu, kc.gpu, vc.gpu, sh, p(nw.gpu, nb.gpu)))
+					must(t, r.c.FusedQKV(qkv.cpu, x.cpu, w.cpu, bias.cpu, kc.cpu, vc.cpu, sh, p(nw.cpu, nb.cpu)))
+					r.check(what+" qkv", qkv, gemvTol(dt))
+					r.check(what+" k cache", kc, gemvTol(dt))
+					r.check(what+" v cache", vc, gemvTol(dt))
+					r.free(x, qkv, kc, vc)
+				}
+			}
+		}
+		r.free(w, bias, nw, nb)
+	}
+}

@@ -153,16 +153,29 @@ __device__ __forceinline__ unsigned long long gemv_umax(unsigned long long a, un
   return a > b ? a : b;
 }
 
+// GemvKV makes gemv_finish store, besides out, each token m's columns
+// [q_width, q_width + 2·kv_width) — its K and V of a fused QKV row — at slot
+// slots[m] of kc and vc [num_slots, kv_width] (a negative slot: padding, not
+// stored), as qkv_prep does when the bias is its only step.
+template <typename T>
+struct GemvKV {
+  T* kc;
+  T* vc;
+  const int* slots;
+  int q_width, kv_width;
+};
+
 // gemv_finish takes the block's finished sums acc[m·TR + r] (m < M, column
 // n0 + r) and writes the epilogue: out = act(acc + bias) + residual as T or
-// fp32, or the greedy argmax key of each token. With a grid split over K
+// fp32 (and, with kv, the K and V columns into the cache), or the greedy
+// argmax key of each token. With a grid split over K
 // (gridDim.z > 1) each block first parks its partial tile in ws; the last
 // block of the tile to arrive (a counter per tile) sums the partials in z
 // order — deterministic — applies the epilogue, and resets the counter so
 // the next launch (or graph replay) starts from zero. Every thread of the
 // block must call it.
 template <typename T, int TR>
-__device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T>& a) {
+__device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T>& a, const GemvKV<T>* kv = nullptr) {
   const int elems = a.M * TR;
   if (gridDim.z > 1) {
     __shared__ int is_last;
@@ -208,9 +221,20 @@ __device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T
     if (a.act == GEMV_ACT_RELU) v = fmaxf(v, 0.f);
     const size_t o = (size_t)m * a.N + n;
     if (a.residual) v += gemv_to_f(a.residual[o]);
-    if (a.out_kind == GEMV_OUT_F32)
+    if (a.out_kind == GEMV_OUT_F32) {
       reinterpret_cast<float*>(a.out)[o] = v;
-    else
-      reinterpret_cast<T*>(a.out)[o] = gemv_from_f<T>(v);
+      continue;
+    }
+    const T tv = gemv_from_f<T>(v);
+    reinterpret_cast<T*>(a.out)[o] = tv;
+    if (kv && n >= kv->q_width) {
+      const int slot = kv->slots[m];
+      int c = n - kv->q_width;
+      if (slot >= 0 && c < 2 * kv->kv_width) {
+        T* dst = c < kv->kv_width ? kv->kc : kv->vc;
+        if (c >= kv->kv_width) c -= kv->kv_width;
+        dst[(size_t)slot * kv->kv_width + c] = tv;
+      }
+    }
   }
 }

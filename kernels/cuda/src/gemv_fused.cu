@@ -12,6 +12,9 @@
 // T as those kernels store it, then streams its weight rows against the
 // staged rows. The epilogue's residual may alias out (h += ...): each output
 // element is read and written by one thread.
+// With slots not null, the epilogue also stores each token's K and V columns
+// of a fused QKV row [q_width | kv_width | kv_width] at its slot of kc and vc
+// (gemv.cuh, GemvKV): OPT's bias + KV write without a qkv_prep launch.
 // Shapes: x [M, K] (SwiGLU [M, 2K]), w [N, K] (Hugging Face's Linear
 // layout), out [M, N]; M ≤ MT, K a multiple of 8, x and w 16-byte aligned;
 // nw, nb [K] (nb LayerNorm only; nw null: no affine).
@@ -19,7 +22,7 @@
 // memory MT·K·sizeof(T) bytes. A split over K (S > 1) is finished by the
 // last block of each tile (gemv_finish); every block stages whole rows.
 // Entry points gemv_fused_{f16,bf16}_m{MT}_r{R}, MT ∈ {1, 2, 4}, R ∈ {1, 2, 4}.
-// Reference: kernels/cpu Backend.FusedLinear and FusedArgmax (the CPU's
+// Reference: kernels/cpu Backend.FusedLinear, FusedQKV and FusedArgmax (the CPU's
 // norm or SwiGLU, then LinearEpilogue or ArgmaxLinear); TestFusedLinear
 // (relative error ≤ 2e-3 fp16, 8e-3 bf16).
 #ifdef ATTN_EMU
@@ -147,7 +150,8 @@ __device__ __forceinline__ void gemv_prologue(T* xs, const T* x, const T* nw, co
 }
 
 template <typename T, int MT, int R>
-__device__ __forceinline__ void gemv_fused(const GemvArgs<T>& a, const T* nw, const T* nb, float eps, int pro) {
+__device__ __forceinline__ void gemv_fused(const GemvArgs<T>& a, const T* nw, const T* nb, float eps, int pro,
+                                           const GemvKV<T>& kv) {
 #ifdef ATTN_EMU
   unsigned char* smem_raw = emu_dyn_smem();
 #else
@@ -209,14 +213,16 @@ __device__ __forceinline__ void gemv_fused(const GemvArgs<T>& a, const T* nw, co
     acc_s[threadIdx.x] = s;
   }
   __syncthreads();
-  gemv_finish<T, R>(acc_s, n0, a);
+  gemv_finish<T, R>(acc_s, n0, a, kv.slots ? &kv : nullptr);
 }
 
-#define GEMV_FUSED(TN, T, MT, R)                                                                       \
-  extern "C" __global__ void __launch_bounds__(256)                                                    \
-      gemv_fused_##TN##_m##MT##_r##R(GEMV_PARAMS(T), const T* nw, const T* nb, float eps, int pro) { \
-    const GemvArgs<T> a = GEMV_ARGS;                                                                   \
-    gemv_fused<T, MT, R>(a, nw, nb, eps, pro);                                                         \
+#define GEMV_FUSED(TN, T, MT, R)                                                                      \
+  extern "C" __global__ void __launch_bounds__(256) gemv_fused_##TN##_m##MT##_r##R(                   \
+      GEMV_PARAMS(T), const T* nw, const T* nb, float eps, int pro, T* kc, T* vc, const int* slots, \
+      int q_width, int kv_width) {                                                                    \
+    const GemvArgs<T> a = GEMV_ARGS;                                                                  \
+    const GemvKV<T> kv = {kc, vc, slots, q_width, kv_width};                                          \
+    gemv_fused<T, MT, R>(a, nw, nb, eps, pro, kv);                                                    \
   }
 #define GEMV_FUSED_R(TN, T, MT) GEMV_FUSED(TN, T, MT, 1) GEMV_FUSED(TN, T, MT, 2) GEMV_FUSED(TN, T, MT, 4)
 #define GEMV_FUSED_ALL(TN, T) GEMV_FUSED_R(TN, T, 1) GEMV_FUSED_R(TN, T, 2) GEMV_FUSED_R(TN, T, 4)
