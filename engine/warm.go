@@ -16,14 +16,20 @@ const warmEnv = "BENCHTOP_WARMUP"
 // it meets the size (CUDA lazy module loading), which would otherwise land
 // on a real request's first token. The steps store no K or V (slot −1) and
 // read block 0; their outputs are dropped. Device backends only (the CPU
-// backend has nothing to load).
+// backend has nothing to load). Sizes that max_num_seqs sequences within
+// the model's length cannot hold are left out.
 func (e *Engine) warmPrefill() error {
 	if !e.be.Info().CUDAGraphs || os.Getenv(warmEnv) == "off" {
 		return nil
 	}
+	maxSeqs := min(e.cfg.MaxNumSeqs, e.ws.MaxLogits)
 	for n := 16; ; n *= 2 {
 		n = min(n, e.cfg.MaxNumBatchedTokens)
-		seqs := min(max(n/16, 1), e.cfg.MaxNumSeqs, e.ws.MaxLogits)
+		// Short prompts, as a busy step has them, each within the model's length.
+		seqs := max(min(n/16, maxSeqs), (n+e.maxModelLen-2)/(e.maxModelLen-1))
+		if seqs > maxSeqs {
+			break
+		}
 		if _, err := e.model.Forward(e.be, warmBatch(n, seqs, e.cfg.BlockSize, e.blockTableStride()), e.kv, e.ws); err != nil {
 			return fmt.Errorf("prefill warm-up of %d tokens: %w", n, err)
 		}
