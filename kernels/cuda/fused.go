@@ -286,8 +286,8 @@ func (b *Backend) fusedLaunch(v gemvVariant, key gemvKey, p kernels.Prologue, pr
 	st := b.gemvState()
 	var ws, counters uintptr
 	if split > 1 {
-		if st.ws == nil {
-			return fmt.Errorf("fused GEMM %s: split-K workspace not allocated", v)
+		if err := b.gemvBuffers(); err != nil {
+			return fmt.Errorf("fused GEMM %s: %w", v, err)
 		}
 		ws, counters = ptr(st.ws), ptr(st.counter)
 	}

@@ -121,8 +121,8 @@ func (b *Backend) gemvLaunch(v gemvVariant, key gemvKey, a gemvArgs) error {
 	st := b.gemvState()
 	var ws, counters uintptr
 	if split > 1 {
-		if st.ws == nil {
-			return fmt.Errorf("small-M GEMM %s: split-K workspace not allocated", v)
+		if err := b.gemvBuffers(); err != nil { // a table read from the cache timed nothing here
+			return fmt.Errorf("small-M GEMM %s: %w", v, err)
 		}
 		ws, counters = ptr(st.ws), ptr(st.counter)
 	}

@@ -21,6 +21,9 @@ const captureThreadLocal = 1 // CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
 // the graph, so a replay reads the metadata written just before it.
 func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, error)) (kernels.Tensor, error) {
 	if b.prof != nil {
+		if err := b.gemvBuffers(); err != nil {
+			return nil, err
+		}
 		return fn() // the kernel profile times each launch: no replays
 	}
 	if g, ok := b.graphs[key]; ok {

@@ -8,14 +8,17 @@
 //   in index order first exceeds u.
 // Thresholds are found by radix selection over the bits of the values, a
 // byte at a time (four passes, each a 256-bin histogram of the candidates'
-// next byte — counts for top-k, fp64 masses for top-p — scanned from the
-// top by one warp), never by sorting. The weights are computed once, in
-// fp32, over the logits row in place (logits are not read after sampling);
-// sums are fp64 and reductions go through warp shuffles in a fixed order.
-// The histogram masses are added in whatever order the threads arrive, so a
-// threshold within fp64 rounding of its bound may move between runs; the
-// CPU reference uses fp64 weights, so a draw that lands within rounding of a
-// boundary may differ too.
+// next byte, scanned from the top by one warp), never by sorting. The
+// histograms use shared-memory atomics on 32-bit integers only — the ones
+// the hardware does natively (fp32 and fp64 ones are compare-and-swap loops,
+// which a few hot bins turn into a millisecond): counts for top-k, and for
+// top-p each weight (≤ 1) as a 44-bit fixed-point number 2^-43 apart, added
+// as four 11-bit chunks that cannot overflow, so the masses are exact and
+// the same in every run. The weights are computed once, in fp32, over the
+// logits row in place (logits are not read after sampling); the other sums
+// are fp64, reduced through warp shuffles in a fixed order. The CPU
+// reference uses fp64 weights and sums, so a threshold or a draw within
+// rounding (or 2^-43 per weight) of a boundary may differ.
 // Params per row: temperature, top_k, top_p, seed, step. Output: int32 [rows].
 // Launch: grid (rows), block 1024. Reference: kernels.SampleRow;
 // TestSampleGreedy (exact), TestSampleDistribution, TestSampleMatchesLegacy.
@@ -133,7 +136,7 @@ extern "C" __global__ void __launch_bounds__(BLOCK) sample(int* out, float* logi
   __shared__ int iscratch[WARPS];
   __shared__ float wv[WARPS];
   __shared__ int wi[WARPS];
-  __shared__ unsigned cnt[256];
+  __shared__ unsigned cnt[4][256];  // top-k: cnt[0]; top-p: the four 11-bit chunks of the masses
   __shared__ double mass[256];
   __shared__ int sel_digit;
   __shared__ unsigned sel_count;
@@ -171,17 +174,17 @@ extern "C" __global__ void __launch_bounds__(BLOCK) sample(int* out, float* logi
   if (k > 0 && k < vocab) {
     unsigned prefix = 0, above = 0;
     for (int shift = 24; shift >= 0; shift -= 8) {
-      for (int i = t; i < 256; i += BLOCK) cnt[i] = 0;
+      for (int i = t; i < 256; i += BLOCK) cnt[0][i] = 0;
       __syncthreads();
       for (long j = t; j < vocab; j += BLOCK) {
         const unsigned o = ordered(x[j]);
-        if (shift == 24 || (o >> (shift + 8)) == prefix) atomicAdd(&cnt[(o >> shift) & 255u], 1u);
+        if (shift == 24 || (o >> (shift + 8)) == prefix) atomicAdd(&cnt[0][(o >> shift) & 255u], 1u);
       }
       __syncthreads();
       if (warp == 0) {
         int d;
         unsigned over;
-        pick_digit<unsigned>(cnt, above, (unsigned)k, &d, &over);
+        pick_digit<unsigned>(cnt[0], above, (unsigned)k, &d, &over);
         if (lane == 0) sel_digit = d, sel_count = over;
       }
       __syncthreads();
@@ -207,13 +210,25 @@ extern "C" __global__ void __launch_bounds__(BLOCK) sample(int* out, float* logi
     unsigned prefix = 0;
     double above = 0;
     for (int shift = 24; shift >= 0; shift -= 8) {
-      for (int i = t; i < 256; i += BLOCK) mass[i] = 0;
+      for (int i = t; i < 4 * 256; i += BLOCK) cnt[i >> 8][i & 255] = 0;
       __syncthreads();
       for (long j = t; j < vocab; j += BLOCK) {
         const float w = x[j];
         const unsigned u = __float_as_uint(w);
-        if (w > 0.f && (shift == 24 || (u >> (shift + 8)) == prefix)) atomicAdd(&mass[(u >> shift) & 255u], (double)w);
+        if (w > 0.f && (shift == 24 || (u >> (shift + 8)) == prefix)) {
+          const unsigned d = (u >> shift) & 255u;
+          const unsigned long long q = (unsigned long long)((double)w * 8796093022208.0);  // w · 2^43, w ≤ 1
+#pragma unroll
+          for (int c = 0; c < 4; c++) {
+            const unsigned part = (unsigned)(q >> (11 * c)) & 2047u;
+            if (part) atomicAdd(&cnt[c][d], part);
+          }
+        }
       }
+      __syncthreads();
+      for (int i = t; i < 256; i += BLOCK)
+        mass[i] = ((double)cnt[0][i] + 2048.0 * cnt[1][i] + 4194304.0 * cnt[2][i] + 8589934592.0 * cnt[3][i]) *
+                  1.1368683772161603e-13;  // 2^-43
       __syncthreads();
       if (warp == 0) {
         int d;
