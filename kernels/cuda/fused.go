@@ -40,6 +40,14 @@ func fusedKernel(dt kernels.DType, tile, rows int) string {
 	return fmt.Sprintf("gemv_fused_%s_m%d_r%d", dtypeTag(dt), tile, rows)
 }
 
+// fusedBlocksPerSM caps a prologue kernel's grid: with more tiles than
+// this many blocks a multiprocessor, blocks take several tiles each.
+const fusedBlocksPerSM = 16
+
+// fusedSmemBytes is the dynamic shared memory of a prologue kernel of token
+// tile tile at K: the staged rows, the norm's weight and its bias.
+func fusedSmemBytes(tile, k int) int { return (tile + 2) * k * 2 }
+
 // fusedStaticSmem bounds gemv_fused's static shared memory (the prologue's
 // scratch, the warps' partial sums, split-K's flag), kept out of the
 // dynamic allowance.
@@ -63,7 +71,7 @@ func (b *Backend) FusesDecode(rows, width int) bool {
 	if rows < 1 || rows > fusedMaxRows || width < 8 || width%8 != 0 || os.Getenv(fuseEnv) == "off" || b.gemvState().off {
 		return false
 	}
-	return smallestTile(rows, 1, simtTiles)*width*2 <= b.fusedSmem
+	return fusedSmemBytes(smallestTile(rows, 1, simtTiles), width) <= b.fusedSmem
 }
 
 func proCode(k kernels.PrologueKind) (int, error) {
@@ -119,7 +127,7 @@ func (b *Backend) fusedCheck(what string, xt, wt *Tensor, p kernels.Prologue) (i
 	if k%8 != 0 || xt.ptr%16 != 0 || wt.ptr%16 != 0 || ptr(p.W)%16 != 0 || ptr(p.B)%16 != 0 {
 		return 0, fmt.Errorf("%s: K %d or an operand not 16-byte aligned", what, k)
 	}
-	if need := smallestTile(m, 1, simtTiles) * k * 2; need > b.fusedSmem {
+	if need := fusedSmemBytes(smallestTile(m, 1, simtTiles), k); need > b.fusedSmem {
 		return 0, fmt.Errorf("%s: %d rows of %d need %d bytes of shared memory; the kernels have %d", what, m, k, need, b.fusedSmem)
 	}
 	return pro, nil
@@ -292,11 +300,19 @@ func (b *Backend) fusedLaunch(v gemvVariant, key gemvKey, p kernels.Prologue, pr
 		ws, counters = ptr(st.ws), ptr(st.counter)
 	}
 	name := fusedKernel(key.dt, v.tile, v.rows)
+	// With a prologue, a grid of many tiles (the LM head's) takes several
+	// tiles a block, so the rows are staged once for them.
+	grid, smem := tiles, uint32(0)
+	if pro != gemvProNone {
+		smem = uint32(fusedSmemBytes(v.tile, key.k))
+		if split == 1 {
+			grid = min(tiles, fusedBlocksPerSM*b.Multiprocessors())
+		}
+	}
 	if b.prof != nil {
 		b.profLabel = fmt.Sprintf("%s %v s%d w%d %dx%dx%d", name, p.Kind, split, v.warps, key.m, key.n, key.k)
 	}
-	smem := uint32(v.tile * key.k * 2)
-	return b.launch(name, dim3{uint32(tiles), 1, uint32(split)}, dim3{uint32(32 * v.warps), 1, 1}, smem,
+	return b.launch(name, dim3{uint32(grid), 1, uint32(split)}, dim3{uint32(32 * v.warps), 1, 1}, smem,
 		a.x, a.w, a.out, a.bias, a.res, ws, counters, key.m, key.n, key.k, a.act, a.kind, splitLen,
 		ptr(p.W), ptr(p.B), p.Eps, pro, kv.kc, kv.vc, kv.slots, kv.qWidth, kv.kvWidth)
 }

@@ -165,6 +165,16 @@ struct GemvKV {
   int q_width, kv_width;
 };
 
+// GemvPre holds the epilogue operands of this thread's output (i ==
+// threadIdx.x), loaded when the kernel started rather than after its sums,
+// so their memory latency hides behind the weight stream: used when every
+// output of the tile is one thread's and there is no split over K.
+struct GemvPre {
+  bool on;
+  float bias, residual;
+  int slot;
+};
+
 // gemv_finish takes the block's finished sums acc[m·TR + r] (m < M, column
 // n0 + r) and writes the epilogue: out = act(acc + bias) + residual as T or
 // fp32 (and, with kv, the K and V columns into the cache), or the greedy
@@ -175,7 +185,9 @@ struct GemvKV {
 // the next launch (or graph replay) starts from zero. Every thread of the
 // block must call it.
 template <typename T, int TR>
-__device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T>& a, const GemvKV<T>* kv = nullptr) {
+__device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T>& a,
+                                            GemvKV<T> kv = GemvKV<T>{nullptr, nullptr, nullptr, 0, 0},
+                                            GemvPre pre = GemvPre{false, 0.f, 0.f, -1}) {
   const int elems = a.M * TR;
   if (gridDim.z > 1) {
     __shared__ int is_last;
@@ -216,24 +228,31 @@ __device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T
   for (int i = threadIdx.x; i < elems; i += blockDim.x) {
     const int m = i / TR, r = i - m * TR, n = n0 + r;
     if (n >= a.N) continue;
+    const bool p = pre.on;  // then i == threadIdx.x
     float v = acc[i];
-    if (a.bias) v += gemv_to_f(a.bias[n]);
+    if (p)
+      v += pre.bias;
+    else if (a.bias)
+      v += gemv_to_f(a.bias[n]);
     if (a.act == GEMV_ACT_RELU) v = fmaxf(v, 0.f);
     const size_t o = (size_t)m * a.N + n;
-    if (a.residual) v += gemv_to_f(a.residual[o]);
+    if (p)
+      v += pre.residual;
+    else if (a.residual)
+      v += gemv_to_f(a.residual[o]);
     if (a.out_kind == GEMV_OUT_F32) {
       reinterpret_cast<float*>(a.out)[o] = v;
       continue;
     }
     const T tv = gemv_from_f<T>(v);
     reinterpret_cast<T*>(a.out)[o] = tv;
-    if (kv && n >= kv->q_width) {
-      const int slot = kv->slots[m];
-      int c = n - kv->q_width;
-      if (slot >= 0 && c < 2 * kv->kv_width) {
-        T* dst = c < kv->kv_width ? kv->kc : kv->vc;
-        if (c >= kv->kv_width) c -= kv->kv_width;
-        dst[(size_t)slot * kv->kv_width + c] = tv;
+    if (kv.slots && n >= kv.q_width) {
+      const int slot = p ? pre.slot : kv.slots[m];
+      int c = n - kv.q_width;
+      if (slot >= 0 && c < 2 * kv.kv_width) {
+        T* dst = c < kv.kv_width ? kv.kc : kv.vc;
+        if (c >= kv.kv_width) c -= kv.kv_width;
+        dst[(size_t)slot * kv.kv_width + c] = tv;
       }
     }
   }
