@@ -10,21 +10,21 @@ import (
 // warmEnv switches the start-up prefill warm-up off ("off") for A/B runs.
 const warmEnv = "BENCHTOP_WARMUP"
 
-// warmPrefill runs throw-away prefill steps of 16, 32, … up to
-// max_num_batched_tokens tokens at start-up, as vLLM's profile run does:
-// the GEMM library loads the kernels it picks for each size the first time
-// it meets the size (CUDA lazy module loading), which would otherwise land
-// on a real request's first token. The steps store no K or V (slot −1) and
-// read block 0; their outputs are dropped. Device backends only (the CPU
-// backend has nothing to load). Sizes that max_num_seqs sequences within
-// the model's length cannot hold are left out.
+// warmPrefill runs a throw-away prefill step of each size the backend lists
+// (kernels.PrefillWarmer) at start-up, as vLLM's profile run does: the GEMM
+// library pays on the host for the first call of each shape (its
+// heuristics, and loading the kernel it picks lazily), which would
+// otherwise land on the first request that brings a step of that size. The
+// steps store no K or V (slot −1) and read block 0; their outputs are
+// dropped. Sizes that max_num_seqs sequences within the model's length
+// cannot hold are left out.
 func (e *Engine) warmPrefill() error {
-	if !e.be.Info().CUDAGraphs || os.Getenv(warmEnv) == "off" {
+	w, ok := e.be.(kernels.PrefillWarmer)
+	if !ok || os.Getenv(warmEnv) == "off" {
 		return nil
 	}
 	maxSeqs := min(e.cfg.MaxNumSeqs, e.ws.MaxLogits)
-	for n := 16; ; n *= 2 {
-		n = min(n, e.cfg.MaxNumBatchedTokens)
+	for _, n := range w.WarmTokenCounts(e.cfg.MaxNumBatchedTokens) {
 		// Short prompts, as a busy step has them, each within the model's length.
 		seqs := max(min(n/16, maxSeqs), (n+e.maxModelLen-2)/(e.maxModelLen-1))
 		if seqs > maxSeqs {
@@ -32,9 +32,6 @@ func (e *Engine) warmPrefill() error {
 		}
 		if _, err := e.model.Forward(e.be, warmBatch(n, seqs, e.cfg.BlockSize, e.blockTableStride()), e.kv, e.ws); err != nil {
 			return fmt.Errorf("prefill warm-up of %d tokens: %w", n, err)
-		}
-		if n == e.cfg.MaxNumBatchedTokens {
-			break
 		}
 	}
 	return e.be.Sync()

@@ -370,3 +370,12 @@ type DecodeFuser interface {
 	// Sample of ids with params that are all greedy returns those tokens.
 	FusedArgmax(ids, x, w Tensor, p Prologue) error
 }
+
+// PrefillWarmer is a backend whose GEMMs run a prefill step at one of a
+// ladder of row counts (its GEMM library pays on the host for each shape's
+// first call): the engine runs a step of each listed size once at start-up,
+// so no request meets a shape first.
+type PrefillWarmer interface {
+	// WarmTokenCounts lists the step sizes to run, up to maxTokens.
+	WarmTokenCounts(maxTokens int) []int
+}

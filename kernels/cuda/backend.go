@@ -16,6 +16,10 @@ type Tensor struct {
 	dtype kernels.DType
 	bytes int64
 	owned bool // false for views
+	// capRows is how many rows the allocation under the tensor holds (a
+	// view's parent's): a GEMM may run on more rows than the view has
+	// (cublasRows) without leaving it.
+	capRows int
 	// argmaxVocab, when not 0, says the tensor holds FusedArgmax's keys for
 	// a vocabulary of this size (Sample decodes them).
 	argmaxVocab int
@@ -196,6 +200,7 @@ func (b *Backend) Alloc(dt kernels.DType, shape ...int) (kernels.Tensor, error) 
 	b.inUse += bytes
 	b.allocs[p] = bytes
 	t := &Tensor{ptr: p, shape: append([]int(nil), shape...), dtype: dt, bytes: bytes, owned: true}
+	t.capRows = t.rows()
 	// Zeroed memory: padded graph rows read finite values.
 	if err := b.d.check(b.d.cuMemsetD16Async(p, 0, uint64(bytes/2), b.stream), "cuMemsetD16"); err != nil {
 		return nil, err
@@ -221,7 +226,7 @@ func (b *Backend) View(t kernels.Tensor, rows int) (kernels.Tensor, error) {
 		return nil, fmt.Errorf("view: %d rows of tensor %v", rows, ct.shape)
 	}
 	shape := append([]int{rows}, ct.shape[1:]...)
-	return &Tensor{ptr: ct.ptr, shape: shape, dtype: ct.dtype, bytes: int64(kernels.Numel(shape) * ct.dtype.Size())}, nil
+	return &Tensor{ptr: ct.ptr, shape: shape, dtype: ct.dtype, bytes: int64(kernels.Numel(shape) * ct.dtype.Size()), capRows: ct.capRows}, nil
 }
 
 func (b *Backend) Upload(dst kernels.Tensor, src []float32) error {

@@ -137,11 +137,12 @@ func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
 		ctype = dataR32F
 	}
 	// Row-major out[n,m] = x[n,k]·w[m,k]ᵀ is column-major outᵀ = wᵀᵀ·xᵀ.
-	b.profGemm(n, m, k)
-	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(m), int32(n), int32(k), b.alpha, wt.ptr, ab, int32(k),
+	rows := gemmRows(n, xt, o)
+	b.profGemm(rows, m, k)
+	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(m), int32(rows), int32(k), b.alpha, wt.ptr, ab, int32(k),
 		xt.ptr, ab, int32(k), unsafe.Add(b.alpha, 4), o.ptr, ctype, int32(m), computeF32, gemmDefaultTOp)
 	b.profEnd()
-	if err := b.blas.check(st, fmt.Sprintf("cublasGemmEx %dx%dx%d", n, m, k)); err != nil {
+	if err := b.blas.check(st, fmt.Sprintf("cublasGemmEx %dx%dx%d", rows, m, k)); err != nil {
 		return err
 	}
 	if bias == nil {
