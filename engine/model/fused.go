@@ -122,7 +122,9 @@ func (m *Llama) forwardFused(f kernels.DecodeFuser, be kernels.Backend, b *kerne
 	c := &m.Cfg
 	sh := c.AttnShape()
 	eps := float32(c.RMSNormEps)
-	rms := func(w kernels.Tensor) kernels.Prologue { return kernels.Prologue{Kind: kernels.ProRMSNorm, W: w, Eps: eps} }
+	rms := func(w kernels.Tensor) kernels.Prologue {
+		return kernels.Prologue{Kind: kernels.ProRMSNorm, W: w, Eps: eps}
+	}
 	none, swiglu := kernels.Prologue{}, kernels.Prologue{Kind: kernels.ProSwiGLU}
 	h := v.h
 	ops := &opList{}
@@ -135,7 +137,9 @@ func (m *Llama) forwardFused(f kernels.DecodeFuser, be kernels.Backend, b *kerne
 		ops.do(func() error { return be.WriteKV(kv.K[li], kv.V[li], v.qkv, sh, p) })
 		ops.do(func() error { return be.Attention(v.attn, v.qkv, kv.K[li], kv.V[li], sh) })
 		ops.do(func() error { return f.FusedLinear(h, v.attn, l.O.W, l.O.B, h, none, kernels.ActNone) })
-		ops.do(func() error { return f.FusedLinear(v.ffn, h, l.GateUp.W, l.GateUp.B, nil, rms(l.PostAttnNorm), kernels.ActNone) })
+		ops.do(func() error {
+			return f.FusedLinear(v.ffn, h, l.GateUp.W, l.GateUp.B, nil, rms(l.PostAttnNorm), kernels.ActNone)
+		})
 		ops.do(func() error { return f.FusedLinear(h, v.ffn, l.Down.W, l.Down.B, h, swiglu, kernels.ActNone) })
 		if ops.err != nil {
 			return nil, fmt.Errorf("layer %d (fused): %w", li, ops.err)
