@@ -184,9 +184,10 @@ __device__ __forceinline__ void gemv_load_w(uint4 (&w)[R], const GemvArgs<T>& a,
 
 // gemv_fused_run is the kernel body. STAGE: the rows are p(x), staged in
 // shared memory by the prologue; else (no prologue) they are read from x in
-// place. The first weight vectors of the block's first tile are loaded
-// before the prologue and each next one during the current, so the weight
-// stream overlaps the prologue. A block takes tiles blockIdx.x,
+// place. Each thread's first two weight vectors of the block's first tile
+// are loaded before the prologue, and each next one two ahead, so the
+// weight stream overlaps the prologue (a decode-sized K is one or two
+// vectors a thread). A block takes tiles blockIdx.x,
 // blockIdx.x + gridDim.x, … (a grid smaller than the tiles — the LM head's
 // — stages the rows once for several tiles).
 template <typename T, int MT, int R, bool STAGE>
@@ -205,8 +206,9 @@ __device__ __forceinline__ void gemv_fused_run(const GemvArgs<T>& a, const T* nw
   const int v0 = blockIdx.z * a.split_len, v1 = min(v0 + a.split_len, nvec);
   const int tiles = (a.N + R - 1) / R;
   int tile = blockIdx.x;
-  uint4 wn[R];
-  gemv_load_w<T, R>(wn, a, tile * R, v0 + threadIdx.x, v1);
+  uint4 wn[2][R];  // the weights of this thread's next two vectors
+  gemv_load_w<T, R>(wn[0], a, tile * R, v0 + threadIdx.x, v1);
+  gemv_load_w<T, R>(wn[1], a, tile * R, v0 + threadIdx.x + blockDim.x, v1);
   GemvPre pre = {gridDim.z == 1 && (int)gridDim.x >= tiles && MT * R <= (int)blockDim.x, 0.f, 0.f, -1};
   if (pre.on && a.out_kind != GEMV_OUT_ARGMAX && (int)threadIdx.x < a.M * R) {
     const int m = threadIdx.x / R, n = tile * R + (threadIdx.x - m * R);
@@ -228,8 +230,8 @@ __device__ __forceinline__ void gemv_fused_run(const GemvArgs<T>& a, const T* nw
     for (int v = v0 + threadIdx.x; v < v1; v += blockDim.x) {
       uint4 wv[R], xv[MT];
 #pragma unroll
-      for (int r = 0; r < R; r++) wv[r] = wn[r];
-      gemv_load_w<T, R>(wn, a, n0, v + blockDim.x, v1);
+      for (int r = 0; r < R; r++) wv[r] = wn[0][r], wn[0][r] = wn[1][r];
+      gemv_load_w<T, R>(wn[1], a, n0, v + 2 * blockDim.x, v1);
 #pragma unroll
       for (int m = 0; m < MT; m++) {
         if (m >= a.M)
@@ -244,7 +246,10 @@ __device__ __forceinline__ void gemv_fused_run(const GemvArgs<T>& a, const T* nw
 #pragma unroll
         for (int r = 0; r < R; r++) acc[m][r] = gemv_dot8<T>(xv[m], wv[r], acc[m][r]);
     }
-    if (tile + (int)gridDim.x < tiles) gemv_load_w<T, R>(wn, a, n0 + gridDim.x * R, v0 + threadIdx.x, v1);
+    if (tile + (int)gridDim.x < tiles) {
+      gemv_load_w<T, R>(wn[0], a, n0 + gridDim.x * R, v0 + threadIdx.x, v1);
+      gemv_load_w<T, R>(wn[1], a, n0 + gridDim.x * R, v0 + threadIdx.x + blockDim.x, v1);
+    }
 
 #pragma unroll
     for (int m = 0; m < MT; m++)
