@@ -1,5 +1,7 @@
 package cuda
 
+import "os"
+
 // cuBLAS pays for the first GEMM of each new shape on the host — its
 // heuristics, and loading the kernel it picks (CUDA loads modules lazily) —
 // about 0.3 ms to several ms, measured inside the first 900-token prefill
@@ -24,10 +26,19 @@ func gemmRowBucket(n int) int {
 	return ceilDiv(n, 512) * 512
 }
 
+// gemmRowsEnv set to "exact" runs every GEMM at its own row count, for A/B
+// runs.
+const gemmRowsEnv = "BENCHTOP_GEMM_ROWS"
+
+var exactGemmRows = os.Getenv(gemmRowsEnv) == "exact"
+
 // gemmRows is the rows a cuBLAS GEMM of n rows of x into out runs on: the
 // bucket, where both buffers hold that many rows, else n.
 func gemmRows(n int, x, out *Tensor) int {
 	r := gemmRowBucket(n)
+	if exactGemmRows {
+		return n
+	}
 	if r > x.capRows || r > out.capRows {
 		return n
 	}
