@@ -22,6 +22,7 @@ echo "## tests"; grep -hE '^(--- |ok|FAIL|exit)|parted|rows equal' /tmp/cuda.log
 run() { local name=$1; shift; echo "## $name ($(( $(date +%s) - T0 ))s)"; env "$@" --quiet 2>&1 | grep -E 'Output tokens/s|Time to first|Time per output|End-to-end|^TTFT|^TPOT|^ITL|^(mean|p50|p90) |floor|device \(|host \(|Ratio|loaded|rror'; }
 run new_latency X=1 timeout 30 $B latency
 run off_latency $OFF timeout 30 $B latency
+run new_latency_fuse_off BENCHTOP_FUSE=off timeout 30 $B latency
 run new_bench X=1 timeout 30 $B bench
 run off_bench $OFF timeout 30 $B bench
 run new_ttft X=1 timeout 30 $B ttft
