@@ -62,7 +62,7 @@ type Workspace struct {
 	act                  kernels.Tensor // [tokens, intermediate]: SwiGLU's output (Llama family)
 	emb, lastProj        kernels.Tensor // OPT's word_embed_proj_dim-wide buffers, when it differs from hidden
 	last, logits         kernels.Tensor // [logits, hidden], [logits, vocab] fp32
-	ids                  kernels.Tensor // [logits, 2] fp32: greedy tokens of the fused LM head (DecodeFuser only)
+	ids                  kernels.Tensor // [logits, 2] fp32: greedy tokens of the fused LM head (kernels.DecodeFuser)
 	all                  []kernels.Tensor
 }
 
@@ -82,9 +82,7 @@ func NewWorkspace(be kernels.Backend, c *Config, maxTokens, maxLogits int, dt ke
 		{&ws.last, maxLogits, h, dt},
 		// Sampling and argmax want full-precision logits.
 		{&ws.logits, maxLogits, c.VocabSize, kernels.F32},
-	}
-	if _, ok := be.(kernels.DecodeFuser); ok {
-		specs = append(specs, spec{&ws.ids, maxLogits, 2, kernels.F32})
+		{&ws.ids, maxLogits, 2, kernels.F32},
 	}
 	if c.IsLlama() {
 		specs = append(specs, spec{&ws.ffn, maxTokens, 2 * c.IntermediateSize, dt}, spec{&ws.act, maxTokens, c.IntermediateSize, dt})
