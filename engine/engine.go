@@ -112,6 +112,11 @@ func (e *Engine) build(cfg Config, sz sizing) error {
 	} else {
 		e.sched.blocks = e.blocks
 	}
+	// Warm up first: the largest prefill grows the step metadata, which
+	// would drop captured graphs.
+	if err := e.warmPrefill(); err != nil {
+		return err
+	}
 	return e.captureGraphs()
 }
 

@@ -78,7 +78,18 @@ func (e *Engine) forward(b *kernels.Batch, decodeOnly bool) (kernels.Tensor, err
 		return e.model.Forward(e.be, b, e.kv, e.ws)
 	}
 	p := padToBucket(b, bucket)
-	return g.Graph(bucket, p, func() (kernels.Tensor, error) { return e.model.Forward(e.be, p, e.kv, e.ws) })
+	return g.Graph(e.graphKey(p, bucket), p, func() (kernels.Tensor, error) { return e.model.Forward(e.be, p, e.kv, e.ws) })
+}
+
+// greedyGraph marks the key of a bucket's greedy capture, which differs
+// where the model fuses the greedy argmax into the LM head.
+const greedyGraph = 1 << 20
+
+func (e *Engine) graphKey(b *kernels.Batch, bucket int) int {
+	if b.Greedy && e.model.Fuses(e.be, bucket) {
+		return bucket | greedyGraph
+	}
+	return bucket
 }
 
 // captureGraphs captures every decode bucket up front, as vLLM does at
@@ -90,9 +101,15 @@ func (e *Engine) captureGraphs() error {
 		return nil
 	}
 	for _, bucket := range e.buckets {
-		b := padToBucket(&kernels.Batch{BlockSize: e.cfg.BlockSize, BlockTableStride: e.blockTableStride()}, bucket)
-		if _, err := g.Graph(bucket, b, func() (kernels.Tensor, error) { return e.model.Forward(e.be, b, e.kv, e.ws) }); err != nil {
-			return fmt.Errorf("capture decode graph for batch %d: %w", bucket, err)
+		for _, greedy := range []bool{false, true} {
+			b := padToBucket(&kernels.Batch{BlockSize: e.cfg.BlockSize, BlockTableStride: e.blockTableStride(), Greedy: greedy}, bucket)
+			key := e.graphKey(b, bucket)
+			if greedy && key == bucket {
+				continue // the same step as the sampled one
+			}
+			if _, err := g.Graph(key, b, func() (kernels.Tensor, error) { return e.model.Forward(e.be, b, e.kv, e.ws) }); err != nil {
+				return fmt.Errorf("capture decode graph for batch %d: %w", bucket, err)
+			}
 		}
 	}
 	return e.be.Sync()

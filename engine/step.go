@@ -32,6 +32,7 @@ func (e *Engine) Step() (*StepEvent, error) {
 		e.emit(&RequestEvent{Kind: EvScheduled, ID: seq.Req.ID, Time: t0, PromptTokens: seq.NumPrompt, OutputTokens: seq.NumOutput(), Arrival: seq.Req.Arrival})
 	}
 	batch := e.buildBatch(out)
+	batch.Greedy = greedyStep(out)
 	t1 := e.now()
 	timer, timed := e.be.(kernels.Timer)
 	if timed {
@@ -90,6 +91,16 @@ func (e *Engine) Step() (*StepEvent, error) {
 		o.OnStep(ev)
 	}
 	return ev, nil
+}
+
+// greedyStep says every sequence the step samples for samples greedily.
+func greedyStep(out SchedulerOutput) bool {
+	for _, s := range out.Seqs {
+		if s.Seq.NumComputed+s.NumTokens == len(s.Seq.Tokens) && s.Seq.Req.Params.Temperature > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (e *Engine) buildBatch(out SchedulerOutput) *kernels.Batch {

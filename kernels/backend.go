@@ -94,6 +94,10 @@ type Batch struct {
 	// NumReal, when set, says only the first NumReal sequences are real and
 	// the rest pad the batch to a graph bucket.
 	NumReal int
+	// Greedy says every sequence that needs logits samples greedily
+	// (temperature 0): a model may then return the greedy tokens instead of
+	// the logits (DecodeFuser.FusedArgmax), which Sample reads back.
+	Greedy bool
 }
 
 // NumLogits is how many sequences need logits this step.
@@ -309,4 +313,77 @@ type ArgmaxLinearer interface {
 	// device. Rows that sample with a temperature still need the logits and
 	// Sample.
 	ArgmaxLinear(x, w Tensor) ([]int32, error)
+}
+
+// PrologueKind is what a fused GEMM does to each row of its input first.
+type PrologueKind int
+
+const (
+	ProNone      PrologueKind = iota
+	ProLayerNorm              // (x − mean) / sqrt(var + Eps) · W + B
+	ProRMSNorm                // x / sqrt(mean(x²) + Eps) · W
+	ProSwiGLU                 // x = [gate | up] of twice the GEMM's input width: silu(gate) · up
+)
+
+func (k PrologueKind) String() string {
+	switch k {
+	case ProNone:
+		return "none"
+	case ProLayerNorm:
+		return "layernorm"
+	case ProRMSNorm:
+		return "rmsnorm"
+	case ProSwiGLU:
+		return "swiglu"
+	}
+	return fmt.Sprintf("prologue(%d)", int(k))
+}
+
+// Prologue is a fused GEMM's prologue: its kind and, for the norms, their
+// weight W and bias B ([in]; B LayerNorm only; both nil: no affine) and
+// epsilon. A device backend rounds the prologue's output to the input's
+// dtype, as the separate kernel it replaces stores it.
+type Prologue struct {
+	Kind PrologueKind
+	W, B Tensor
+	Eps  float32
+}
+
+// DecodeFuser is a backend whose small-M GEMMs fuse a prologue as well as
+// an epilogue, so that a decoder layer's norms and activations ride on its
+// GEMMs: each norm in the prologue of the GEMM that reads it, each residual
+// add in the epilogue of the GEMM that produces it, SwiGLU in the down
+// projection's prologue, and the final norm and the greedy argmax on the
+// LM head. The model runs this path only for steps FusesDecode accepts and
+// keeps its per-kernel path, the reference, for the others.
+type DecodeFuser interface {
+	// FusesDecode says whether FusedLinear and FusedArgmax each run as one
+	// kernel for rows rows of activations whose prologue inputs are at most
+	// width wide (SwiGLU's: its output width).
+	FusesDecode(rows, width int) bool
+	// FusedLinear computes out = act(p(x)·wᵀ + bias) + residual for x
+	// [n, in] (SwiGLU: [n, 2·in]), w [out, in], bias [out], residual
+	// [n, out] (either may be nil). residual may alias out (h += ...); x
+	// may not. out is x's dtype, or fp32 (logits, with no bias, residual or
+	// activation).
+	FusedLinear(out, x, w, bias, residual Tensor, p Prologue, act Act) error
+	// FusedQKV is FusedLinear for a layer's QKV projection, qkv = p(x)·wᵀ
+	// + bias (qkv [n, s.QKVWidth()]), that also stores each token's K and V
+	// parts at its slot of kc and vc [numSlots, s.KVWidth()] as WriteKV does
+	// with a QKVPrep of the bias alone (a negative slot: not stored).
+	FusedQKV(qkv, x, w, bias, kc, vc Tensor, s AttnShape, p Prologue) error
+	// FusedArgmax enqueues the greedy token of each row of p(x)·wᵀ (w
+	// [vocab, in]; the lowest index on ties, as Argmax) into ids, a
+	// [n, 2] fp32 tensor of the backend's, without writing the logits.
+	// Sample of ids with params that are all greedy returns those tokens.
+	FusedArgmax(ids, x, w Tensor, p Prologue) error
+}
+
+// PrefillWarmer is a backend whose GEMMs run a prefill step at one of a
+// ladder of row counts (its GEMM library pays on the host for each shape's
+// first call): the engine runs a step of each listed size once at start-up,
+// so no request meets a shape first.
+type PrefillWarmer interface {
+	// WarmTokenCounts lists the step sizes to run, up to maxTokens.
+	WarmTokenCounts(maxTokens int) []int
 }

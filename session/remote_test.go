@@ -136,9 +136,15 @@ func TestRemoteRunAgreesWithTheServer(t *testing.T) {
 					t.Errorf("%s: the client's mean %s against the server's %s (%g observations)", c.name, c.client, serverMean, win.Count)
 				}
 			}
-			if live := s.Frame().Metrics; sm.ITL.Count == 0 || live.TokensPerChunk.Count == 0 || live.ChunkGap.Count == 0 {
-				t.Fatalf("no ITL, tokens per chunk or chunk gaps: %+v", sm)
+			if sm.ITL.Count == 0 {
+				t.Fatalf("no ITL: %+v", sm)
 			}
+			// The live window shows closed buckets (250 ms): a run this short
+			// reaches it once its bucket closes.
+			waitFor(t, "tokens per chunk and chunk gaps in the live window", func() bool {
+				live := s.Frame().Metrics
+				return live != nil && live.TokensPerChunk.Count > 0 && live.ChunkGap.Count > 0
+			})
 			waitFor(t, "a scrape in the frame", func() bool {
 				f := s.Frame()
 				return len(f.Targets) == 1 && f.Targets[0].Gauges.Latest != nil && len(f.Sources) == 1 && f.Sources[0].Running != nil &&

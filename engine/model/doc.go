@@ -26,6 +26,13 @@
 // checkpoints in fp16; fp32 on the CPU backend) unless Options.DType forces
 // one.
 //
+// Forward runs each layer as a few kernels: the per-kernel path (the
+// reference, and every step of many tokens), or, on a backend with fused
+// small-M GEMMs (kernels.DecodeFuser) and a step of a few tokens, the fused
+// path of fused.go — norms in GEMM prologues, residual adds in epilogues,
+// the greedy argmax in the LM head when every sampled row is greedy
+// (Batch.Greedy).
+//
 // Nothing here owns a goroutine: loading and Forward run on the caller's
 // (the engine's device goroutine).
 package model

@@ -16,6 +16,9 @@ type Model interface {
 	Free(be kernels.Backend)
 	// WeightBytes is the device memory the weights take.
 	WeightBytes() int64
+	// Fuses says whether Forward runs the fused decode path on be for steps
+	// of rows tokens (fused.go); the per-kernel path otherwise.
+	Fuses(be kernels.Backend, rows int) bool
 }
 
 // Load validates cfg, binds every weight it names from src and uploads it

@@ -64,6 +64,7 @@ type Workspace struct {
 	act                  kernels.Tensor // [tokens, intermediate]: SwiGLU's output (Llama family)
 	emb, lastProj        kernels.Tensor // OPT's word_embed_proj_dim-wide buffers, when it differs from hidden
 	last, logits         kernels.Tensor // [logits, hidden], [logits, vocab] fp32
+	ids                  kernels.Tensor // [logits, 2] fp32: greedy tokens of the fused LM head (kernels.DecodeFuser)
 	all                  []kernels.Tensor
 }
 
@@ -100,6 +101,7 @@ func (ws *Workspace) buffers(c *Config, maxTokens, maxLogits int, dt kernels.DTy
 		{&ws.last, maxLogits, h, dt},
 		// Sampling and argmax want full-precision logits.
 		{&ws.logits, maxLogits, c.VocabSize, kernels.F32},
+		{&ws.ids, maxLogits, 2, kernels.F32},
 	}
 	if c.IsLlama() {
 		return append(bufs, wsBuffer{&ws.ffn, maxTokens, 2 * c.IntermediateSize, dt}, wsBuffer{&ws.act, maxTokens, c.IntermediateSize, dt})
@@ -143,7 +145,7 @@ func (ws *Workspace) Free(be kernels.Backend) {
 // workspace has none).
 type views struct {
 	h, x, o, qkv, attn, ffn, act, emb kernels.Tensor // n rows
-	last, lastProj, logits            kernels.Tensor // NumLogits rows
+	last, lastProj, logits, ids       kernels.Tensor // NumLogits rows
 }
 
 // stepViews checks b fits ws, makes b the backend's batch and views the
@@ -168,7 +170,7 @@ func stepViews(be kernels.Backend, b *kernels.Batch, ws *Workspace) (*views, err
 	v := &views{
 		h: view(ws.h, n), x: view(ws.x, n), o: view(ws.o, n), qkv: view(ws.qkv, n), attn: view(ws.attn, n),
 		ffn: view(ws.ffn, n), act: view(ws.act, n), emb: view(ws.emb, n),
-		last: view(ws.last, nl), lastProj: view(ws.lastProj, nl), logits: view(ws.logits, nl),
+		last: view(ws.last, nl), lastProj: view(ws.lastProj, nl), logits: view(ws.logits, nl), ids: view(ws.ids, nl),
 	}
 	return v, err
 }

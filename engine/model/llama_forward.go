@@ -15,7 +15,9 @@ import (
 // (bias, Qwen3's q/k norm, rotary embedding, the 1/sqrt(head size) scale
 // folded into Q, K/V write); attention (Scale 1); o_proj GEMM; residual +
 // post-attention RMSNorm; gate|up GEMM; SwiGLU; down GEMM; residual + the
-// next layer's input RMSNorm (the final norm after the last layer).
+// next layer's input RMSNorm (the final norm after the last layer). Steps
+// the backend's fused kernels take run six kernels a layer instead
+// (fused.go). A decode step's LM head reads the final rows in place.
 func (m *Llama) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Workspace) (kernels.Tensor, error) {
 	v, err := stepViews(be, b, ws)
 	if err != nil {
@@ -25,6 +27,9 @@ func (m *Llama) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *W
 	sh := c.AttnShape()
 	eps := float32(c.RMSNormEps)
 	prep := kernels.QKVPrep{InvFreq: m.InvFreq, NormEps: eps, QScale: float32(1 / math.Sqrt(float64(c.HeadDim())))}
+	if f := fuser(be, len(b.Tokens), max(c.HiddenSize, c.IntermediateSize)); f != nil {
+		return m.forwardFused(f, be, b, kv, v, prep)
+	}
 	ops := &opList{}
 	ops.do(func() error { return be.Embed(v.h, m.TokEmb, nil, 0) })
 	ops.do(func() error { return be.ResidualRMSNorm(v.h, nil, v.x, m.Layers[0].InputNorm, eps) })
@@ -52,7 +57,7 @@ func (m *Llama) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *W
 	if b.NumLogits() == 0 {
 		return v.logits, nil
 	}
-	ops.do(func() error { return be.GatherLast(v.last, v.x) })
-	ops.do(func() error { return be.Linear(v.logits, v.last, m.LMHead, nil) })
+	last := lastRows(be, b, ops, v.x, v.last)
+	ops.do(func() error { return be.Linear(v.logits, last, m.LMHead, nil) })
 	return v.logits, ops.err
 }

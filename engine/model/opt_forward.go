@@ -12,12 +12,21 @@ import (
 //
 // Per layer it issues four GEMMs and four fused kernels: QKV GEMM; bias +
 // KV write; attention; out-proj GEMM; bias + residual + next layer norm;
-// FC1 GEMM; bias + ReLU; FC2 GEMM; bias + residual + next layer norm.
+// FC1 GEMM with bias + ReLU (one kernel where the backend's LinearEpilogue
+// fuses them, else a second pass); FC2 GEMM; bias + residual + next layer
+// norm. Steps the backend's fused kernels take run five kernels a layer
+// instead (fused.go). A decode step's LM head reads the final rows in place.
 func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Workspace) (kernels.Tensor, error) {
 	v, err := stepViews(be, b, ws)
 	if err != nil {
 		return nil, err
 	}
+	if m.fusable() {
+		if f := fuser(be, len(b.Tokens), m.Cfg.HiddenSize); f != nil {
+			return m.forwardFused(f, be, b, kv, v)
+		}
+	}
+	epi, _ := be.(kernels.LinearEpiloguer)
 	h, x, qkv, attn, o, ffn, emb := v.h, v.x, v.qkv, v.attn, v.o, v.ffn, v.emb
 	last, lastProj, logits := v.last, v.lastProj, v.logits
 	nl := b.NumLogits()
@@ -53,8 +62,12 @@ func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Wor
 		} else {
 			ops.do(func() error { return be.ResidualLayerNorm(h, o, l.Out.B, h, l.AttnNorm.W, l.AttnNorm.B, LayerNormEps) })
 		}
-		ops.do(func() error { return be.Linear(ffn, in, l.FC1.W, nil) })
-		ops.do(func() error { return be.BiasAct(ffn, l.FC1.B, true) })
+		if epi != nil {
+			ops.do(func() error { return epi.LinearEpilogue(ffn, in, l.FC1.W, l.FC1.B, nil, kernels.ActReLU) })
+		} else {
+			ops.do(func() error { return be.Linear(ffn, in, l.FC1.W, nil) })
+			ops.do(func() error { return be.BiasAct(ffn, l.FC1.B, true) })
+		}
 		ops.do(func() error { return be.Linear(o, ffn, l.FC2.W, nil) })
 		switch {
 		case !pre:
@@ -80,10 +93,10 @@ func (m *OPT) Forward(be kernels.Backend, b *kernels.Batch, kv *KVCache, ws *Wor
 	if pre && m.FinalNorm != nil {
 		out = x
 	}
-	ops.do(func() error { return be.GatherLast(last, out) })
-	head := last
+	head := lastRows(be, b, ops, out, last)
 	if m.ProjectOut != nil {
-		ops.do(func() error { return be.Linear(lastProj, last, m.ProjectOut, nil) })
+		src := head
+		ops.do(func() error { return be.Linear(lastProj, src, m.ProjectOut, nil) })
 		head = lastProj
 	}
 	ops.do(func() error { return be.Linear(logits, head, m.TokEmb, nil) })

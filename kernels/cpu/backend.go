@@ -15,6 +15,8 @@ type Tensor struct {
 	Data   []float32
 	region []byte
 	view   bool // shares another tensor's memory
+	// greedy says Data holds FusedArgmax's tokens (column 0 of [n, 2]).
+	greedy bool
 }
 
 func (t *Tensor) Shape() []int         { return t.shape }

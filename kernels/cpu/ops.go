@@ -142,6 +142,15 @@ func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) (
 		return nil, fmt.Errorf("sample: %d rows for %d params", lt.Rows(), len(params))
 	}
 	out := make([]int32, len(params))
+	if lt.greedy {
+		for r, p := range params {
+			if p.Temperature > 0 {
+				return nil, fmt.Errorf("sample: row %d samples at temperature %g, but the step computed greedy tokens only", r, p.Temperature)
+			}
+			out[r] = int32(lt.Data[2*r])
+		}
+		return out, nil
+	}
 	b.parallel(len(params), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			out[r] = kernels.SampleRow(lt.Data[r*v:(r+1)*v], params[r])

@@ -264,7 +264,8 @@ func TestAttentionBench(t *testing.T) {
 		}
 		row("chat mix", chatMix())
 
-		// The split's knobs at a few telling points (the defaults are 4, 512, 64).
+		// The split's knobs at a few telling points (the defaults: saved).
+		saved := [3]int{decodeCTAsPerSM, decodeTargetItems, decodeMinChunk}
 		for _, pt := range [][2]int{{8192, 1}, {2048, 32}, {512, 256}, {8192, 256}} {
 			specs := uniform(pt[1], pt[0])
 			bytes := r.kvBytes(specs)
@@ -278,7 +279,7 @@ func TestAttentionBench(t *testing.T) {
 					}
 				}
 			}
-			decodeCTAsPerSM, decodeTargetItems, decodeMinChunk = 4, 512, 64
+			decodeCTAsPerSM, decodeTargetItems, decodeMinChunk = saved[0], saved[1], saved[2]
 		}
 
 		// Prefill: whole prompts, about 16k tokens a step.

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"benchtop/kernels"
 )
@@ -29,10 +31,40 @@ import (
 // The decode split's knobs (variables so that the micro-benchmark can
 // sweep them): the step's chunk target, and the chunks' least size, a
 // multiple of the decode tile (64 keys).
+// The defaults are the best of the micro-benchmark's sweep on an H200
+// (2026-11-29, BENCHMARKS.md): fewer, longer chunks won at every context
+// and batch it measured. BENCHTOP_ATTN_SPLIT=TARGET,MINCHUNK[,CTAS] sets
+// them (and the CTAs per multiprocessor) for A/B runs.
 var (
-	decodeTargetItems = 512
-	decodeMinChunk    = 64
+	decodeTargetItems = 256
+	decodeMinChunk    = 128
 )
+
+const attnSplitEnv = "BENCHTOP_ATTN_SPLIT"
+
+// setAttnSplit reads BENCHTOP_ATTN_SPLIT.
+func setAttnSplit(v string) error {
+	if v == "" {
+		return nil
+	}
+	f := strings.Split(v, ",")
+	var n []int
+	for _, s := range f {
+		x, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || x < 1 {
+			return fmt.Errorf("%s=%q: want TARGET,MINCHUNK[,CTAS], positive counts", attnSplitEnv, v)
+		}
+		n = append(n, x)
+	}
+	if len(n) < 2 || len(n) > 3 || n[1]%64 != 0 {
+		return fmt.Errorf("%s=%q: want TARGET,MINCHUNK[,CTAS] with MINCHUNK a multiple of 64", attnSplitEnv, v)
+	}
+	decodeTargetItems, decodeMinChunk = n[0], n[1]
+	if len(n) == 3 {
+		decodeCTAsPerSM = n[2]
+	}
+	return nil
+}
 
 const (
 	prefillTileRows = 64 // PrefillGeom::kRows

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -15,6 +16,13 @@ type Tensor struct {
 	dtype kernels.DType
 	bytes int64
 	owned bool // false for views
+	// capRows is how many rows the allocation under the tensor holds (a
+	// view's parent's): a GEMM may run on more rows than the view has
+	// (cublasRows) without leaving it.
+	capRows int
+	// argmaxVocab, when not 0, says the tensor holds FusedArgmax's keys for
+	// a vocabulary of this size (Sample decodes them).
+	argmaxVocab int
 }
 
 func (t *Tensor) Shape() []int         { return t.shape }
@@ -51,6 +59,10 @@ type Backend struct {
 	allocs        map[uintptr]int64 // live allocations, freed by Close
 	attn          attnDevice
 	gemv          *gemvState // small-M GEMMs: choice table and buffers (gemv_tune.go)
+	prof          *profiler  // BENCHTOP_PROFILE_KERNELS (profile.go); nil when off
+	cuWin         cuWindows  // BENCHTOP_CUPROFILE (profile.go); nil when off
+	profLabel     string     // the next launch's name in the kernel profile, when not its kernel's
+	fusedSmem     int        // dynamic shared memory a fused GEMM may stage its rows in (fused.go)
 }
 
 // Open initialises the first GPU. It locks the calling goroutine to its OS
@@ -116,6 +128,15 @@ func OpenDevice(ordinal int) (be *Backend, err error) {
 	if err := d.check(d.cuStreamCreate(&b.stream, 1), "cuStreamCreate"); err != nil {
 		return fail(err)
 	}
+	if v := os.Getenv(cuProfileEnv); v != "" {
+		if b.cuWin, err = parseCUWindows(v); err != nil {
+			return fail(err)
+		}
+	}
+	if err := setAttnSplit(os.Getenv(attnSplitEnv)); err != nil {
+		return fail(err)
+	}
+	b.prof = newProfiler(d, b.stream)
 	if err := b.loadModules(); err != nil {
 		return fail(err)
 	}
@@ -189,6 +210,7 @@ func (b *Backend) Alloc(dt kernels.DType, shape ...int) (kernels.Tensor, error) 
 	b.inUse += bytes
 	b.allocs[p] = bytes
 	t := &Tensor{ptr: p, shape: append([]int(nil), shape...), dtype: dt, bytes: bytes, owned: true}
+	t.capRows = t.rows()
 	// Zeroed memory: padded graph rows read finite values.
 	if err := b.d.check(b.d.cuMemsetD16Async(p, 0, uint64(bytes/2), b.stream), "cuMemsetD16"); err != nil {
 		return nil, err
@@ -214,7 +236,7 @@ func (b *Backend) View(t kernels.Tensor, rows int) (kernels.Tensor, error) {
 		return nil, fmt.Errorf("view: %d rows of tensor %v", rows, ct.shape)
 	}
 	shape := append([]int{rows}, ct.shape[1:]...)
-	return &Tensor{ptr: ct.ptr, shape: shape, dtype: ct.dtype, bytes: int64(kernels.Numel(shape) * ct.dtype.Size())}, nil
+	return &Tensor{ptr: ct.ptr, shape: shape, dtype: ct.dtype, bytes: int64(kernels.Numel(shape) * ct.dtype.Size()), capRows: ct.capRows}, nil
 }
 
 func (b *Backend) Upload(dst kernels.Tensor, src []float32) error {
@@ -277,6 +299,9 @@ func (b *Backend) Sync() error {
 }
 
 func (b *Backend) MarkStart() error {
+	if b.prof != nil {
+		b.prof.markStart()
+	}
 	return b.d.check(b.d.cuEventRecord(b.evStart, b.stream), "cuEventRecord")
 }
 
@@ -291,6 +316,10 @@ func (b *Backend) MarkEnd() (float64, error) {
 	if err := b.d.check(b.d.cuEventElapsedTime(&ms, b.evStart, b.evEnd), "cuEventElapsedTime"); err != nil {
 		return 0, err
 	}
+	if b.prof != nil {
+		b.prof.markEnd(float64(ms))
+	}
+	b.cuWindowEnds()
 	return float64(ms), nil
 }
 
@@ -301,6 +330,16 @@ func (b *Backend) Close() error {
 	b.closed = true
 	if b.stream != 0 {
 		b.d.cuStreamSynchronize(b.stream)
+	}
+	if b.cuWin.open() != nil {
+		b.d.cuProfilerStop()
+	}
+	if b.prof != nil {
+		b.prof.report()
+		b.prof.free()
+	}
+	if err := b.saveGemvCache(); err != nil {
+		fmt.Fprintf(os.Stderr, "benchtop: %v\n", err)
 	}
 	b.ResetGraphs()
 	for p := range b.allocs {

@@ -155,6 +155,12 @@ func (b *Backend) SetBatch(bt *kernels.Batch) error {
 		return err
 	}
 	b.metaBlockSize = bt.BlockSize
+	if b.prof != nil {
+		b.prof.setBatch(bt)
+	}
+	b.cuWindowBegins(bt)
+	b.profBegin("upload step metadata")
+	defer b.profEnd()
 	return b.d.check(b.d.cuMemcpyHtoDAsync(b.meta.dev, b.meta.host, uint64(l.words()*4), b.stream), "upload step metadata")
 }
 

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
@@ -52,6 +53,9 @@ func loadCublas() (*cublas, error) {
 		"cublasSetMathMode": &c.cublasSetMathMode, "cublasGemmEx": &c.cublasGemmEx,
 		"cublasGemmStridedBatchedEx": &c.cublasGemmStridedBatchedEx,
 	})
+	if err == nil && os.Getenv(pureGoEnv) != "reflect" {
+		err = c.bindDirect(lib)
+	}
 	return c, err
 }
 

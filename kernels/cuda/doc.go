@@ -20,8 +20,20 @@
 // fused bias, ReLU and residual epilogues) where one beats cuBLAS, timed in
 // CUDA graphs between a graph's first capture and its real one, never inside
 // a capture (gemv*.go). BENCHTOP_GEMV=off keeps every GEMM on cuBLAS for A/B
-// runs. The backend also fuses the LM head with the greedy argmax
-// (ArgmaxLinear).
+// runs; BENCHTOP_GEMV_CACHE keeps the table in a file between runs. The
+// backend also fuses the LM head with the greedy argmax (ArgmaxLinear). For
+// steps of at most four tokens it fuses a decoder layer's norms, SwiGLU,
+// biases, residual adds and OPT's KV write into those GEMMs
+// (kernels.DecodeFuser: fused.go, src/gemv_fused.cu; BENCHTOP_FUSE=off for
+// A/B). cuBLAS GEMMs of prefill steps run at a ladder of row counts that
+// the engine warms up once (gemm_rows.go), since cuBLAS pays for each new
+// shape on the host.
+//
+// Measuring: BENCHTOP_PROFILE_KERNELS times every operation of every step
+// between CUDA events (eager steps) and prints a table per kind of step at
+// Close; BENCHTOP_CUPROFILE brackets chosen steps with cuProfilerStart/Stop
+// for ncu (profile.go). Hot driver and cuBLAS calls go through
+// purego.SyscallN (direct.go; BENCHTOP_PUREGO=reflect for A/B).
 //
 // Threading: a CUDA context is bound to an OS thread. The engine goroutine
 // owns the backend; Open locks it to its OS thread (runtime.LockOSThread)

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
@@ -51,6 +52,10 @@ type driver struct {
 	cuGraphExecDestroy        func(exec uintptr) cuResult
 	cuGraphDestroy            func(g uintptr) cuResult
 	cuGetErrorString          func(r cuResult, s **byte) cuResult
+	cuEventDestroy            func(e uintptr) cuResult
+	// Optional (nil when the driver lacks them): the profiler window.
+	cuProfilerStart func() cuResult
+	cuProfilerStop  func() cuResult
 }
 
 // bind resolves each symbol first, so a driver that lacks one gives a Go
@@ -90,10 +95,20 @@ func loadDriver() (*driver, error) {
 		"cuStreamBeginCapture_v2": &d.cuStreamBeginCapture, "cuStreamEndCapture": &d.cuStreamEndCapture,
 		"cuGraphInstantiateWithFlags": &d.cuGraphInstantiate, "cuGraphLaunch": &d.cuGraphLaunch,
 		"cuGraphExecDestroy": &d.cuGraphExecDestroy, "cuGraphDestroy": &d.cuGraphDestroy,
-		"cuGetErrorString": &d.cuGetErrorString,
+		"cuGetErrorString": &d.cuGetErrorString, "cuEventDestroy_v2": &d.cuEventDestroy,
 	})
 	if err != nil {
 		return nil, err
+	}
+	for name, fptr := range map[string]*func() cuResult{"cuProfilerStart": &d.cuProfilerStart, "cuProfilerStop": &d.cuProfilerStop} {
+		if sym, err := purego.Dlsym(lib, name); err == nil && sym != 0 {
+			purego.RegisterFunc(fptr, sym)
+		}
+	}
+	if os.Getenv(pureGoEnv) != "reflect" {
+		if err := d.bindDirect(lib); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }

@@ -117,6 +117,11 @@ func openEmu() (*Backend, error) {
 		}
 		return e.run(op)
 	}
+	d.cuEventCreate = func(e *uintptr, _ uint32) cuResult { *e = 1; return 0 }
+	d.cuEventDestroy = func(uintptr) cuResult { return 0 }
+	d.cuEventRecord = func(_, _ uintptr) cuResult { return 0 }
+	d.cuEventSynchronize = func(uintptr) cuResult { return 0 }
+	d.cuEventElapsedTime = func(ms *float32, _, _ uintptr) cuResult { *ms = 0; return 0 }
 	d.cuStreamBeginCapture = func(uintptr, int32) cuResult { e.capturing, e.ops = true, nil; return 0 }
 	d.cuStreamEndCapture = func(_ uintptr, g *uintptr) cuResult {
 		*g = e.next

@@ -137,7 +137,7 @@ func (b *Backend) LinearEpilogue(out, x, w, bias, residual kernels.Tensor, act k
 	if done, err := b.gemvLinear(o, xt, wt, bias, residual, act); done || err != nil {
 		return err
 	}
-	key := gemvKey{dt: xt.dtype, out: o.dtype, m: n, n: m, k: k}
+	key := gemvKey{dt: xt.dtype, out: o.dtype, m: gemmRows(n, xt, o), n: m, k: k}
 	if inPlace {
 		res = 0 // the GEMM accumulates onto out, which holds the residual
 	}

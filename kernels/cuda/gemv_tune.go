@@ -61,6 +61,7 @@ func (b *Backend) gemvState() *gemvState {
 		if st.l2Bytes <= 0 {
 			st.l2Bytes = 64 << 20
 		}
+		b.loadGemvCache(st)
 		b.gemv = st
 	}
 	return b.gemv
@@ -120,10 +121,13 @@ func (b *Backend) gemvLaunch(v gemvVariant, key gemvKey, a gemvArgs) error {
 	st := b.gemvState()
 	var ws, counters uintptr
 	if split > 1 {
-		if st.ws == nil {
-			return fmt.Errorf("small-M GEMM %s: split-K workspace not allocated", v)
+		if err := b.gemvBuffers(); err != nil { // a table read from the cache timed nothing here
+			return fmt.Errorf("small-M GEMM %s: %w", v, err)
 		}
 		ws, counters = ptr(st.ws), ptr(st.counter)
+	}
+	if b.prof != nil {
+		b.profLabel = fmt.Sprintf("%s s%d w%d %dx%dx%d", v.kernel(key.dt), split, v.warps, key.m, key.n, key.k)
 	}
 	return b.launch(v.kernel(key.dt), dim3{uint32(tiles), 1, uint32(split)}, dim3{uint32(32 * v.warps), 1, 1}, 0,
 		a.x, a.w, a.out, a.bias, a.res, ws, counters, key.m, key.n, key.k, a.act, a.kind, splitLen)
@@ -149,8 +153,10 @@ func (b *Backend) gemvCublas(key gemvKey, x, w, out uintptr, accumulate bool) er
 	}
 	t := cublasType(key.dt)
 	// Row-major out[m,n] = x[m,k]·w[n,k]ᵀ is column-major outᵀ = wᵀᵀ·xᵀ.
+	b.profGemm(key.m, key.n, key.k)
 	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(key.n), int32(key.m), int32(key.k), b.alpha, w, t, int32(key.k),
 		x, t, int32(key.k), beta, out, cublasType(key.out), int32(key.n), computeF32, gemmDefaultTOp)
+	b.profEnd()
 	return b.blas.check(st, fmt.Sprintf("cublasGemmEx %s %dx%dx%d", key.dt, key.m, key.n, key.k))
 }
 

@@ -20,6 +20,12 @@ const captureThreadLocal = 1 // CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
 // when there is none. The staging buffer's copy to the device is a node of
 // the graph, so a replay reads the metadata written just before it.
 func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, error)) (kernels.Tensor, error) {
+	if b.prof != nil {
+		if err := b.gemvBuffers(); err != nil {
+			return nil, err
+		}
+		return fn() // the kernel profile times each launch: no replays
+	}
 	if g, ok := b.graphs[key]; ok {
 		if _, err := b.meta.fill(b, bt); err != nil {
 			return nil, err
@@ -32,6 +38,7 @@ func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, e
 			return nil, fmt.Errorf("graph %d was captured for layout %+v, step has %+v", key, g.shape, l)
 		}
 		b.metaBlockSize = bt.BlockSize
+		b.cuWindowBegins(bt)
 		if err := b.d.check(b.d.cuGraphLaunch(g.exec, b.stream), fmt.Sprintf("replay graph %d", key)); err != nil {
 			return nil, err
 		}
@@ -39,6 +46,9 @@ func (b *Backend) Graph(key int, bt *kernels.Batch, fn func() (kernels.Tensor, e
 	}
 	// Grow the buffers now: no allocation may happen inside the capture.
 	if err := b.meta.ensure(b, layoutOf(bt).words()); err != nil {
+		return nil, err
+	}
+	if err := b.gemvBuffers(); err != nil {
 		return nil, err
 	}
 	g, out, ferr := b.captureStep(fn)

@@ -27,6 +27,7 @@ var kernelsIn = map[string][]string{
 	"attention_prefill": attnPrefillNames,
 	"gather":            {"gather_rows"},
 	"sample":            {"sample"},
+	"sample_legacy":     {"sample_legacy"}, // the A/B baseline (BENCHTOP_SAMPLE=legacy)
 }
 
 // halves lists the fp16 and bf16 instantiations of each kernel (see kname).
@@ -67,7 +68,10 @@ func (b *Backend) loadModules() error {
 			return err
 		}
 	}
-	return b.initAttention()
+	if err := b.initAttention(); err != nil {
+		return err
+	}
+	return b.initFused()
 }
 
 // argArena is pinned host memory holding one launch's parameters: the
@@ -91,6 +95,10 @@ type dim3 [3]uint32
 // launch enqueues a kernel on the stream; an error names the kernel and its
 // geometry. Arguments are device pointers (uintptr) or scalars.
 func (b *Backend) launch(name string, grid, block dim3, shmem uint32, args ...any) error {
+	label := name
+	if b.profLabel != "" {
+		label, b.profLabel = b.profLabel, ""
+	}
 	fn, ok := b.fns[name]
 	if !ok {
 		return fmt.Errorf("kernel %s is not loaded", name)
@@ -100,6 +108,10 @@ func (b *Backend) launch(name string, grid, block dim3, shmem uint32, args ...an
 	}
 	if len(args) > 32 {
 		return fmt.Errorf("kernel %s: %d arguments", name, len(args))
+	}
+	if b.prof != nil && !b.capture {
+		b.prof.begin(label)
+		defer b.prof.end()
 	}
 	vals := unsafe.Slice((*uint64)(b.args.host), 32)
 	ptrs := unsafe.Slice((*unsafe.Pointer)(unsafe.Add(b.args.host, 32*8)), 32)

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 	"unsafe"
 
 	"benchtop/kernels"
@@ -55,6 +56,17 @@ func kname(base string, dt kernels.DType) string {
 		return base + "_bf16"
 	}
 	return base + "_f16"
+}
+
+// sampleEnv picks the sampling kernel: "legacy" runs the one sample.cu
+// replaced (sample_legacy.cu), for A/B runs.
+const sampleEnv = "BENCHTOP_SAMPLE"
+
+func (b *Backend) sampleKernel() string {
+	if os.Getenv(sampleEnv) == "legacy" {
+		return "sample_legacy"
+	}
+	return "sample"
 }
 
 // needHalf checks the tensors of a kernel that has an fp16 instantiation only.
@@ -125,9 +137,12 @@ func (b *Backend) Linear(out, x, w, bias kernels.Tensor) error {
 		ctype = dataR32F
 	}
 	// Row-major out[n,m] = x[n,k]·w[m,k]ᵀ is column-major outᵀ = wᵀᵀ·xᵀ.
-	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(m), int32(n), int32(k), b.alpha, wt.ptr, ab, int32(k),
+	rows := gemmRows(n, xt, o)
+	b.profGemm(rows, m, k)
+	st := b.blas.cublasGemmEx(b.handle, opT, opN, int32(m), int32(rows), int32(k), b.alpha, wt.ptr, ab, int32(k),
 		xt.ptr, ab, int32(k), unsafe.Add(b.alpha, 4), o.ptr, ctype, int32(m), computeF32, gemmDefaultTOp)
-	if err := b.blas.check(st, fmt.Sprintf("cublasGemmEx %dx%dx%d", n, m, k)); err != nil {
+	b.profEnd()
+	if err := b.blas.check(st, fmt.Sprintf("cublasGemmEx %dx%dx%d", rows, m, k)); err != nil {
 		return err
 	}
 	if bias == nil {
@@ -183,6 +198,9 @@ func (b *Backend) GatherLast(out, x kernels.Tensor) error {
 func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) ([]int32, error) {
 	lt := logits.(*Tensor)
 	rows := len(params)
+	if lt.argmaxVocab > 0 {
+		return b.argmaxTokens(lt, params)
+	}
 	if lt.dtype != kernels.F32 || lt.rows() < rows {
 		return nil, fmt.Errorf("sample: logits %v %s for %d rows (want fp32)", lt.shape, lt.dtype, rows)
 	}
@@ -203,19 +221,63 @@ func (b *Backend) Sample(logits kernels.Tensor, params []kernels.SampleParams) (
 	for i, sp := range params {
 		temp[i], topk[i], topp[i], seed[i], step[i] = sp.Temperature, int32(sp.TopK), sp.TopP, sp.Seed, sp.Step
 	}
-	if err := b.d.check(b.d.cuMemcpyHtoDAsync(p.dev, p.host, uint64(4*p.rows*8), b.stream), "upload sampling parameters"); err != nil {
+	b.profBegin("upload sampling parameters")
+	err := b.d.check(b.d.cuMemcpyHtoDAsync(p.dev, p.host, uint64(4*p.rows*8), b.stream), "upload sampling parameters")
+	b.profEnd()
+	if err != nil {
 		return nil, err
 	}
 	dev := func(slot int) uintptr { return p.dev + uintptr(slot*8) }
-	if err := b.launch("sample", grid1(rows), dim3{1024, 1, 1}, 0, dev(4*p.rows), lt.ptr, int64(lt.cols()),
+	if err := b.launch(b.sampleKernel(), grid1(rows), dim3{1024, 1, 1}, 0, dev(4*p.rows), lt.ptr, int64(lt.cols()),
 		p.dev, dev(p.rows/2), dev(p.rows), dev(2*p.rows), dev(3*p.rows)); err != nil {
 		return nil, err
 	}
-	if err := b.d.check(b.d.cuMemcpyDtoHAsync(unsafe.Pointer(&toks[0]), dev(4*p.rows), uint64(rows*4), b.stream), "download tokens"); err != nil {
+	b.profBegin("download tokens")
+	err = b.d.check(b.d.cuMemcpyDtoHAsync(unsafe.Pointer(&toks[0]), dev(4*p.rows), uint64(rows*4), b.stream), "download tokens")
+	b.profEnd()
+	if err != nil {
 		return nil, err
 	}
 	if err := b.Sync(); err != nil {
 		return nil, fmt.Errorf("sample %d rows: %w", rows, err)
 	}
 	return append([]int32(nil), toks[:rows]...), nil
+}
+
+// argmaxTokens reads back the greedy tokens FusedArgmax left in keys.
+func (b *Backend) argmaxTokens(keys *Tensor, params []kernels.SampleParams) ([]int32, error) {
+	rows := len(params)
+	for i, p := range params {
+		if p.Temperature > 0 {
+			return nil, fmt.Errorf("sample: row %d samples at temperature %g, but the step computed greedy tokens only", i, p.Temperature)
+		}
+	}
+	if rows == 0 {
+		return nil, nil
+	}
+	if rows > keys.rows() {
+		return nil, fmt.Errorf("sample: %d rows of %d greedy tokens", rows, keys.rows())
+	}
+	p := &b.meta.params
+	if err := p.ensure(b, rows); err != nil {
+		return nil, err
+	}
+	b.profBegin("download tokens")
+	err := b.d.check(b.d.cuMemcpyDtoHAsync(p.host, keys.ptr, uint64(rows*8), b.stream), "download greedy tokens")
+	b.profEnd()
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Sync(); err != nil {
+		return nil, fmt.Errorf("greedy tokens of %d rows: %w", rows, err)
+	}
+	out := make([]int32, rows)
+	for i, kv := range unsafe.Slice((*uint64)(p.host), rows) {
+		id := 0xffffffff - uint32(kv)
+		if kv == 0 || int(id) >= keys.argmaxVocab {
+			return nil, fmt.Errorf("sample: row %d has no greedy token (key %#x)", i, kv)
+		}
+		out[i] = int32(id)
+	}
+	return out, nil
 }

@@ -21,6 +21,8 @@
 
 #include "attention_decode.cu"
 #include "attention_prefill.cu"
+#include "sample.cu"
+#include "gemv_fused.cu"
 #include "emu_api.h"
 
 emu_dim3 threadIdx, blockIdx, blockDim, gridDim;
@@ -305,6 +307,28 @@ float shfl_xor(float v, int m) {
 
 }  // namespace attn
 
+uint64_t emu_shfl64(uint64_t v, int mode, int arg) {
+  int w = warp_of_me(), l = me().tid % 32;
+  xch[w].v[l][0] = v;
+  warp_wait(w);
+  int src = l;
+  switch (mode) {
+    case 0:
+      src = l ^ arg;
+      break;
+    case 1:
+      src = l - arg >= 0 ? l - arg : l;
+      break;
+    default:
+      src = arg & 31;
+  }
+  uint64_t r = xch[w].v[src & 31][0];
+  warp_wait(w);
+  return r;
+}
+
+void emu_syncwarp() { warp_wait(warp_of_me()); }
+
 namespace {
 
 // run_block runs one block of n threads to completion; false on a deadlock.
@@ -416,6 +440,11 @@ const Kernel kernels[] = {
     EMU_KERNEL(attn_prefill_f16_d64),
     EMU_KERNEL(attn_prefill_f16_d128), EMU_KERNEL(attn_prefill_f16_d256),  EMU_KERNEL(attn_prefill_bf16_d64),
     EMU_KERNEL(attn_prefill_bf16_d128), EMU_KERNEL(attn_prefill_bf16_d256),
+    EMU_KERNEL(sample),
+#define EMU_FUSED(TN, MT) \
+  EMU_KERNEL(gemv_fused_##TN##_m##MT##_r1), EMU_KERNEL(gemv_fused_##TN##_m##MT##_r2), EMU_KERNEL(gemv_fused_##TN##_m##MT##_r4)
+    EMU_FUSED(f16, 1), EMU_FUSED(f16, 2), EMU_FUSED(f16, 4), EMU_FUSED(bf16, 1), EMU_FUSED(bf16, 2), EMU_FUSED(bf16, 4),
+#undef EMU_FUSED
 };
 
 void put_msg(const std::string& m, char* msg, int len) {

@@ -41,6 +41,82 @@ unsigned char* emu_dyn_smem();
 using std::max;
 using std::min;
 
+// The CUDA built-ins of the kernels outside attention (sample.cu, the
+// fused small-M GEMMs): warp shuffles through the emulator's exchange, and
+// atomics and cache-hinted memory operations as plain ones (a block's
+// threads switch only at barriers and collectives, and blocks run one after
+// another, so a read-modify-write is never interrupted).
+uint64_t emu_shfl64(uint64_t v, int mode, int arg);  // mode 0: xor, 1: up, 2: index
+void emu_syncwarp();
+template <typename T>
+inline T emu_shfl(T v, int mode, int arg) {
+  static_assert(sizeof(T) <= 8, "shuffle of more than 8 bytes");
+  uint64_t u = 0;
+  std::memcpy(&u, &v, sizeof(T));
+  u = emu_shfl64(u, mode, arg);
+  T r;
+  std::memcpy(&r, &u, sizeof(T));
+  return r;
+}
+template <typename T>
+inline T __shfl_xor_sync(unsigned, T v, int m, int = 32) {
+  return emu_shfl(v, 0, m);
+}
+template <typename T>
+inline T __shfl_up_sync(unsigned, T v, unsigned d, int = 32) {
+  return emu_shfl(v, 1, int(d));
+}
+template <typename T>
+inline T __shfl_sync(unsigned, T v, int src, int = 32) {
+  return emu_shfl(v, 2, src);
+}
+inline void __syncwarp(unsigned = 0xffffffffu) { emu_syncwarp(); }
+template <typename T>
+inline T atomicAdd(T* p, T v) {
+  T o = *p;
+  *p = o + v;
+  return o;
+}
+template <typename T>
+inline T atomicMax(T* p, T v) {
+  T o = *p;
+  if (v > o) *p = v;
+  return o;
+}
+inline void __threadfence() {}
+inline void __threadfence_block() {}
+template <typename T>
+inline T __ldg(const T* p) {
+  return *p;
+}
+template <typename T>
+inline T __ldcg(const T* p) {
+  return *p;
+}
+template <typename T>
+inline void __stcg(T* p, T v) {
+  *p = v;
+}
+inline unsigned __float_as_uint(float f) {
+  unsigned u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+inline float __uint_as_float(unsigned u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline float __expf(float x) { return std::exp(x); }
+inline float2 make_float2(float x, float y) { return float2{x, y}; }
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
+inline float2 __half22float2(half2 v) { return float2{__half2float(v.x), __half2float(v.y)}; }
+inline float2 __bfloat1622float2(__nv_bfloat162 v) {
+  return float2{__bfloat162float(v.x), __bfloat162float(v.y)};
+}
+inline float __frcp_rn(float x) { return 1.f / x; }
+inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
+
 namespace attn {
 
 template <typename T>

@@ -75,11 +75,15 @@ __device__ __forceinline__ gemv_bf16 gemv_from_f<gemv_bf16>(float v) { return __
 
 // Weights are read once per call: don't let them evict x from L1.
 __device__ __forceinline__ uint4 gemv_ld_stream(const void* p) {
+#ifdef ATTN_EMU
+  return *reinterpret_cast<const uint4*>(p);
+#else
   uint4 v;
   asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
       : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
       : "l"(p));
   return v;
+#endif
 }
 
 // Activations are read by every block: keep them in L1.
@@ -107,6 +111,7 @@ __device__ __forceinline__ float gemv_warp_sum(float v) {
   return v;
 }
 
+#ifndef ATTN_EMU  // the emulator runs the CUDA-core kernels only
 // mma.m16n8k16 with fp32 accumulation: d += A·B for A 16×16 (four packed
 // registers), B 16×8 (two); register layout as in the PTX ISA's "Matrix
 // Fragments for mma.m16n8k16 with floating point type".
@@ -132,6 +137,8 @@ __device__ __forceinline__ void gemv_mma16816<gemv_bf16>(float (&d)[4], uint32_t
       : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
+#endif
+
 // gemv_argmax_key orders (value, index) pairs as unsigned integers: larger
 // values first, then lower indices, so one atomicMax keeps the greedy token
 // with kernels.Argmax's tie rule. The host decodes the index as
@@ -146,16 +153,41 @@ __device__ __forceinline__ unsigned long long gemv_umax(unsigned long long a, un
   return a > b ? a : b;
 }
 
+// GemvKV makes gemv_finish store, besides out, each token m's columns
+// [q_width, q_width + 2·kv_width) — its K and V of a fused QKV row — at slot
+// slots[m] of kc and vc [num_slots, kv_width] (a negative slot: padding, not
+// stored), as qkv_prep does when the bias is its only step.
+template <typename T>
+struct GemvKV {
+  T* kc;
+  T* vc;
+  const int* slots;
+  int q_width, kv_width;
+};
+
+// GemvPre holds the epilogue operands of this thread's output (i ==
+// threadIdx.x), loaded when the kernel started rather than after its sums,
+// so their memory latency hides behind the weight stream: used when every
+// output of the tile is one thread's and there is no split over K.
+struct GemvPre {
+  bool on;
+  float bias, residual;
+  int slot;
+};
+
 // gemv_finish takes the block's finished sums acc[m·TR + r] (m < M, column
 // n0 + r) and writes the epilogue: out = act(acc + bias) + residual as T or
-// fp32, or the greedy argmax key of each token. With a grid split over K
+// fp32 (and, with kv, the K and V columns into the cache), or the greedy
+// argmax key of each token. With a grid split over K
 // (gridDim.z > 1) each block first parks its partial tile in ws; the last
 // block of the tile to arrive (a counter per tile) sums the partials in z
 // order — deterministic — applies the epilogue, and resets the counter so
 // the next launch (or graph replay) starts from zero. Every thread of the
 // block must call it.
 template <typename T, int TR>
-__device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T>& a) {
+__device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T>& a,
+                                            GemvKV<T> kv = GemvKV<T>{nullptr, nullptr, nullptr, 0, 0},
+                                            GemvPre pre = GemvPre{false, 0.f, 0.f, -1}) {
   const int elems = a.M * TR;
   if (gridDim.z > 1) {
     __shared__ int is_last;
@@ -196,14 +228,32 @@ __device__ __forceinline__ void gemv_finish(float* acc, int n0, const GemvArgs<T
   for (int i = threadIdx.x; i < elems; i += blockDim.x) {
     const int m = i / TR, r = i - m * TR, n = n0 + r;
     if (n >= a.N) continue;
+    const bool p = pre.on;  // then i == threadIdx.x
     float v = acc[i];
-    if (a.bias) v += gemv_to_f(a.bias[n]);
+    if (p)
+      v += pre.bias;
+    else if (a.bias)
+      v += gemv_to_f(a.bias[n]);
     if (a.act == GEMV_ACT_RELU) v = fmaxf(v, 0.f);
     const size_t o = (size_t)m * a.N + n;
-    if (a.residual) v += gemv_to_f(a.residual[o]);
-    if (a.out_kind == GEMV_OUT_F32)
+    if (p)
+      v += pre.residual;
+    else if (a.residual)
+      v += gemv_to_f(a.residual[o]);
+    if (a.out_kind == GEMV_OUT_F32) {
       reinterpret_cast<float*>(a.out)[o] = v;
-    else
-      reinterpret_cast<T*>(a.out)[o] = gemv_from_f<T>(v);
+      continue;
+    }
+    const T tv = gemv_from_f<T>(v);
+    reinterpret_cast<T*>(a.out)[o] = tv;
+    if (kv.slots && n >= kv.q_width) {
+      const int slot = p ? pre.slot : kv.slots[m];
+      int c = n - kv.q_width;
+      if (slot >= 0 && c < 2 * kv.kv_width) {
+        T* dst = c < kv.kv_width ? kv.kc : kv.vc;
+        if (c >= kv.kv_width) c -= kv.kv_width;
+        dst[(size_t)slot * kv.kv_width + c] = tv;
+      }
+    }
   }
 }
