@@ -25,6 +25,7 @@ type Engine struct {
 	blocks      *BlockManager
 	sched       *Scheduler
 	obs         []Observer
+	tokenEvs    []RequestEvent // a step's token events, not yet handed to obs (flushTokens)
 	waiters     map[*Sequence]chan<- Result
 	nextOrder   uint64
 	stepIndex   int64
@@ -211,9 +212,32 @@ func (e *Engine) add(reqs []*Request, done chan<- Result) {
 }
 
 func (e *Engine) emit(ev *RequestEvent) {
+	e.flushTokens()
 	for _, o := range e.obs {
 		o.OnRequest(ev)
 	}
+}
+
+// emitToken queues a token event; flushTokens hands the queued ones to the
+// observers (a BatchObserver in one call), before any other event and at
+// the end of a step, so the order observers see is the order of the step.
+func (e *Engine) emitToken(ev RequestEvent) { e.tokenEvs = append(e.tokenEvs, ev) }
+
+func (e *Engine) flushTokens() {
+	if len(e.tokenEvs) == 0 {
+		return
+	}
+	for _, o := range e.obs {
+		if b, ok := o.(BatchObserver); ok {
+			b.OnRequests(e.tokenEvs)
+			continue
+		}
+		for i := range e.tokenEvs {
+			o.OnRequest(&e.tokenEvs[i])
+		}
+	}
+	clear(e.tokenEvs) // let go of the request IDs
+	e.tokenEvs = e.tokenEvs[:0]
 }
 
 // finish ends seq with why (seq.Err holds the reason in words where there

@@ -57,6 +57,15 @@ type Observer interface {
 	OnRequest(ev *RequestEvent)
 }
 
+// BatchObserver is an optional Observer extension that takes a step's token
+// events (EvFirstToken, EvToken) in one call, in order, instead of one
+// OnRequest each: one hand-off a step instead of one a sequence. evs is only
+// valid during the call. Every other event still arrives through OnRequest,
+// after the token events that came before it.
+type BatchObserver interface {
+	OnRequests(evs []RequestEvent)
+}
+
 // ConfigEvent reports a configuration change, for markers on charts.
 type ConfigEvent struct {
 	Time   time.Time

@@ -71,7 +71,9 @@ func (e *Engine) Step() (*StepEvent, error) {
 		device = time.Duration(ms * float64(time.Millisecond))
 	}
 	t3 := e.now()
-	if err := e.update(out, tokens, t3); err != nil {
+	err = e.update(out, tokens, t3)
+	e.flushTokens()
+	if err != nil {
 		return nil, err
 	}
 	ctxTokens := 0
@@ -139,7 +141,7 @@ func (e *Engine) update(out SchedulerOutput, tokens []int32, at time.Time) error
 			seq.FirstToken = at
 			kind = EvFirstToken
 		}
-		e.emit(&RequestEvent{Kind: kind, ID: seq.Req.ID, Time: at, PromptTokens: seq.NumPrompt, OutputTokens: seq.NumOutput(), Arrival: seq.Req.Arrival})
+		e.emitToken(RequestEvent{Kind: kind, ID: seq.Req.ID, Time: at, PromptTokens: seq.NumPrompt, OutputTokens: seq.NumOutput(), Arrival: seq.Req.Arrival})
 		p := &seq.Req.Params
 		why := NotFinished
 		switch {

@@ -191,6 +191,10 @@ func (c *Collector) OnStep(ev *engine.StepEvent) { c.onStep(0, ev) }
 // OnRequest hands off a request event of source 0 (engine.Observer).
 func (c *Collector) OnRequest(ev *engine.RequestEvent) { c.onRequest(0, ev) }
 
+// OnRequests hands off a step's token events of source 0 in one go
+// (engine.BatchObserver).
+func (c *Collector) OnRequests(evs []engine.RequestEvent) { c.onRequests(0, evs) }
+
 // OnConfig marks a configuration change (engine.ConfigObserver).
 func (c *Collector) OnConfig(ev *engine.ConfigEvent) { c.Mark(ev.Time, ev.What) }
 
@@ -213,9 +217,10 @@ type sourceObserver struct {
 	src uint16
 }
 
-func (s *sourceObserver) OnStep(ev *engine.StepEvent)       { s.c.onStep(s.src, ev) }
-func (s *sourceObserver) OnRequest(ev *engine.RequestEvent) { s.c.onRequest(s.src, ev) }
-func (s *sourceObserver) OnConfig(ev *engine.ConfigEvent)   { s.c.Mark(ev.Time, ev.What) }
+func (s *sourceObserver) OnStep(ev *engine.StepEvent)          { s.c.onStep(s.src, ev) }
+func (s *sourceObserver) OnRequest(ev *engine.RequestEvent)    { s.c.onRequest(s.src, ev) }
+func (s *sourceObserver) OnRequests(evs []engine.RequestEvent) { s.c.onRequests(s.src, evs) }
+func (s *sourceObserver) OnConfig(ev *engine.ConfigEvent)      { s.c.Mark(ev.Time, ev.What) }
 
 func (c *Collector) onStep(src uint16, ev *engine.StepEvent) {
 	end := ev.Start.Add(ev.Total)
@@ -223,17 +228,33 @@ func (c *Collector) onStep(src uint16, ev *engine.StepEvent) {
 }
 
 func (c *Collector) onRequest(src uint16, ev *engine.RequestEvent) {
+	text := ""
+	if ev.Kind == engine.EvFinished {
+		text = ev.Err
+	}
+	c.q.push(c.requestEvent(src, ev), nil, text, false)
+}
+
+// onRequests hands off events that carry no text (a step's tokens) under
+// one lock; an event with a text goes through push.
+func (c *Collector) onRequests(src uint16, evs []engine.RequestEvent) {
+	c.q.pushMany(len(evs), func(i int) (event, bool) {
+		ev := &evs[i]
+		return c.requestEvent(src, ev), ev.Kind != engine.EvFinished || ev.Err == ""
+	}, func(i int) {
+		c.onRequest(src, &evs[i])
+	})
+}
+
+// requestEvent is ev as queued.
+func (c *Collector) requestEvent(src uint16, ev *engine.RequestEvent) event {
 	e := event{id: ev.ID, kind: uint8(ev.Kind), finish: uint8(ev.Finish), source: src,
 		t: c.unixNano(ev.Time), prompt: clamp32(ev.PromptTokens), output: clamp32(ev.OutputTokens)}
 	e.arrival = e.t
 	if !ev.Arrival.IsZero() {
 		e.arrival = ev.Arrival.UnixNano()
 	}
-	text := ""
-	if ev.Kind == engine.EvFinished {
-		text = ev.Err
-	}
-	c.q.push(e, nil, text, false)
+	return e
 }
 
 // unixNano is t in Unix nanoseconds; a zero time is stamped now.

@@ -87,6 +87,41 @@ func (q *queue) push(e event, step *engine.StepEvent, text string, control bool)
 	}
 }
 
+// pushMany hands off n data events under one lock: at(i) is the i-th and
+// whether it is plain (no step or text beside it); a plain one is queued
+// (or dropped and counted when the queue is full), any other goes to
+// other(i), outside the lock, in its turn.
+func (q *queue) pushMany(n int, at func(i int) (event, bool), other func(i int)) {
+	for i := 0; i < n; {
+		q.mu.Lock()
+		first := len(q.cur.ev) == 0
+		for ; i < n; i++ {
+			e, plain := at(i)
+			if !plain {
+				break
+			}
+			if len(q.cur.ev) >= q.limit {
+				q.dropped++
+				continue
+			}
+			e.aux = -1
+			q.cur.ev = append(q.cur.ev, e)
+		}
+		woke := first && len(q.cur.ev) > 0
+		q.mu.Unlock()
+		if woke {
+			select {
+			case q.wake <- struct{}{}:
+			default:
+			}
+		}
+		if i < n {
+			other(i)
+			i++
+		}
+	}
+}
+
 // take swaps the pending batch for spare (emptied) and returns it, with the
 // drop count so far.
 func (q *queue) take(spare batch) (batch, int64) {
