@@ -117,7 +117,7 @@ func TestReportFiles(t *testing.T) {
 	if err != nil || len(files) != 3 {
 		t.Fatalf("%v %v", files, err)
 	}
-	raw, _ := os.ReadFile(files[1])
+	raw, _ := os.ReadFile(files[2])
 	var j map[string]any
 	if err := json.Unmarshal(raw, &j); err != nil {
 		t.Fatal(err)
