@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func repeat(ctx context.Context, s *session.Session, w workloads.Workload, seed 
 		if p.first == nil {
 			p.first = run
 		}
-		tps, lat, rps = append(tps, run.Summary.OutputTPS), append(lat, metrics.Ms(run.Summary.E2E.Mean)), append(rps, run.Summary.RPS)
+		tps, lat, rps = append(tps, run.Summary.OutputTPS), append(lat, metrics.Ms(run.Summary.E2E.Mean)), append(rps, measures(run).ThroughputRPS)
 	}
 	p.tps, p.lat, p.rps = report.SpreadOf(tps), report.SpreadOf(lat), report.SpreadOf(rps)
 	return p, nil
@@ -61,6 +62,8 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 	}
 	slo := s.Options().SLO
 	var pts []point
+	var stopped error // the stop, when the sweep ended early
+	note := ""
 	for _, v := range values {
 		if !(v > 0) {
 			return nil, fmt.Errorf("sweep value %g: must be positive", v)
@@ -79,7 +82,13 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 		}
 		pt, err := repeat(ctx, s, wl, p.Seed, p.repeats())
 		if err != nil {
-			return nil, fmt.Errorf("%s %g: %w", over, v, err)
+			err = fmt.Errorf("%s %g: %w", over, v, err)
+			if !errors.Is(err, session.ErrStopped) {
+				return nil, err
+			}
+			stopped = err
+			note = fmt.Sprintf("Partial: stopped during %s %g; %d of %d values measured.", knob, v, len(pts), len(values))
+			break
 		}
 		pt.x = v
 		pts = append(pts, pt)
@@ -90,6 +99,9 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 	}
 	knee := Knee(rps, lat)
 	best := 0
+	if len(pts) == 0 {
+		best = -1
+	}
 	for i := range toks {
 		if toks[i] > toks[best] {
 			best = i
@@ -110,10 +122,15 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 		t.Headers = append(t.Headers, "Goodput (req/s)", "SLO met")
 	}
 	t.Headers = append(t.Headers, "")
-	doc := report.Sweep{Header: header(s, "sweep", nil), Over: over, Workload: w.Name, Repeats: p.repeats(), Results: []report.SweepPoint{},
+	h := header(s, "sweep", nil)
+	h.Partial = stopped != nil
+	doc := report.Sweep{Header: h, Over: over, Workload: w.Name, Repeats: p.repeats(), Results: []report.SweepPoint{},
 		KneeIndex: knee, BestIndex: best, BestWithinSpread: append([]float64{}, near...)}
 	if over == "batch" {
-		doc.BestBatchSize, doc.Workload = int(xs[best]), "batch"
+		doc.Workload = "batch"
+		if best >= 0 {
+			doc.BestBatchSize = int(xs[best])
+		}
 	}
 	if !slo.Empty() {
 		doc.SLO = slo.String()
@@ -139,8 +156,18 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 			}
 		}
 		t.Add(append(cells, strings.TrimSpace(note))...)
-		doc.Results = append(doc.Results, report.SweepPoint{Value: pt.x, Measures: report.MeasuresOf(sm, pt.first.Wall, pt.first.Failed, lag(pt.first)),
-			ThroughputTPSSpread: pt.tps, AvgLatencySpread: pt.lat})
+		m := measures(pt.first)
+		doc.Results = append(doc.Results, report.SweepPoint{Value: pt.x, Measures: m, ThroughputTPSSpread: pt.tps, AvgLatencySpread: pt.lat})
+		for _, f := range m.Failures {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s %g: %d %s, e.g. %s", knob, pt.x, f.Count, f.Finish, f.Example))
+		}
+	}
+	if stopped != nil {
+		t.Title += " — partial"
+		t.Notes = append(t.Notes, note)
+	}
+	if best < 0 {
+		return &report.Report{Tables: []*report.Table{t}, Doc: doc}, stopped
 	}
 	t.Notes = append(t.Notes, fmt.Sprintf("Best throughput: %s %g (%.2f requests/s).", knob, xs[best], rps[best]))
 	if len(near) > 0 {
@@ -157,7 +184,7 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 	return &report.Report{Tables: []*report.Table{t}, Doc: doc, Charts: []report.Chart{
 		{Title: "Throughput vs " + knob, XLabel: knob, YLabel: "output tokens/s", Series: []report.Series{{Name: "output tok/s", X: xs, Y: toks}}, Mark: knee},
 		{Title: "Latency vs throughput", XLabel: "requests/s", YLabel: "mean E2E latency (ms)", Series: []report.Series{{Name: "E2E", X: rps, Y: lat}}, Mark: knee},
-	}}, nil
+	}}, stopped
 }
 
 func join(xs []float64) string {

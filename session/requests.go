@@ -20,6 +20,9 @@ type Vocab struct {
 	VocabSize int
 	Prefix    []int32 // what every prompt starts with (BOS, or nothing)
 	Source    string  // the model's preset name or folder
+	// MaxModelLen is the tokens a sequence may hold under the session's
+	// settings at open (0 when not known: OpenVocab).
+	MaxModelLen int
 }
 
 // VocabOf is a loaded model's vocabulary.

@@ -68,6 +68,7 @@ func Open(o Options) (*Session, error) {
 	}
 	s.target = engineTarget{s.engine}
 	s.vocab = VocabOf(s.model)
+	s.vocab.MaxModelLen = s.MaxModelLen()
 	s.publish()
 	for _, f := range []func(context.Context){s.gpu.Run, s.stats.run, s.publisher} {
 		s.bg.Add(1)
