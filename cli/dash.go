@@ -21,7 +21,7 @@ type DashCmd struct {
 	EngineFlags    `embed:""`
 	WorkloadFlags  `embed:""`
 	SnapshotDir    string        `default:"." placeholder:"DIR" help:"folder snapshots are written to"`
-	SnapshotOnExit bool          `help:"write a snapshot when quitting (q, SIGINT or SIGTERM)"`
+	SnapshotOnExit bool          `help:"write a snapshot when quitting (q, --duration, SIGINT, SIGTERM or SIGHUP)"`
 	Duration       time.Duration `help:"quit after this long and print the output tokens/s of the run (0: run until q or a signal)"`
 	Headless       bool          `help:"run the same workload loop without drawing, until --duration or a signal (the baseline for the dashboard's cost)"`
 }
@@ -79,7 +79,8 @@ func (c *DashCmd) Run(e *env) error {
 	} else {
 		m := tui.New(s)
 		m.SnapshotDir = c.SnapshotDir
-		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(e.stdout))
+		// The one shutdown path handles signals (shutdown.go), not Bubble Tea.
+		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(e.stdout), tea.WithoutSignalHandler())
 		go func() {
 			var timeout <-chan time.Time
 			if c.Duration > 0 {
@@ -131,11 +132,15 @@ func (c *ViewCmd) Run(e *env) error {
 	if err := needTerminal(); err != nil {
 		return err
 	}
-	_, err = tea.NewProgram(tui.NewViewer(session.FrameOf(f, c.Path)), tea.WithInput(os.Stdin), tea.WithOutput(e.stdout)).Run()
+	ctx, stop := e.context()
+	defer stop()
+	p := tea.NewProgram(tui.NewViewer(session.FrameOf(f, c.Path)), tea.WithInput(os.Stdin), tea.WithOutput(e.stdout), tea.WithoutSignalHandler())
+	go func() { <-ctx.Done(); p.Quit() }() // a signal, or the end of Run
+	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) {
-		return nil
+		return e.interrupted(nil)
 	}
-	return err
+	return e.interrupted(err)
 }
 
 // needTerminal fails clearly where the dashboard cannot draw: standard input

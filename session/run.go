@@ -60,7 +60,7 @@ func (s *Session) Run(ctx context.Context, w workloads.Workload, seed int64) (*R
 	if err != nil {
 		return nil, err
 	}
-	stop := s.progress(w.Name, len(l.Requests))
+	stop := s.progress(ctx, w.Name, len(l.Requests))
 	o := Drive(ctx, s.target, l, Once, s.nextID("r"), nil)
 	stop()
 	res := &RunResult{Workload: w.Name, Start: o.Start, Wall: o.Wall, Requests: len(l.Requests), Results: o.Results, Partial: o.Err != nil}
@@ -141,16 +141,21 @@ func (s *Session) DecodeStepsSince(ctx context.Context, t time.Time) ([]engine.S
 }
 
 // progress prints a status line to the log every second while a finite run
-// is in flight (a CPU run of opt-125m takes minutes), from published frames
-// only. The returned stop ends the printer and waits for it.
-func (s *Session) progress(name string, total int) func() {
+// is in flight (a CPU run of opt-125m takes minutes), from the collector's
+// published snapshots, counting from what had finished when it started
+// (after a Sync, so that no earlier request is counted). The returned stop
+// ends the printer and waits for it.
+func (s *Session) progress(ctx context.Context, name string, total int) func() {
 	if s.opts.Log == nil || !s.opts.Progress {
 		return func() {}
 	}
 	start := time.Now()
+	if s.stats.Sync(ctx) != nil {
+		return func() {}
+	}
 	finished0 := 0
-	if f := s.Frame(); f != nil && f.Metrics != nil {
-		finished0 = f.Metrics.Finished
+	if m := s.stats.Latest(); m != nil {
+		finished0 = m.Finished
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -164,8 +169,7 @@ func (s *Session) progress(name string, total int) func() {
 			case <-done:
 				return
 			case <-t.C:
-				if f := s.Frame(); f != nil && f.Metrics != nil {
-					m := f.Metrics
+				if m := s.stats.Latest(); m != nil {
 					fmt.Fprintf(s.opts.Log, "benchtop: %s: %d/%d requests done, %d running, %.0f output tok/s (last %s), %s elapsed\n",
 						name, m.Finished-finished0, total, m.Running, m.OutputTPS, m.Window.Round(time.Second), time.Since(start).Round(time.Second))
 				}
