@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Failure counts the requests of one finish reason that did not end as
@@ -79,7 +78,7 @@ func (t *Table) AddFailures(fs []Failure) {
 		}
 		t.Add(what, f.Count)
 		if f.Example != "" {
-			t.Notes = append(t.Notes, fmt.Sprintf("%s, e.g. %s", strings.ToLower(what), f.Example))
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: %d, e.g. %s", what, f.Count, f.Example))
 		}
 	}
 }
