@@ -161,17 +161,17 @@ func (c *SweepCmd) Run(e *env) error {
 	if values == "" {
 		values = c.BatchSizes
 	}
+	if c.Over != "batch" && c.Over != "rate" && c.Over != "concurrency" {
+		return fmt.Errorf("--over %q: want batch, rate or concurrency", c.Over)
+	}
 	var vals []float64
 	if values != "" {
 		var err error
-		if vals, err = parseFloats(values); err != nil {
+		if vals, err = parseSweepValues(c.Over, values); err != nil {
 			return fmt.Errorf("--values: %w", err)
 		}
 	} else if c.Over != "batch" {
 		return fmt.Errorf("--values: required for --over %s", c.Over)
-	}
-	if c.Over != "batch" && c.Over != "rate" && c.Over != "concurrency" {
-		return fmt.Errorf("--over %q: want batch, rate or concurrency", c.Over)
 	}
 	if c.Repeats < 1 {
 		return fmt.Errorf("--repeats %d: must be at least 1", c.Repeats)

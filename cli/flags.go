@@ -41,8 +41,8 @@ func (f *EngineFlags) check() error {
 	if !(f.CPUMemory > 0) {
 		return fmt.Errorf("--cpu-memory %g: must be positive", f.CPUMemory)
 	}
-	if f.Requests < 0 {
-		return fmt.Errorf("--requests %d: must not be negative", f.Requests)
+	if f.Requests < 0 || f.Requests > session.MaxRequests {
+		return fmt.Errorf("--requests %d: must be from 0 to %d", f.Requests, session.MaxRequests)
 	}
 	// The engine reads 0 as "auto"; these flags default to explicit values,
 	// so a 0 given here is a mistake.

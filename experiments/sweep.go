@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -65,8 +66,8 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 	var stopped error // the stop, when the sweep ended early
 	note := ""
 	for _, v := range values {
-		if !(v > 0) {
-			return nil, fmt.Errorf("sweep value %g: must be positive", v)
+		if !(v > 0) || math.IsInf(v, 0) || over == "rate" && v > workloads.MaxRate {
+			return nil, fmt.Errorf("sweep value %g: must be positive and finite (rates at most %g)", v, workloads.MaxRate)
 		}
 		if over != "rate" && v != float64(int(v)) {
 			return nil, fmt.Errorf("sweep value %g: %s takes whole numbers", v, over)

@@ -75,6 +75,10 @@ func vocabWith(cfg model.Config, tok model.Tokenizer, src string) Vocab {
 	return v
 }
 
+// MaxRequests bounds the requests of one workload run (they are built, and
+// their results kept, at once).
+const MaxRequests = 1 << 20
+
 // Requests builds a workload's requests for seed: the one request builder
 // the dashboard, every headless command and `tokenize` use. A text prompt
 // is tokenized; a synthetic one is the model's prefix (BOS where its
@@ -84,6 +88,9 @@ func vocabWith(cfg model.Config, tok model.Tokenizer, src string) Vocab {
 // IDs are prefix + the spec's ID. The
 // offsets are the specs' send times (0 for closed-loop workloads).
 func (v Vocab) Requests(w workloads.Workload, seed int64, prefix string) ([]*engine.Request, []time.Duration, error) {
+	if w.Count > MaxRequests {
+		return nil, nil, fmt.Errorf("workload %s: %d requests; at most %d", w.Name, w.Count, MaxRequests)
+	}
 	specs := w.Specs(seed)
 	reqs := make([]*engine.Request, len(specs))
 	arrivals := make([]time.Duration, len(specs))
