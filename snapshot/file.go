@@ -159,13 +159,24 @@ func Read(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	f, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse reads a snapshot document of schema v2 or v1 (converted to v2);
+// anything else is ErrNotSnapshot.
+func Parse(raw []byte) (*File, error) {
 	var head struct {
 		Schema string `json:"schema"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotSnapshot, err)
+		return nil, fmt.Errorf("%w: %v", ErrNotSnapshot, err)
 	}
 	var f *File
+	var err error
 	switch head.Schema {
 	case Schema:
 		f = &File{}
@@ -173,13 +184,13 @@ func Read(path string) (*File, error) {
 	case SchemaV1:
 		f, err = readV1(raw)
 	default:
-		return nil, fmt.Errorf("%s: %w: schema %q; this benchtop reads %q and %q", path, ErrNotSnapshot, head.Schema, Schema, SchemaV1)
+		return nil, fmt.Errorf("%w: schema %q; this benchtop reads %q and %q", ErrNotSnapshot, head.Schema, Schema, SchemaV1)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotSnapshot, err)
+		return nil, fmt.Errorf("%w: %v", ErrNotSnapshot, err)
 	}
 	if f.Metrics == nil || f.Status == nil {
-		return nil, fmt.Errorf("%s: %w: it lacks its metrics or status", path, ErrNotSnapshot)
+		return nil, fmt.Errorf("%w: it lacks its metrics or status", ErrNotSnapshot)
 	}
 	return f, nil
 }
