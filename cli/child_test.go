@@ -171,4 +171,3 @@ func openPTY(t *testing.T, rows, cols uint16) (tty *os.File, screen func() strin
 	t.Cleanup(func() { tty.Close(); master.Close() })
 	return tty, func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
 }
-

@@ -12,9 +12,9 @@ import (
 
 func TestTempOf(t *testing.T) {
 	for name, want := range map[string]string{
-		".out.json123456789":                                "out.json",
-		".benchtop-snapshot-20261130-010203.000.csv42":      "benchtop-snapshot-20261130-010203.000.csv",
-		".out.json.tmp-123":                                 "out.json",
+		".out.json123456789":                               "out.json",
+		".benchtop-snapshot-20261130-010203.000.csv42":     "benchtop-snapshot-20261130-010203.000.csv",
+		".out.json.tmp-123":                                "out.json",
 		".benchtop-snapshot-20261130-010203.000.md.tmp-x9": "benchtop-snapshot-20261130-010203.000.md",
 	} {
 		if got, ok := TempOf(name); !ok || got != want {

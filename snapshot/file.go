@@ -3,8 +3,8 @@ package snapshot
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,7 +113,9 @@ func orEmpty[T any](s []T) []T {
 // are removed first.
 func Write(base string, f *File) ([]string, error) {
 	dir := filepath.Dir(base)
-	report.CleanStale(dir, func(t string) bool { return strings.HasPrefix(t, NamePrefix) || strings.HasPrefix(t, filepath.Base(base)+".") })
+	report.CleanStale(dir, func(t string) bool {
+		return strings.HasPrefix(t, NamePrefix) || strings.HasPrefix(t, filepath.Base(base)+".")
+	})
 	f = f.normalized()
 	parts := []report.Part{{Path: base + ".csv", Data: seriesCSV(f)}, {Path: base + ".md", Data: markdown(f)}}
 	f.Files = make([]Member, len(parts))
