@@ -47,6 +47,7 @@ func TestSignalledRunWritesWhatFinished(t *testing.T) {
 		{syscall.SIGINT, "SIGINT", 130, []string{"bench", "--requests", "40", "--warmup", "0", "--max-num-seqs", "4"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			out := filepath.Join(t.TempDir(), "out.json")
 			args := append(append(c.cmd, tinyFlags...), "--json", out)
 			if c.cmd[0] == "run" {
@@ -111,6 +112,7 @@ func TestHeadlessDashSnapshotsOnEverySignal(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}, {syscall.SIGHUP, 129}} {
 		t.Run(c.sig.String(), func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			ch := startChild(t, nil, append([]string{"dash", "--headless", "--snapshot-on-exit", "--snapshot-dir", dir, "--workload", "clients"}, append(tinyFlags, shortRequests...)...)...)
 			ch.waitLine("the model", 2*time.Minute, func(l string) bool { return strings.Contains(l, "loaded in") })
@@ -132,6 +134,7 @@ func TestDashboardSnapshotsOnHangup(t *testing.T) {
 		code int
 	}{{syscall.SIGHUP, 129}, {syscall.SIGTERM, 143}} {
 		t.Run(c.sig.String(), func(t *testing.T) {
+			t.Parallel()
 			tty, screen := openPTY(t, 30, 100)
 			dir := t.TempDir()
 			ch := startChild(t, tty, append([]string{"dash", "--snapshot-on-exit", "--snapshot-dir", dir, "--workload", "clients"}, append(tinyFlags, shortRequests...)...)...)

@@ -301,6 +301,13 @@ func markdown(f *File) []byte {
 	if m != nil {
 		fmt.Fprintf(&b, "\n## Totals after %s\n\n| metric | value |\n| --- | --- |\n", m.Elapsed.Round(time.Second))
 		fmt.Fprintf(&b, "| requests finished | %d |\n| output tokens | %d |\n| preemptions | %d |\n", m.Finished, m.OutputTokens, m.Preemptions)
+		for _, x := range report.FailuresOf(m.Finishes, nil) {
+			what := "failed (" + x.Finish + ")"
+			if x.Finish == report.Truncated {
+				what = "truncated (output cut at max_model_len)"
+			}
+			fmt.Fprintf(&b, "| %s | %d |\n", what, x.Count)
+		}
 		fmt.Fprintf(&b, "| output tok/s (last %s) | %.1f |\n", m.Window.Round(time.Second), m.OutputTPS)
 		for _, d := range []struct {
 			n string
