@@ -11,6 +11,10 @@
 // next. Changing settings mid-run (Controls) is a capability a target may
 // lack; the frame says which it has.
 //
+// A finite run (Run) counts failed and truncated requests by reason beside
+// the rest and goes on; when its context ends or the target fails, it
+// returns what finished, marked partial, with an error wrapping ErrStopped.
+//
 // Goroutines: the device goroutine owns the backend, the model and the
 // engine; the collector aggregates events handed off by the engine's
 // observer; the sampler polls NVML; a publisher builds one immutable Frame
