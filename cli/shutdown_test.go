@@ -84,6 +84,38 @@ func TestSignalledRunWritesWhatFinished(t *testing.T) {
 	}
 }
 
+// A sweep or comparison stopped midway prints and writes the points it
+// measured, marked partial.
+func TestSignalledSweepWritesWhatFinished(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"sweep", "--over", "concurrency", "--values", "1,2", "--requests", "4000"},
+		{"compare", "--workload", "clients", "--requests", "4000", "--config", "a:max-num-seqs=8", "--config", "b:max-num-seqs=16"},
+	} {
+		t.Run(cmd[0], func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(t.TempDir(), "out.json")
+			ch := startChild(t, nil, append(append(append(cmd, tinyFlags...), shortRequests...), "--json", out)...)
+			ch.waitLine("a finished request", 3*time.Minute, someDone)
+			ch.signal(syscall.SIGTERM)
+			if code := ch.wait(time.Minute); code != 143 {
+				t.Fatalf("exit %d:\n%s", code, ch.stderr())
+			}
+			if s := ch.stdout.String(); !strings.Contains(s, "— partial") || !strings.Contains(s, "Partial: ") {
+				t.Errorf("the table is not marked partial:\n%s", s)
+			}
+			var doc struct {
+				Partial   bool              `json:"partial"`
+				StoppedBy string            `json:"stopped_by"`
+				Results   []json.RawMessage `json:"results"`
+			}
+			raw, err := os.ReadFile(out)
+			if err != nil || json.Unmarshal(raw, &doc) != nil || !doc.Partial || doc.StoppedBy != "SIGTERM" || doc.Results == nil {
+				t.Fatalf("JSON %s (%v)", raw, err)
+			}
+		})
+	}
+}
+
 // checkSnapshot wants exactly one whole snapshot set in dir.
 func checkSnapshot(t *testing.T, dir string) {
 	t.Helper()

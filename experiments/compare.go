@@ -80,12 +80,16 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 			return stop(fmt.Errorf("configuration %s: %w", v.Name, err))
 		}
 		pt, err := repeat(ctx, s, w, p.Seed, p.repeats())
-		if err != nil {
+		if err != nil && pt.first == nil {
 			return stop(fmt.Errorf("configuration %s: %w", v.Name, err))
 		}
 		sm := pt.first.Summary
 		plan := s.Status().Plan
-		row := []any{v.Name, plan.NumBlocks, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50)}
+		name := v.Name
+		if pt.partial {
+			name += " (partial)"
+		}
+		row := []any{name, plan.NumBlocks, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50)}
 		within := false
 		if p.repeats() > 1 {
 			vs := ""
@@ -104,10 +108,13 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 		t.Add(row...)
 		cfg, mem := report.ConfigOf(v.Config), report.MemoryOf(plan)
 		m := measures(pt.first)
-		doc.Results = append(doc.Results, report.Variant{Name: v.Name, Config: &cfg, Memory: &mem, Measures: &m,
+		doc.Results = append(doc.Results, report.Variant{Name: v.Name, Partial: pt.partial, Config: &cfg, Memory: &mem, Measures: &m,
 			ThroughputTPS: pt.tps, AvgLatency: pt.lat, WithinSpread: within})
 		for _, f := range m.Failures {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: %d %s, e.g. %s", v.Name, f.Count, f.Finish, f.Example))
+		}
+		if err != nil {
+			return stop(fmt.Errorf("configuration %s: %w", v.Name, err))
 		}
 		measured++
 	}

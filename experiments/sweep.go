@@ -20,16 +20,26 @@ type point struct {
 	first    *session.RunResult
 	tps, lat report.Spread // output tok/s, mean E2E (ms)
 	rps      report.Spread
+	// partial: the point stopped before its repeats were done; its numbers
+	// are those of the requests that finished (first may be partial).
+	partial bool
 }
 
-// repeat warms for w and runs it n times.
+// repeat warms for w and runs it n times. When a run stops
+// (session.ErrStopped), the point holds what finished — first is nil when
+// nothing did — marked partial, beside the error.
 func repeat(ctx context.Context, s *session.Session, w workloads.Workload, seed int64, n int) (point, error) {
 	var p point
 	var tps, lat, rps []float64
-	for i := 0; i < n; i++ {
-		run, err := measure(ctx, s, w, seed)
+	var err error
+	for i := 0; i < n && err == nil; i++ {
+		var run *session.RunResult
+		run, err = measure(ctx, s, w, seed)
 		if err != nil {
-			return p, err
+			p.partial = true
+			if run == nil || run.Summary.Requests == 0 {
+				break
+			}
 		}
 		if p.first == nil {
 			p.first = run
@@ -37,7 +47,7 @@ func repeat(ctx context.Context, s *session.Session, w workloads.Workload, seed 
 		tps, lat, rps = append(tps, run.Summary.OutputTPS), append(lat, metrics.Ms(run.Summary.E2E.Mean)), append(rps, measures(run).ThroughputRPS)
 	}
 	p.tps, p.lat, p.rps = report.SpreadOf(tps), report.SpreadOf(lat), report.SpreadOf(rps)
-	return p, nil
+	return p, err
 }
 
 // Sweep runs a workload at each value of one knob — "batch" (the
@@ -89,18 +99,28 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 			}
 			stopped = err
 			note = fmt.Sprintf("Partial: stopped during %s %g; %d of %d values measured.", knob, v, len(pts), len(values))
+			if pt.first != nil {
+				note += fmt.Sprintf(" The row of %s %g holds the requests that finished before the stop.", knob, v)
+				pt.x = v
+				pts = append(pts, pt)
+			}
 			break
 		}
 		pt.x = v
 		pts = append(pts, pt)
 	}
+	// The knee and the best are found among the points measured whole.
+	whole := len(pts)
+	if whole > 0 && pts[whole-1].partial {
+		whole--
+	}
 	var xs, rps, toks, lat []float64
-	for _, pt := range pts {
+	for _, pt := range pts[:whole] {
 		xs, rps, toks, lat = append(xs, pt.x), append(rps, pt.rps.Mean), append(toks, pt.tps.Mean), append(lat, pt.lat.Mean)
 	}
 	knee := Knee(rps, lat)
 	best := 0
-	if len(pts) == 0 {
+	if whole == 0 {
 		best = -1
 	}
 	for i := range toks {
@@ -109,7 +129,7 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 		}
 	}
 	var near []float64
-	for i, pt := range pts {
+	for i, pt := range pts[:whole] {
 		if i != best && pt.tps.Overlaps(pts[best].tps) {
 			near = append(near, pt.x)
 		}
@@ -147,6 +167,9 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 			cells = append(cells, sm.Goodput, fmt.Sprintf("%.0f%%", 100*sm.Attainment))
 		}
 		note := ""
+		if pt.partial {
+			note = "partial"
+		}
 		if i == knee {
 			note = "← knee"
 		}
@@ -158,7 +181,7 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 		}
 		t.Add(append(cells, strings.TrimSpace(note))...)
 		m := measures(pt.first)
-		doc.Results = append(doc.Results, report.SweepPoint{Value: pt.x, Measures: m, ThroughputTPSSpread: pt.tps, AvgLatencySpread: pt.lat})
+		doc.Results = append(doc.Results, report.SweepPoint{Value: pt.x, Partial: pt.partial, Measures: m, ThroughputTPSSpread: pt.tps, AvgLatencySpread: pt.lat})
 		for _, f := range m.Failures {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s %g: %d %s, e.g. %s", knob, pt.x, f.Count, f.Finish, f.Example))
 		}

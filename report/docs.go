@@ -236,7 +236,8 @@ type Spread struct {
 // SweepPoint is one value of a sweep: its first repeat's measures, and
 // the spread of the headline numbers over every repeat.
 type SweepPoint struct {
-	Value float64 `json:"value"`
+	Value   float64 `json:"value"`
+	Partial bool    `json:"partial"` // the sweep stopped while measuring it: the requests that finished
 	Measures
 	ThroughputTPSSpread Spread `json:"throughput_tps_spread"`
 	AvgLatencySpread    Spread `json:"avg_latency_ms_spread"`
@@ -261,6 +262,7 @@ type Sweep struct {
 // Variant is one configuration of a comparison.
 type Variant struct {
 	Name          string    `json:"name"`
+	Partial       bool      `json:"partial"` // the comparison stopped while measuring it: the requests that finished
 	NotApplicable string    `json:"not_applicable,omitempty"`
 	Config        *Config   `json:"config,omitempty"`
 	Memory        *Memory   `json:"memory,omitempty"`

@@ -152,6 +152,7 @@ func CheckWritable(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("output %s is a directory", path)
 	}
+	CleanStale(filepath.Dir(path), func(t string) bool { return t == "benchtop-check-" }) // our own, from a killed check
 	f, err := os.CreateTemp(filepath.Dir(path), ".benchtop-check-*")
 	if err != nil {
 		return fmt.Errorf("output %s is not writable: %w", path, err)
