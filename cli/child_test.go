@@ -129,8 +129,9 @@ func (c *child) wait(timeout time.Duration) int {
 
 // openPTY opens a pseudo-terminal of rows × cols: the terminal side for
 // the child, and the other side, whose output is drained (and kept) so
-// that the child never blocks writing to it.
-func openPTY(t *testing.T, rows, cols uint16) (tty *os.File, screen func() string) {
+// that the child never blocks writing to it; hangup closes that side, as
+// a terminal emulator closing its window does.
+func openPTY(t *testing.T, rows, cols uint16) (tty *os.File, screen func() string, hangup func()) {
 	t.Helper()
 	mfd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -168,6 +169,8 @@ func openPTY(t *testing.T, rows, cols uint16) (tty *os.File, screen func() strin
 			}
 		}
 	}()
-	t.Cleanup(func() { tty.Close(); master.Close() })
-	return tty, func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	var once sync.Once
+	hangup = func() { once.Do(func() { master.Close() }) }
+	t.Cleanup(func() { tty.Close(); hangup() })
+	return tty, func() string { mu.Lock(); defer mu.Unlock(); return out.String() }, hangup
 }

@@ -148,7 +148,7 @@ func TestHeadlessDashSnapshotsOnEverySignal(t *testing.T) {
 			dir := t.TempDir()
 			ch := startChild(t, nil, append([]string{"dash", "--headless", "--snapshot-on-exit", "--snapshot-dir", dir, "--workload", "clients"}, append(tinyFlags, shortRequests...)...)...)
 			ch.waitLine("the model", 2*time.Minute, func(l string) bool { return strings.Contains(l, "loaded in") })
-			time.Sleep(2 * time.Second) // short requests: some have finished
+			time.Sleep(3 * time.Second) // short requests: some have finished
 			ch.signal(c.sig)
 			if code := ch.wait(time.Minute); code != c.code {
 				t.Fatalf("exit %d; want %d:\n%s", code, c.code, ch.stderr())
@@ -158,16 +158,18 @@ func TestHeadlessDashSnapshotsOnEverySignal(t *testing.T) {
 	}
 }
 
-// The dashboard on a terminal writes its snapshot on SIGHUP (the terminal
-// went away) and SIGTERM, and exits with their codes.
+// The dashboard on a terminal writes its snapshot when its terminal goes
+// away (the kernel's SIGHUP), on SIGHUP and on SIGTERM, and exits with
+// their codes.
 func TestDashboardSnapshotsOnHangup(t *testing.T) {
 	for _, c := range []struct {
-		sig  syscall.Signal
+		name string
+		sig  syscall.Signal // 0: close the terminal
 		code int
-	}{{syscall.SIGHUP, 129}, {syscall.SIGTERM, 143}} {
-		t.Run(c.sig.String(), func(t *testing.T) {
+	}{{"terminal closed", 0, 129}, {"SIGHUP", syscall.SIGHUP, 129}, {"SIGTERM", syscall.SIGTERM, 143}} {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			tty, screen := openPTY(t, 30, 100)
+			tty, screen, hangup := openPTY(t, 30, 100)
 			dir := t.TempDir()
 			ch := startChild(t, tty, append([]string{"dash", "--snapshot-on-exit", "--snapshot-dir", dir, "--workload", "clients"}, append(tinyFlags, shortRequests...)...)...)
 			deadline := time.Now().Add(2 * time.Minute)
@@ -178,7 +180,11 @@ func TestDashboardSnapshotsOnHangup(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			time.Sleep(3 * time.Second)
-			ch.signal(c.sig)
+			if c.sig == 0 {
+				hangup()
+			} else {
+				ch.signal(c.sig)
+			}
 			if code := ch.wait(time.Minute); code != c.code {
 				t.Fatalf("exit %d; want %d:\n%s", code, c.code, ch.stderr())
 			}
