@@ -97,8 +97,12 @@ func (c *DashCmd) Run(e *env) error {
 	if c.Duration > 0 {
 		if f := s.Frame(); f.Metrics != nil {
 			elapsed := time.Since(start)
-			fmt.Fprintf(e.stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s\n",
-				w.Name, elapsed.Round(time.Millisecond), c.Headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds())
+			failures := ""
+			if failed, truncated, _ := f.Outcomes(); failed+truncated > 0 {
+				failures = fmt.Sprintf(" (%d requests failed, %d cut at max_model_len)", failed, truncated)
+			}
+			fmt.Fprintf(e.stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s%s\n",
+				w.Name, elapsed.Round(time.Millisecond), c.Headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds(), failures)
 		}
 	}
 	var files []string
