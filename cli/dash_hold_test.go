@@ -29,8 +29,9 @@ type holdBackend struct {
 	release chan struct{}
 }
 
-// HoldFor bounds how long a held step waits.
-const HoldFor = 5 * time.Second
+// HoldFor bounds how long a held step waits (only a hang: the test
+// releases it).
+const HoldFor = 120 * time.Second
 
 func (h *holdBackend) Sample(logits kernels.Tensor, p []kernels.SampleParams) ([]int32, error) {
 	if h.armed.CompareAndSwap(true, false) {
@@ -63,7 +64,7 @@ func (b *syncBuffer) String() string {
 
 // The dashboard never waits on the engine: with a step held in the
 // backend, the clock and the step-in-progress indicator keep moving, q
-// gives the screen back in under a second, the exit snapshot is written
+// gives the screen back while the step is still held, the exit snapshot is written
 // while the step is still held, closing says it is finishing the step, and
 // a second SIGINT kills.
 func TestQuitDuringAHeldStep(t *testing.T) {
@@ -106,23 +107,32 @@ func TestQuitDuringAHeldStep(t *testing.T) {
 	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(100, 30))
 	var quitAt time.Time
 	go func() {
+		// The frame's clock keeps moving while the step is held: wait for
+		// it to pass a second (a frozen clock never does; the deadline only
+		// bounds that hang on a loaded machine).
 		f1 := s.Frame()
-		time.Sleep(1500 * time.Millisecond)
-		f2 := s.Frame()
-		if d := f2.Time.Sub(f1.Time); d < time.Second {
-			t.Errorf("the frame's clock moved %s in 1.5 s of a held step", d)
+		f2 := f1
+		for deadline := time.Now().Add(30 * time.Second); f2.Time.Sub(f1.Time) < time.Second || f2.Progress.For(f2.Time) < time.Second; f2 = s.Frame() {
+			if time.Now().After(deadline) {
+				t.Errorf("in 30 s of a held step the frame's clock moved %s, its step in progress %+v", f2.Time.Sub(f1.Time), f2.Progress)
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if !f2.Progress.InStep || f2.Progress.For(f2.Time) < time.Second {
+		if !f2.Progress.InStep {
 			t.Errorf("no step in progress in the frame: %+v", f2.Progress)
 		}
 		quitAt = time.Now()
 		p.Send(tea.KeyPressMsg{Code: 'q', Text: "q"})
 	}()
+	// The step stays held until the test releases it, so p.Run returning
+	// at all shows that q does not wait for it; the bound is generous for
+	// a loaded machine and still far below a step's hold.
 	final, err := p.Run()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(quitAt); d > time.Second {
+	if d := time.Since(quitAt); d > 10*time.Second {
 		t.Fatalf("q took %s with a step held", d)
 	}
 	if head := ansi.Strip(strings.Split(final.(tui.Model).Render(), "\n")[0]); !strings.Contains(head, "step in progress for") {
@@ -143,7 +153,7 @@ func TestQuitDuringAHeldStep(t *testing.T) {
 	}
 	defer func() { killProcess = defaultKill }()
 	go func() {
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(60 * time.Second)
 		for !strings.Contains(stderr.String(), "finishing the current step") {
 			if time.Now().After(deadline) {
 				release()
