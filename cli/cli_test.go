@@ -41,6 +41,10 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"bench", "extra"}, 2, "unexpected argument extra"},
 		{[]string{"sweep", "--repeats", "0", "--model", "tiny"}, 1, "--repeats 0"},
 		{[]string{"dash", "--arrival", "closed:300000"}, 1, "from 1 to 4096"},
+		{[]string{"run", "--requests", "100000000000"}, 1, "--requests 100000000000: must be from 0 to 1048576"},
+		{[]string{"sweep", "--over", "rate", "--values", "inf"}, 1, `"inf" is not a positive number`},
+		{[]string{"sweep", "--values", "1e15"}, 1, "at most 1048576 for --over batch"},
+		{[]string{"sweep", "--over", "concurrency", "--values", "2.5"}, 1, "takes whole numbers"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(c.args...)

@@ -23,7 +23,7 @@ type DashCmd struct {
 	EngineFlags    `embed:""`
 	WorkloadFlags  `embed:""`
 	SnapshotDir    string        `default:"." placeholder:"DIR" help:"folder snapshots are written to"`
-	SnapshotOnExit bool          `help:"write a snapshot when quitting (q, SIGINT or SIGTERM)"`
+	SnapshotOnExit bool          `help:"write a snapshot when quitting (q, --duration, SIGINT, SIGTERM or SIGHUP)"`
 	Duration       time.Duration `help:"quit after this long and print the output tokens/s of the run (0: run until q or a signal)"`
 	Headless       bool          `help:"run the same workload loop without drawing, until --duration or a signal (the baseline for the dashboard's cost)"`
 }
@@ -81,7 +81,8 @@ func (c *DashCmd) Run(e *env) error {
 	} else {
 		m := tui.New(s)
 		m.SnapshotDir = c.SnapshotDir
-		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(e.stdout))
+		// The one shutdown path handles signals (shutdown.go), not Bubble Tea.
+		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(e.stdout), tea.WithoutSignalHandler())
 		go func() {
 			var timeout <-chan time.Time
 			if c.Duration > 0 {
@@ -98,8 +99,12 @@ func (c *DashCmd) Run(e *env) error {
 	if c.Duration > 0 {
 		if f := s.Frame(); f.Metrics != nil {
 			elapsed := time.Since(start)
-			fmt.Fprintf(e.stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s\n",
-				w.Name, elapsed.Round(time.Millisecond), c.Headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds())
+			failures := ""
+			if failed, truncated, _ := f.Outcomes(); failed+truncated > 0 {
+				failures = fmt.Sprintf(" (%d requests failed, %d cut at max_model_len)", failed, truncated)
+			}
+			fmt.Fprintf(e.stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s%s\n",
+				w.Name, elapsed.Round(time.Millisecond), c.Headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds(), failures)
 		}
 	}
 	files, snapErr, closeErr := leave(e, s, c.SnapshotDir, c.SnapshotOnExit)
@@ -173,11 +178,15 @@ func (c *ViewCmd) Run(e *env) error {
 	if err := needTerminal(); err != nil {
 		return err
 	}
-	_, err = tea.NewProgram(tui.NewViewer(session.FrameOf(f, c.Path)), tea.WithInput(os.Stdin), tea.WithOutput(e.stdout)).Run()
+	ctx, stop := e.context()
+	defer stop()
+	p := tea.NewProgram(tui.NewViewer(session.FrameOf(f, c.Path)), tea.WithInput(os.Stdin), tea.WithOutput(e.stdout), tea.WithoutSignalHandler())
+	go func() { <-ctx.Done(); p.Quit() }() // a signal, or the end of Run
+	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) {
-		return nil
+		return e.interrupted(nil)
 	}
-	return err
+	return e.interrupted(err)
 }
 
 // needTerminal fails clearly where the dashboard cannot draw: standard input

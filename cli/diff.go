@@ -3,70 +3,173 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"sort"
-	"strings"
+	"strconv"
 	"text/tabwriter"
 )
 
-// runDiff compares two JSON documents — snapshots or --json reports —
-// number by number: every numeric field both have (arrays such as time
-// series and request lists left out), with the change and its ratio.
+// DiffCmd compares two JSON documents — snapshots or --json reports —
+// field by field: every field that differs, including one that is null or
+// missing on one side, with the change and its ratio for numbers.
 type DiffCmd struct {
 	All bool   `help:"also list fields that did not change"`
 	A   string `arg:"" placeholder:"A.json"`
 	B   string `arg:"" placeholder:"B.json"`
 }
 
+// maxDiffList is the longest list compared element by element (a sweep's
+// points, a comparison's configurations, segments); a longer one (time
+// series, request lists) is compared by its length.
+const maxDiffList = 16
+
 func (c *DiffCmd) Run(e *env) error {
-	stdout, all := e.stdout, &c.All
-	var docs [2]map[string]float64
-	var texts [2]map[string]string
+	var docs [2]map[string]any
 	for i, path := range []string{c.A, c.B} {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("%s: not JSON: %w", path, err)
-		}
-		docs[i], texts[i] = map[string]float64{}, map[string]string{}
-		flatten("", v, docs[i], texts[i])
-	}
-	var keys []string
-	for k := range docs[0] {
-		if _, ok := docs[1][k]; ok {
-			keys = append(keys, k)
+		if docs[i], err = flattenJSON(raw); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	sort.Strings(keys)
-	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "metric\tA\tB\tB − A\tB / A\t\n")
+	writeDiff(e.stdout, docs[0], docs[1], c.All)
+	return nil
+}
+
+// missing is a field one side lacks (not null: absent); emptyList and
+// emptyObject are [] and {}.
+type (
+	missing     struct{}
+	emptyList   struct{}
+	emptyObject struct{}
+)
+
+// flattenJSON reads a JSON document into its leaves by dotted path
+// (objects by key, short lists by index; a long list is its length, at
+// PATH.length). Leaves are float64, bool, string, nil (null), emptyList or
+// emptyObject.
+func flattenJSON(raw []byte) (map[string]any, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, fmt.Errorf("not JSON: %w", err)
+	}
+	out := map[string]any{}
+	flatten("", v, out)
+	return out, nil
+}
+
+func flatten(prefix string, v any, out map[string]any) {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 && prefix != "" {
+			out[prefix] = emptyObject{}
+		}
+		for k, c := range x {
+			flatten(join(k), c, out)
+		}
+	case []any:
+		if len(x) > maxDiffList {
+			out[join("length")] = float64(len(x))
+			return
+		}
+		if len(x) == 0 {
+			out[prefix] = emptyList{}
+		}
+		for i, c := range x {
+			flatten(join(strconv.Itoa(i)), c, out)
+		}
+	default:
+		out[prefix] = x
+	}
+}
+
+// writeDiff prints every field whose value differs between a and b (all of
+// them with all), sorted by path.
+func writeDiff(w io.Writer, a, b map[string]any, all bool) {
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "field\tA\tB\tB − A\tB / A\t\n")
 	shown := 0
-	for _, k := range keys {
-		a, b := docs[0][k], docs[1][k]
-		if a == b && !*all {
+	for _, k := range sorted {
+		va, ok := a[k]
+		if !ok {
+			va = missing{}
+		}
+		vb, ok := b[k]
+		if !ok {
+			vb = missing{}
+		}
+		if same(va, vb) && !all {
 			continue
 		}
-		ratio := "—"
-		if a != 0 {
-			ratio = fmt.Sprintf("%.3f×", b/a)
+		delta, ratio := "", ""
+		if x, ok := va.(float64); ok {
+			if y, ok := vb.(float64); ok {
+				delta, ratio = num(y-x), "—"
+				if x != 0 {
+					ratio = fmt.Sprintf("%.3f×", y/x)
+				}
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", k, num(a), num(b), num(b-a), ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", k, show(va), show(vb), delta, ratio)
 		shown++
 	}
 	tw.Flush()
-	for _, k := range []string{"model", "workload", "device", "status.model", "status.device.name", "status.Model", "status.Device.Name", "experiment"} {
-		if texts[0][k] != texts[1][k] {
-			fmt.Fprintf(stdout, "%s: %q → %q\n", k, texts[0][k], texts[1][k])
-		}
-	}
 	if shown == 0 {
-		fmt.Fprintf(stdout, "no numeric differences among %d shared fields\n", len(keys))
+		fmt.Fprintf(w, "no differences among %d fields\n", len(sorted))
 	}
-	return nil
+}
+
+func same(a, b any) bool {
+	switch a.(type) {
+	case missing:
+		_, ok := b.(missing)
+		return ok
+	case nil:
+		return b == nil
+	}
+	return a == b
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case missing:
+		return "(missing)"
+	case nil:
+		return "null"
+	case float64:
+		return num(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		return strconv.Quote(x)
+	case emptyList:
+		return "[]"
+	case emptyObject:
+		return "{}"
+	}
+	return fmt.Sprint(v)
 }
 
 func num(v float64) string {
@@ -74,27 +177,4 @@ func num(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.4g", v)
-}
-
-func flatten(prefix string, v any, nums map[string]float64, texts map[string]string) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, c := range x {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flatten(key, c, nums, texts)
-		}
-	case float64:
-		nums[prefix] = x
-	case bool:
-		if x {
-			nums[prefix] = 1
-		} else {
-			nums[prefix] = 0
-		}
-	case string:
-		texts[strings.TrimPrefix(prefix, ".")] = x
-	}
 }

@@ -1,4 +1,10 @@
 // Package cli is benchtop's command line: subcommands, their flags, and the
 // wiring from flags to the engine, the experiments and their output. main
 // only calls Main.
+//
+// Every exit takes one shutdown path (shutdown.go): SIGINT, SIGTERM and
+// SIGHUP cancel the context of a command that has work to finish, which
+// then writes what finished (marked partial) and returns; Main maps the
+// outcome to the exit code (0, 1, 2, or 128 + the signal's number). A
+// command with nothing to write, or a second signal, ends at once.
 package cli

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -12,8 +13,9 @@ import (
 
 // experiment is the shape every measuring command shares: check the flags
 // (wf and reportPath when the command has them), open a session, run, close
-// it, print the report and write its files. SIGINT or SIGTERM stop the run
-// and become the exit code.
+// it, print the report and write its files. A run stopped by a signal
+// (SIGINT, SIGTERM, SIGHUP) or an error still prints and writes what
+// finished, marked partial, and the stop becomes the exit code.
 func experiment(e *env, f *EngineFlags, wf *WorkloadFlags, reportPath string,
 	run func(ctx context.Context, s *session.Session) (*report.Report, error)) error {
 	if err := f.check(); err != nil {
@@ -40,23 +42,34 @@ func experiment(e *env, f *EngineFlags, wf *WorkloadFlags, reportPath string,
 	if err != nil {
 		return e.interrupted(err)
 	}
-	rep, err := run(ctx, s)
+	var rep *report.Report
+	if err = ctx.Err(); err == nil { // not stopped while the model loaded
+		rep, err = run(ctx, s)
+	}
 	stop()
 	if cerr := s.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	if err != nil {
+	if rep == nil {
 		return e.interrupted(err)
 	}
+	if err != nil {
+		rep.MarkPartial(e.stoppedBy(err))
+	}
+	return errors.Join(e.interrupted(err), writeReport(e, rep, f.JSON, reportPath))
+}
+
+// writeReport prints rep and writes its JSON and HTML files where asked.
+func writeReport(e *env, rep *report.Report, jsonPath, htmlPath string) error {
 	rep.Print(e.stdout)
-	if f.JSON != "" {
-		if err := rep.WriteJSON(f.JSON); err != nil {
+	if jsonPath != "" {
+		if err := rep.WriteJSON(jsonPath); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "benchtop: wrote %s\n", f.JSON)
+		fmt.Fprintf(e.stderr, "benchtop: wrote %s\n", jsonPath)
 	}
-	if reportPath != "" {
-		files, err := rep.WriteHTML(reportPath)
+	if htmlPath != "" {
+		files, err := rep.WriteHTML(htmlPath)
 		for _, p := range files {
 			fmt.Fprintf(e.stderr, "benchtop: wrote %s\n", p)
 		}
@@ -148,17 +161,17 @@ func (c *SweepCmd) Run(e *env) error {
 	if values == "" {
 		values = c.BatchSizes
 	}
+	if c.Over != "batch" && c.Over != "rate" && c.Over != "concurrency" {
+		return fmt.Errorf("--over %q: want batch, rate or concurrency", c.Over)
+	}
 	var vals []float64
 	if values != "" {
 		var err error
-		if vals, err = parseFloats(values); err != nil {
+		if vals, err = parseSweepValues(c.Over, values); err != nil {
 			return fmt.Errorf("--values: %w", err)
 		}
 	} else if c.Over != "batch" {
 		return fmt.Errorf("--values: required for --over %s", c.Over)
-	}
-	if c.Over != "batch" && c.Over != "rate" && c.Over != "concurrency" {
-		return fmt.Errorf("--over %q: want batch, rate or concurrency", c.Over)
 	}
 	if c.Repeats < 1 {
 		return fmt.Errorf("--repeats %d: must be at least 1", c.Repeats)

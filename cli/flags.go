@@ -46,8 +46,8 @@ func (f *EngineFlags) check() error {
 	if !(f.CPUMemory > 0) || f.CPUMemory > MaxCPUMemoryGiB { // NaN fails both
 		return fmt.Errorf("--cpu-memory %g: must be a number of GiB above 0 and at most %d", f.CPUMemory, MaxCPUMemoryGiB)
 	}
-	if f.Requests < 0 {
-		return fmt.Errorf("--requests %d: must not be negative", f.Requests)
+	if f.Requests < 0 || f.Requests > session.MaxRequests {
+		return fmt.Errorf("--requests %d: must be from 0 to %d", f.Requests, session.MaxRequests)
 	}
 	// The engine reads 0 as "auto", which is what an unset flag passes; a
 	// 0 given on the command line is a mistake.

@@ -1,17 +1,11 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 
 	"github.com/alecthomas/kong"
 
@@ -38,48 +32,6 @@ type CLI struct {
 	Tokenize   TokenizeCmd   `cmd:"" help:"encode text to token ids (--text, --dataset) or ids to text (--decode); or a workload's requests as the engine runs them"`
 	Serve      ServeCmd      `cmd:"" help:"the engine as an OpenAI-compatible server (/v1/completions, /v1/chat/completions, /v1/models, /health, vLLM's /metrics)"`
 	Metrics    MetricsCmd    `cmd:"" help:"fetch a server's Prometheus /metrics once and print benchtop's gauges mapped from it"`
-}
-
-// env is what every command runs with: its output, and the signal that
-// ended it, if one did.
-type env struct {
-	stdout, stderr io.Writer
-	signal         atomic.Value // os.Signal that cancelled the run
-}
-
-// signalled is the error a command returns when a signal stopped it; Main
-// turns it into 128 + the signal's number.
-type signalled struct{ sig syscall.Signal }
-
-func (s signalled) Error() string { return "stopped by " + s.sig.String() }
-
-// context ends on SIGINT or SIGTERM; stop releases the handler. After a
-// signal, interrupted says which.
-func (e *env) context() (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case sig := <-ch:
-			e.signal.Store(sig)
-			cancel()
-		case <-done:
-		}
-	}()
-	var once sync.Once
-	return ctx, func() { once.Do(func() { signal.Stop(ch); close(done); cancel() }) }
-}
-
-// interrupted turns err into the signal that caused it, when one did.
-func (e *env) interrupted(err error) error {
-	if sig, ok := e.signal.Load().(os.Signal); ok {
-		if s, ok := sig.(syscall.Signal); ok {
-			return signalled{s}
-		}
-	}
-	return err
 }
 
 // exitTrap carries kong's exit code out of a parse (help, version).
@@ -135,18 +87,10 @@ func Main(args []string, stdout, stderr io.Writer) (code int) {
 		}
 		return 2
 	}
-	e := &env{stdout: stdout, stderr: stderr}
-	err = kctx.Run(e)
-	var sig signalled
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &sig):
-		fmt.Fprintf(stderr, "benchtop %s: %v\n", commandName(kctx), err)
-		return 128 + int(sig.sig)
-	}
-	fmt.Fprintf(stderr, "benchtop %s: %v\n", commandName(kctx), err)
-	return 1
+	e := newEnv(stdout, stderr)
+	stop := e.watch()
+	defer stop()
+	return e.exitCode(commandName(kctx), kctx.Run(e))
 }
 
 func commandName(k *kong.Context) string {

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
 	"benchtop/engine"
 	"benchtop/experiments"
+	"benchtop/session"
+	"benchtop/workloads"
 )
 
 // parseVariant reads NAME:flag=value,flag=value on top of base.
@@ -50,12 +53,33 @@ func parseVariant(spec string, base engine.Config) (experiments.Variant, error) 
 	return experiments.Variant{Name: name, Config: c}, nil
 }
 
-// parseFloats reads "1,2.5,10".
+// parseSweepValues reads --values for a sweep over over: whole numbers of
+// requests (batch, at most session.MaxRequests) or clients (concurrency,
+// at most session.MaxClients), or rates in requests/s (at most
+// workloads.MaxRate).
+func parseSweepValues(over, s string) ([]float64, error) {
+	vals, err := parseFloats(s)
+	if err != nil {
+		return nil, err
+	}
+	limit := map[string]float64{"batch": session.MaxRequests, "concurrency": session.MaxClients, "rate": workloads.MaxRate}[over]
+	for _, v := range vals {
+		switch {
+		case v > limit:
+			return nil, fmt.Errorf("%g: at most %s for --over %s", v, strconv.FormatFloat(limit, 'f', -1, 64), over)
+		case over != "rate" && v != math.Trunc(v):
+			return nil, fmt.Errorf("%g: --over %s takes whole numbers", v, over)
+		}
+	}
+	return vals, nil
+}
+
+// parseFloats reads "1,2.5,10": positive, finite numbers.
 func parseFloats(s string) ([]float64, error) {
 	var out []float64
 	for _, f := range splitComma(s) {
 		v, err := strconv.ParseFloat(f, 64)
-		if err != nil || !(v > 0) {
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("%q is not a positive number", f)
 		}
 		out = append(out, v)

@@ -97,6 +97,9 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 				fmt.Fprintf(stderr, "benchtop: %s: %d conversations without a human turn and a reply skipped\n", wf.Dataset, skipped)
 			}
 		}
+		if err == nil {
+			err = v.CheckFit(specs)
+		}
 		if err != nil {
 			return w, fmt.Errorf("--dataset %s: %w", wf.Dataset, err)
 		}

@@ -155,11 +155,17 @@ func TestPendingCommandsApplyBeforeTheNextStep(t *testing.T) {
 	for len(e.cmds) < 20 {
 		time.Sleep(time.Millisecond)
 	}
+	// A probe queued behind the twenty reads the step count when the
+	// engine reaches it: commands apply in order, so the twenty applied by
+	// then, and the count says how many steps that took.
+	probe := make(chan int, 1)
+	go e.Exec(ctx, func() { obs.mu.Lock(); probe <- obs.steps; obs.mu.Unlock() })
+	for len(e.cmds) < 21 {
+		time.Sleep(time.Millisecond)
+	}
 	close(hold)
 	wg.Wait()
-	obs.mu.Lock()
-	steps := obs.steps - before
-	obs.mu.Unlock()
+	steps := <-probe - before
 	if steps > 1 {
 		t.Fatalf("20 concurrent submissions took %d steps to apply", steps)
 	}

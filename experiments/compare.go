@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"benchtop/engine"
@@ -49,6 +50,18 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 	doc := report.Compare{Header: header(s, "compare", nil), Workload: w.Name, Repeats: p.repeats(), Results: []report.Variant{}}
 	base := s.Status().Config
 	var first *point
+	measured := 0
+	// stop ends the comparison early: after a stop (session.ErrStopped),
+	// with the configurations measured so far, marked partial.
+	stop := func(err error) (*report.Report, error) {
+		if !errors.Is(err, session.ErrStopped) {
+			return nil, err
+		}
+		t.Title += " — partial"
+		t.Notes = append(t.Notes, fmt.Sprintf("Partial: %v; %d configurations measured.", err, measured))
+		doc.Partial = true
+		return &report.Report{Tables: []*report.Table{t}, Doc: doc}, err
+	}
 	for _, v := range variants {
 		if v.NotApplicable != "" {
 			row := []any{v.Name, "-", "n/a", "n/a", "n/a", "n/a"}
@@ -61,15 +74,22 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 			continue
 		}
 		if err := s.Reconfigure(ctx, v.Config, v.Name); err != nil {
-			return nil, fmt.Errorf("configuration %s: %w", v.Name, err)
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%w: %w", session.ErrStopped, err)
+			}
+			return stop(fmt.Errorf("configuration %s: %w", v.Name, err))
 		}
 		pt, err := repeat(ctx, s, w, p.Seed, p.repeats())
-		if err != nil {
-			return nil, fmt.Errorf("configuration %s: %w", v.Name, err)
+		if err != nil && pt.first == nil {
+			return stop(fmt.Errorf("configuration %s: %w", v.Name, err))
 		}
 		sm := pt.first.Summary
 		plan := s.Status().Plan
-		row := []any{v.Name, plan.NumBlocks, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50)}
+		name := v.Name
+		if pt.partial {
+			name += " (partial)"
+		}
+		row := []any{name, plan.NumBlocks, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50)}
 		within := false
 		if p.repeats() > 1 {
 			vs := ""
@@ -87,9 +107,16 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 		}
 		t.Add(row...)
 		cfg, mem := report.ConfigOf(v.Config), report.MemoryOf(plan)
-		m := report.MeasuresOf(sm, pt.first.Wall, pt.first.Failed, lag(pt.first))
-		doc.Results = append(doc.Results, report.Variant{Name: v.Name, Config: &cfg, Memory: &mem, Measures: &m,
+		m := measures(pt.first)
+		doc.Results = append(doc.Results, report.Variant{Name: v.Name, Partial: pt.partial, Config: &cfg, Memory: &mem, Measures: &m,
 			ThroughputTPS: pt.tps, AvgLatency: pt.lat, WithinSpread: within})
+		for _, f := range m.Failures {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: %d %s, e.g. %s", v.Name, f.Count, f.Finish, f.Example))
+		}
+		if err != nil {
+			return stop(fmt.Errorf("configuration %s: %w", v.Name, err))
+		}
+		measured++
 	}
 	if err := s.Reconfigure(ctx, base, "restore"); err != nil {
 		return nil, err

@@ -2,7 +2,9 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -18,24 +20,34 @@ type point struct {
 	first    *session.RunResult
 	tps, lat report.Spread // output tok/s, mean E2E (ms)
 	rps      report.Spread
+	// partial: the point stopped before its repeats were done; its numbers
+	// are those of the requests that finished (first may be partial).
+	partial bool
 }
 
-// repeat warms for w and runs it n times.
+// repeat warms for w and runs it n times. When a run stops
+// (session.ErrStopped), the point holds what finished — first is nil when
+// nothing did — marked partial, beside the error.
 func repeat(ctx context.Context, s *session.Session, w workloads.Workload, seed int64, n int) (point, error) {
 	var p point
 	var tps, lat, rps []float64
-	for i := 0; i < n; i++ {
-		run, err := measure(ctx, s, w, seed)
+	var err error
+	for i := 0; i < n && err == nil; i++ {
+		var run *session.RunResult
+		run, err = measure(ctx, s, w, seed)
 		if err != nil {
-			return p, err
+			p.partial = true
+			if run == nil || run.Summary.Requests == 0 {
+				break
+			}
 		}
 		if p.first == nil {
 			p.first = run
 		}
-		tps, lat, rps = append(tps, run.Summary.OutputTPS), append(lat, metrics.Ms(run.Summary.E2E.Mean)), append(rps, run.Summary.RPS)
+		tps, lat, rps = append(tps, run.Summary.OutputTPS), append(lat, metrics.Ms(run.Summary.E2E.Mean)), append(rps, measures(run).ThroughputRPS)
 	}
 	p.tps, p.lat, p.rps = report.SpreadOf(tps), report.SpreadOf(lat), report.SpreadOf(rps)
-	return p, nil
+	return p, err
 }
 
 // Sweep runs a workload at each value of one knob — "batch" (the
@@ -61,9 +73,11 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 	}
 	slo := s.Options().SLO
 	var pts []point
+	var stopped error // the stop, when the sweep ended early
+	note := ""
 	for _, v := range values {
-		if !(v > 0) {
-			return nil, fmt.Errorf("sweep value %g: must be positive", v)
+		if !(v > 0) || math.IsInf(v, 0) || over == "rate" && v > workloads.MaxRate {
+			return nil, fmt.Errorf("sweep value %g: must be positive and finite (rates at most %g)", v, workloads.MaxRate)
 		}
 		if over != "rate" && v != float64(int(v)) {
 			return nil, fmt.Errorf("sweep value %g: %s takes whole numbers", v, over)
@@ -79,24 +93,43 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 		}
 		pt, err := repeat(ctx, s, wl, p.Seed, p.repeats())
 		if err != nil {
-			return nil, fmt.Errorf("%s %g: %w", over, v, err)
+			err = fmt.Errorf("%s %g: %w", over, v, err)
+			if !errors.Is(err, session.ErrStopped) {
+				return nil, err
+			}
+			stopped = err
+			note = fmt.Sprintf("Partial: stopped during %s %g; %d of %d values measured.", knob, v, len(pts), len(values))
+			if pt.first != nil {
+				note += fmt.Sprintf(" The row of %s %g holds the requests that finished before the stop.", knob, v)
+				pt.x = v
+				pts = append(pts, pt)
+			}
+			break
 		}
 		pt.x = v
 		pts = append(pts, pt)
 	}
+	// The knee and the best are found among the points measured whole.
+	whole := len(pts)
+	if whole > 0 && pts[whole-1].partial {
+		whole--
+	}
 	var xs, rps, toks, lat []float64
-	for _, pt := range pts {
+	for _, pt := range pts[:whole] {
 		xs, rps, toks, lat = append(xs, pt.x), append(rps, pt.rps.Mean), append(toks, pt.tps.Mean), append(lat, pt.lat.Mean)
 	}
 	knee := Knee(rps, lat)
 	best := 0
+	if whole == 0 {
+		best = -1
+	}
 	for i := range toks {
 		if toks[i] > toks[best] {
 			best = i
 		}
 	}
 	var near []float64
-	for i, pt := range pts {
+	for i, pt := range pts[:whole] {
 		if i != best && pt.tps.Overlaps(pts[best].tps) {
 			near = append(near, pt.x)
 		}
@@ -110,10 +143,15 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 		t.Headers = append(t.Headers, "Goodput (req/s)", "SLO met")
 	}
 	t.Headers = append(t.Headers, "")
-	doc := report.Sweep{Header: header(s, "sweep", nil), Over: over, Workload: w.Name, Repeats: p.repeats(), Results: []report.SweepPoint{},
+	h := header(s, "sweep", nil)
+	h.Partial = stopped != nil
+	doc := report.Sweep{Header: h, Over: over, Workload: w.Name, Repeats: p.repeats(), Results: []report.SweepPoint{},
 		KneeIndex: knee, BestIndex: best, BestWithinSpread: append([]float64{}, near...)}
 	if over == "batch" {
-		doc.BestBatchSize, doc.Workload = int(xs[best]), "batch"
+		doc.Workload = "batch"
+		if best >= 0 {
+			doc.BestBatchSize = int(xs[best])
+		}
 	}
 	if !slo.Empty() {
 		doc.SLO = slo.String()
@@ -129,6 +167,9 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 			cells = append(cells, sm.Goodput, fmt.Sprintf("%.0f%%", 100*sm.Attainment))
 		}
 		note := ""
+		if pt.partial {
+			note = "partial"
+		}
 		if i == knee {
 			note = "← knee"
 		}
@@ -139,8 +180,18 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 			}
 		}
 		t.Add(append(cells, strings.TrimSpace(note))...)
-		doc.Results = append(doc.Results, report.SweepPoint{Value: pt.x, Measures: report.MeasuresOf(sm, pt.first.Wall, pt.first.Failed, lag(pt.first)),
-			ThroughputTPSSpread: pt.tps, AvgLatencySpread: pt.lat})
+		m := measures(pt.first)
+		doc.Results = append(doc.Results, report.SweepPoint{Value: pt.x, Partial: pt.partial, Measures: m, ThroughputTPSSpread: pt.tps, AvgLatencySpread: pt.lat})
+		for _, f := range m.Failures {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s %g: %d %s, e.g. %s", knob, pt.x, f.Count, f.Finish, f.Example))
+		}
+	}
+	if stopped != nil {
+		t.Title += " — partial"
+		t.Notes = append(t.Notes, note)
+	}
+	if best < 0 {
+		return &report.Report{Tables: []*report.Table{t}, Doc: doc}, stopped
 	}
 	t.Notes = append(t.Notes, fmt.Sprintf("Best throughput: %s %g (%.2f requests/s).", knob, xs[best], rps[best]))
 	if len(near) > 0 {
@@ -157,7 +208,7 @@ func Sweep(ctx context.Context, s *session.Session, over string, values []float6
 	return &report.Report{Tables: []*report.Table{t}, Doc: doc, Charts: []report.Chart{
 		{Title: "Throughput vs " + knob, XLabel: knob, YLabel: "output tokens/s", Series: []report.Series{{Name: "output tok/s", X: xs, Y: toks}}, Mark: knee},
 		{Title: "Latency vs throughput", XLabel: "requests/s", YLabel: "mean E2E latency (ms)", Series: []report.Series{{Name: "E2E", X: rps, Y: lat}}, Mark: knee},
-	}}, nil
+	}}, stopped
 }
 
 func join(xs []float64) string {

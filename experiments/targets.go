@@ -54,7 +54,7 @@ func CompareTargets(ctx context.Context, s *session.Session, w workloads.Workloa
 			first = &pt
 		}
 		t.Add(row...)
-		m := report.MeasuresOf(sm, pt.first.Wall, pt.first.Failed, lag(pt.first))
+		m := report.MeasuresOf(sm, pt.first.Wall, pt.first.Failures, lag(pt.first))
 		doc.Results = append(doc.Results, report.Variant{Name: tg.URL, Measures: &m, ThroughputTPS: pt.tps, AvgLatency: pt.lat, WithinSpread: within})
 	}
 	t.Notes = append(t.Notes, "Each target ran the workload alone; times are measured at the client (TTFT at the first content chunk).")

@@ -22,93 +22,103 @@ func runNamed(ctx context.Context, s *session.Session, name string, p Params) (*
 // around the whole run.
 func Throughput(ctx context.Context, s *session.Session, p Params) (*report.Report, error) {
 	run, err := runNamed(ctx, s, "throughput", p)
-	if err != nil {
+	if run == nil {
 		return nil, err
 	}
-	sm := run.Summary
-	t := &report.Table{Title: "Throughput (" + s.Describe() + ")", Headers: []string{"Metric", "Value"}}
-	t.Add("Requests", sm.Requests)
-	t.Add("Output tokens", sm.OutputTokens)
+	m := measures(run)
+	t := runTable("Throughput ("+s.Describe()+")", run, "Metric", "Value")
+	t.Add("Requests", m.NumRequests)
+	t.AddFailures(m.Failures)
+	t.Add("Output tokens", m.OutputTokens)
 	t.Add("Wall time (s)", fmt.Sprintf("%.3f", run.Wall.Seconds()))
-	t.Add("Throughput (requests/s)", sm.RPS)
-	t.Add("Output tokens/s", sm.OutputTPS)
-	t.Add("Total tokens/s (prompt + output)", sm.TotalTPS)
-	return &report.Report{Tables: []*report.Table{t}, Doc: runDoc(s, "throughput", run)}, nil
+	t.Add("Throughput (requests/s)", m.ThroughputRPS)
+	t.Add("Output tokens/s", m.ThroughputTPS)
+	t.Add("Total tokens/s (prompt + output)", m.TotalTPS)
+	return &report.Report{Tables: []*report.Table{t}, Doc: runDoc(s, "throughput", run)}, err
 }
 
 // Latency is the tutorial's latency test: one request, end to end.
 func Latency(ctx context.Context, s *session.Session, p Params) (*report.Report, error) {
 	run, err := runNamed(ctx, s, "latency", p)
-	if err != nil {
+	if run == nil {
 		return nil, err
 	}
-	sm := run.Summary
-	t := &report.Table{Title: "Latency (" + s.Describe() + ")", Headers: []string{"Metric", "Value"}}
-	t.Add("Requests", sm.Requests)
+	sm, m := run.Summary, measures(run)
+	t := runTable("Latency ("+s.Describe()+")", run, "Metric", "Value")
+	t.Add("Requests", m.NumRequests)
+	t.AddFailures(m.Failures)
 	t.Add("Output tokens", sm.OutputTokens)
 	t.Add("End-to-end latency (ms)", ms(sm.E2E.Mean))
 	t.Add("Time to first token (ms)", ms(sm.TTFT.Mean))
 	t.Add("Time per output token (ms)", ms(sm.TPOT.Mean))
 	t.Add("Tokens/s (one request)", sm.OutputTPS)
-	return &report.Report{Tables: []*report.Table{t}, Doc: runDoc(s, "latency", run)}, nil
+	return &report.Report{Tables: []*report.Table{t}, Doc: runDoc(s, "latency", run)}, err
 }
 
 // TTFT measures time to first token, one short request at a time on an idle
 // engine, and reports its distribution.
 func TTFT(ctx context.Context, s *session.Session, p Params) (*report.Report, error) {
 	run, err := runNamed(ctx, s, "ttft", p)
-	if err != nil {
+	if run == nil {
 		return nil, err
 	}
 	d := run.Summary.TTFT
-	t := &report.Table{Title: "Time to first token (" + s.Describe() + ")", Headers: []string{"Statistic", "TTFT (ms)"}}
+	t := runTable("Time to first token ("+s.Describe()+")", run, "Statistic", "TTFT (ms)")
 	t.Add("mean", ms(d.Mean))
 	t.Add("p50", ms(d.P50))
 	t.Add("p90", ms(d.P90))
 	t.Add("p99", ms(d.P99))
 	t.Add("max", ms(d.Max))
+	t.AddFailures(run.Failures)
 	t.Notes = append(t.Notes, fmt.Sprintf("%d requests; TTFT is arrival → first output token, queueing included.", d.Count))
-	return &report.Report{Tables: []*report.Table{t}, Doc: runDoc(s, "ttft", run)}, nil
+	return &report.Report{Tables: []*report.Table{t}, Doc: runDoc(s, "ttft", run)}, err
 }
 
 // Bench is the tutorial's comprehensive benchmark: the tutorial's warm-up
 // requests, then N prompts at once (warmed for their shapes), with every
 // metric and the decode step against its roofline.
 func Bench(ctx context.Context, s *session.Session, p Params) (*report.Report, error) {
+	var run *session.RunResult
+	var err error
 	if p.Warmup > 0 {
 		w, _ := workloads.Lookup("bench")
-		if _, err := s.Run(ctx, w.WithCount(p.Warmup), p.Seed+1); err != nil {
-			return nil, fmt.Errorf("warm-up: %w", err)
+		if _, err = s.Run(ctx, w.WithCount(p.Warmup), p.Seed+1); err != nil {
+			run, err = stoppedEarly("bench", fmt.Errorf("warm-up: %w", err))
 		}
 	}
-	run, err := runNamed(ctx, s, "bench", p)
-	if err != nil {
+	if run == nil && err == nil {
+		run, err = runNamed(ctx, s, "bench", p)
+	}
+	if run == nil {
 		return nil, err
 	}
 	doc := runDoc(s, "bench", run)
 	rep := &report.Report{Tables: runTables(s, "Comprehensive benchmark", run)}
-	rf, ok, err := roofline(ctx, s, run.Start)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		rep.Tables = append(rep.Tables, rooflineTable(rf))
-		doc.Roofline = &rf
+	if !run.Partial {
+		rf, ok, err := roofline(ctx, s, run.Start)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			rep.Tables = append(rep.Tables, rooflineTable(rf))
+			doc.Roofline = &rf
+		}
 	}
 	rep.Doc = doc
-	return rep, nil
+	return rep, err
 }
 
 // runTables are a run's comprehensive tables: totals and rates, SLO goodput
 // when set, the generator's lag for open-loop arrivals, and percentiles.
 func runTables(s *session.Session, title string, run *session.RunResult) []*report.Table {
-	sm := run.Summary
-	t := &report.Table{Title: title + " (" + s.Describe() + ")", Headers: []string{"Metric", "Value"}}
-	t.Add("Requests", sm.Requests)
+	sm, m := run.Summary, measures(run)
+	t := runTable(title+" ("+s.Describe()+")", run, "Metric", "Value")
+	t.Add("Requests", m.NumRequests)
+	t.AddFailures(m.Failures)
 	t.Add("Prompt tokens", sm.PromptTokens)
 	t.Add("Output tokens", sm.OutputTokens)
 	t.Add("Wall time (s)", fmt.Sprintf("%.3f", run.Wall.Seconds()))
-	t.Add("Throughput (requests/s)", sm.RPS)
+	t.Add("Throughput (requests/s)", m.ThroughputRPS)
 	t.Add("Output tokens/s", sm.OutputTPS)
 	t.Add("Total tokens/s", sm.TotalTPS)
 	t.Add("Average latency (ms)", ms(sm.E2E.Mean))
@@ -169,12 +179,12 @@ func sourcesTable(s *session.Session, run *session.RunResult) *report.Table {
 // RunReport runs any workload (warmed) and reports every metric.
 func RunReport(ctx context.Context, s *session.Session, w workloads.Workload, p Params) (*report.Report, error) {
 	run, err := measure(ctx, s, w.WithCount(p.Requests), p.Seed)
-	if err != nil {
+	if run == nil {
 		return nil, err
 	}
 	doc := runDoc(s, "run", run)
 	doc.Description = w.Description
 	rep := &report.Report{Tables: runTables(s, "Workload "+w.Name, run), Doc: doc}
 	rep.Tables[0].Notes = append(rep.Tables[0].Notes, w.Description)
-	return rep, nil
+	return rep, err
 }

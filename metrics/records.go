@@ -24,11 +24,14 @@ type RequestRecord struct {
 }
 
 // Failed says whether the request was rejected, aborted or failed with an
-// error.
+// error. An output cut at max_model_len (its reason in Error) is not a
+// failure: the request completed, short.
 func (r *RequestRecord) Failed() bool {
 	switch r.Finish {
 	case "rejected", "aborted", "error":
 		return true
+	case "max_model_len":
+		return false
 	}
 	return r.Error != ""
 }

@@ -139,6 +139,11 @@ type Header struct {
 	Imbalance            *float64  `json:"imbalance,omitempty"`
 	Policy               string    `json:"dispatch_policy,omitempty"`
 	Targets              []Target  `json:"targets,omitempty"`
+	// Partial: the command stopped before its work was done (StoppedBy
+	// says why: a signal's name or the error); the numbers are those of
+	// the requests that finished.
+	Partial   bool   `json:"partial"`
+	StoppedBy string `json:"stopped_by,omitempty"`
 }
 
 // SLO is a run's objectives and how the run met them.
@@ -150,31 +155,51 @@ type SLO struct {
 
 // Measures are one measured run's numbers: the tutorial MetricsCollector's
 // (num_requests, throughput_rps, throughput_tps, avg_latency_ms) and every
-// distribution.
+// distribution. num_requests and throughput_rps count the requests that
+// completed (their whole output, or up to EOS/stop, or cut at
+// max_model_len); those that failed (rejected, aborted) are counted beside
+// them, and every finished request is counted by its finish reason.
 type Measures struct {
-	NumRequests   int           `json:"num_requests"`
-	Failed        int           `json:"failed_requests"`
-	ThroughputRPS float64       `json:"throughput_rps"`
-	ThroughputTPS float64       `json:"throughput_tps"`
-	TotalTPS      float64       `json:"total_tps"`
-	AvgLatencyMs  float64       `json:"avg_latency_ms"`
-	Wall          time.Duration `json:"wall_ns"`
-	OutputTokens  int           `json:"output_tokens"`
-	PromptTokens  int           `json:"prompt_tokens"`
-	Preemptions   int           `json:"preemptions"`
-	TTFT          metrics.Dist  `json:"ttft"`
-	TPOT          metrics.Dist  `json:"tpot"`
-	ITL           metrics.Dist  `json:"itl"`
-	E2E           metrics.Dist  `json:"e2e"`
-	GeneratorLag  *metrics.Dist `json:"generator_lag,omitempty"` // open-loop arrivals only
-	SLO           *SLO          `json:"slo,omitempty"`
+	NumRequests   int            `json:"num_requests"`
+	Failed        int            `json:"failed_requests"`
+	Truncated     int            `json:"truncated_requests"` // output cut at max_model_len (counted in num_requests)
+	Finishes      map[string]int `json:"finishes"`           // every finished request by finish reason
+	Failures      []Failure      `json:"failures"`           // failed and truncated requests by reason
+	ThroughputRPS float64        `json:"throughput_rps"`
+	ThroughputTPS float64        `json:"throughput_tps"`
+	TotalTPS      float64        `json:"total_tps"`
+	AvgLatencyMs  float64        `json:"avg_latency_ms"`
+	Wall          time.Duration  `json:"wall_ns"`
+	OutputTokens  int            `json:"output_tokens"`
+	PromptTokens  int            `json:"prompt_tokens"`
+	Preemptions   int            `json:"preemptions"`
+	TTFT          metrics.Dist   `json:"ttft"`
+	TPOT          metrics.Dist   `json:"tpot"`
+	ITL           metrics.Dist   `json:"itl"`
+	E2E           metrics.Dist   `json:"e2e"`
+	GeneratorLag  *metrics.Dist  `json:"generator_lag,omitempty"` // open-loop arrivals only
+	SLO           *SLO           `json:"slo,omitempty"`
 }
 
-// MeasuresOf writes a summary; lag is nil for closed-loop runs.
-func MeasuresOf(s metrics.Summary, wall time.Duration, failed int, lag *metrics.Dist) Measures {
-	m := Measures{NumRequests: s.Requests, Failed: failed, ThroughputRPS: s.RPS, ThroughputTPS: s.OutputTPS, TotalTPS: s.TotalTPS,
-		AvgLatencyMs: metrics.Ms(s.E2E.Mean), Wall: wall, OutputTokens: s.OutputTokens, PromptTokens: s.PromptTokens,
-		Preemptions: s.Preemptions, TTFT: s.TTFT, TPOT: s.TPOT, ITL: s.ITL, E2E: s.E2E, GeneratorLag: lag}
+// MeasuresOf writes a summary, with the failed and truncated requests
+// counted from its finish reasons and failures (FailuresOf) naming them;
+// lag is nil for closed-loop runs.
+func MeasuresOf(s metrics.Summary, wall time.Duration, failures []Failure, lag *metrics.Dist) Measures {
+	failed, truncated := CountFinishes(s.Finishes)
+	done := max(0, s.Requests-failed)
+	m := Measures{NumRequests: done, Failed: failed, Truncated: truncated, Finishes: map[string]int{}, Failures: failures,
+		ThroughputTPS: s.OutputTPS, TotalTPS: s.TotalTPS, AvgLatencyMs: metrics.Ms(s.E2E.Mean), Wall: wall,
+		OutputTokens: s.OutputTokens, PromptTokens: s.PromptTokens, Preemptions: s.Preemptions,
+		TTFT: s.TTFT, TPOT: s.TPOT, ITL: s.ITL, E2E: s.E2E, GeneratorLag: lag}
+	for k, v := range s.Finishes {
+		m.Finishes[k] = v
+	}
+	if m.Failures == nil {
+		m.Failures = []Failure{}
+	}
+	if wall > 0 {
+		m.ThroughputRPS = float64(done) / wall.Seconds()
+	}
 	if !s.SLO.Empty() {
 		m.SLO = &SLO{Objectives: s.SLO.String(), GoodputRPS: s.Goodput, Attainment: s.Attainment}
 	}
@@ -222,7 +247,8 @@ type Spread struct {
 // SweepPoint is one value of a sweep: its first repeat's measures, and
 // the spread of the headline numbers over every repeat.
 type SweepPoint struct {
-	Value float64 `json:"value"`
+	Value   float64 `json:"value"`
+	Partial bool    `json:"partial"` // the sweep stopped while measuring it: the requests that finished
 	Measures
 	ThroughputTPSSpread Spread `json:"throughput_tps_spread"`
 	AvgLatencySpread    Spread `json:"avg_latency_ms_spread"`
@@ -247,6 +273,7 @@ type Sweep struct {
 // Variant is one configuration of a comparison.
 type Variant struct {
 	Name          string    `json:"name"`
+	Partial       bool      `json:"partial"` // the comparison stopped while measuring it: the requests that finished
 	NotApplicable string    `json:"not_applicable,omitempty"`
 	Config        *Config   `json:"config,omitempty"`
 	Memory        *Memory   `json:"memory,omitempty"`

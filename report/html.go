@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -69,27 +70,23 @@ func (r *Report) HTML(at time.Time) string {
 	return b.String()
 }
 
-// WriteHTML writes path (the HTML page) and, beside it, the JSON document
-// and a CSV of the first table, each atomically, and returns what it wrote.
+// WriteHTML writes path (the HTML page) and, beside it, a CSV of the first
+// table and the JSON document, as one set (WriteSet: none appears before
+// all are whole; the JSON last), and returns what it wrote.
 func (r *Report) WriteHTML(path string) ([]string, error) {
 	base := strings.TrimSuffix(path, ".html")
-	if err := WriteFile(path, []byte(r.HTML(time.Now()))); err != nil {
-		return nil, err
+	js, err := json.MarshalIndent(r.Doc, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode %s.json: %w", base, err)
 	}
-	out := []string{path}
-	if err := r.WriteJSON(base + ".json"); err != nil {
-		return out, err
-	}
-	out = append(out, base+".json")
+	var parts []Part
 	if len(r.Tables) > 0 {
 		var cb bytes.Buffer
 		w := csv.NewWriter(&cb)
 		w.Write(r.Tables[0].Headers)
 		w.WriteAll(r.Tables[0].Rows)
-		if err := WriteFile(base+".csv", cb.Bytes()); err != nil {
-			return out, err
-		}
-		out = append(out, base+".csv")
+		parts = append(parts, Part{base + ".csv", cb.Bytes()})
 	}
-	return out, nil
+	parts = append(parts, Part{path, []byte(r.HTML(time.Now()))}, Part{base + ".json", append(js, '\n')})
+	return WriteSet(parts)
 }

@@ -117,7 +117,7 @@ func TestReportFiles(t *testing.T) {
 	if err != nil || len(files) != 3 {
 		t.Fatalf("%v %v", files, err)
 	}
-	raw, _ := os.ReadFile(files[1])
+	raw, _ := os.ReadFile(files[2])
 	var j map[string]any
 	if err := json.Unmarshal(raw, &j); err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestSpread(t *testing.T) {
 	if one := SpreadOf([]float64{5}); one.Overlaps(one) || one.StdDev != 0 {
 		t.Fatal("one repeat has no spread")
 	}
-	m := MeasuresOf(metrics.Summary{Requests: 2, SLO: metrics.SLO{TTFT: time.Second}, Goodput: 1}, time.Second, 0, nil)
+	m := MeasuresOf(metrics.Summary{Requests: 2, SLO: metrics.SLO{TTFT: time.Second}, Goodput: 1}, time.Second, nil, nil)
 	if m.SLO == nil || m.SLO.Objectives != "ttft=1s" || m.NumRequests != 2 {
 		t.Fatalf("%+v", m)
 	}

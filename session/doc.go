@@ -18,6 +18,10 @@
 // (Controls) is a capability a target may lack; the frame says which it
 // has, and carries a row per source (sources.go).
 //
+// A finite run (Run) counts failed and truncated requests by reason beside
+// the rest and goes on; when its context ends or the target fails, it
+// returns what finished, marked partial, with an error wrapping ErrStopped.
+//
 // Goroutines: each device goroutine owns its backend, model and engine;
 // each remote request streams on its own goroutine and each server's
 // scraper on another; the collector aggregates events handed off by the

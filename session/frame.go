@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"benchtop/engine"
@@ -140,5 +141,5 @@ func (s *Session) WriteSnapshot(ctx context.Context, dir string) ([]string, erro
 	if err != nil {
 		return nil, err
 	}
-	return snapshot.Write(dir+"/benchtop-snapshot-"+f.Created.Local().Format("20060102-150405.000"), f)
+	return snapshot.Write(filepath.Join(dir, snapshot.Name(f.Created)), f)
 }

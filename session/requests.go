@@ -23,6 +23,9 @@ type Vocab struct {
 	VocabSize int
 	Prefix    []int32 // what every prompt starts with (BOS, or nothing); read-only
 	Source    string  // the model's preset name or folder
+	// MaxModelLen is the tokens a sequence may hold under the session's
+	// settings at open (0 when not known: OpenVocab).
+	MaxModelLen int
 }
 
 // VocabOf is a loaded model's vocabulary.
@@ -50,6 +53,10 @@ func vocabWith(cfg model.Config, p *model.Prompter) Vocab {
 	return v
 }
 
+// MaxRequests bounds the requests of one workload run (they are built, and
+// their results kept, at once).
+const MaxRequests = 1 << 20
+
 // Requests builds a workload's requests for seed: the one request builder
 // the dashboard, every headless command and `tokenize` use. A text prompt
 // is tokenized; a synthetic one is the model's prefix (BOS where its
@@ -59,6 +66,9 @@ func vocabWith(cfg model.Config, p *model.Prompter) Vocab {
 // IDs are prefix + the spec's ID. The
 // offsets are the specs' send times (0 for closed-loop workloads).
 func (v Vocab) Requests(w workloads.Workload, seed int64, prefix string) ([]*engine.Request, []time.Duration, error) {
+	if w.Count > MaxRequests {
+		return nil, nil, fmt.Errorf("workload %s: %d requests; at most %d", w.Name, w.Count, MaxRequests)
+	}
 	specs := w.Specs(seed)
 	reqs := make([]*engine.Request, len(specs))
 	arrivals := make([]time.Duration, len(specs))

@@ -81,6 +81,7 @@ func Open(o Options) (*Session, error) {
 		s.cancel()
 		return nil, err
 	}
+	s.vocab.MaxModelLen = s.MaxModelLen()
 	s.publish()
 	for _, f := range []func(context.Context){s.gpu.Run, s.stats.run, s.publisher} {
 		s.bg.Add(1)

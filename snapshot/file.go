@@ -2,11 +2,14 @@ package snapshot
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +63,24 @@ type File struct {
 	Imbalance float64         `json:"imbalance,omitempty"`
 	Policy    string          `json:"dispatch_policy,omitempty"`
 	Targets   []report.Target `json:"targets,omitempty"`
+	// Files are the set's other files, beside the JSON: it is written
+	// last, so they are whole whenever it exists (the set's manifest).
+	Files []Member `json:"files"`
 }
+
+// Member is one file of a snapshot set other than its JSON.
+type Member struct {
+	Name   string `json:"name"` // the file's name, in the JSON's folder
+	Bytes  int    `json:"bytes"`
+	SHA256 string `json:"sha256"` // hex
+}
+
+// NamePrefix starts the name of every snapshot set (Name).
+const NamePrefix = "benchtop-snapshot-"
+
+// Name is the base name of a snapshot set created at t (local time, to the
+// millisecond), without an extension.
+func Name(t time.Time) string { return NamePrefix + t.Local().Format("20060102-150405.000") }
 
 // normalized is f with every list non-nil, so that JSON says [] and not
 // null; f itself is not changed (its parts may be shared and immutable).
@@ -69,6 +89,7 @@ func (f *File) normalized() *File {
 	out.Changes = orEmpty(out.Changes)
 	out.Segments = orEmpty(out.Segments)
 	out.Requests = orEmpty(out.Requests)
+	out.Files = orEmpty(out.Files)
 	if out.Metrics != nil {
 		m := *out.Metrics
 		m.Series, m.Markers, m.Sources = orEmpty(m.Series), orEmpty(m.Markers), orEmpty(m.Sources)
@@ -92,26 +113,52 @@ func orEmpty[T any](s []T) []T {
 	return s
 }
 
-// Write writes base.json, base.csv and base.md, each atomically, and
-// returns their paths.
+// Write writes the set base.csv, base.md and base.json (report.WriteSet:
+// none appears before all are whole, the JSON last, listing the other two
+// with their sizes and SHA-256) and returns the paths, the JSON first.
+// Stale temporary files that killed writes of snapshots left in the folder
+// are removed first.
 func Write(base string, f *File) ([]string, error) {
+	dir := filepath.Dir(base)
+	report.CleanStale(dir, func(t string) bool {
+		return strings.HasPrefix(t, NamePrefix) || strings.HasPrefix(t, filepath.Base(base)+".")
+	})
 	f = f.normalized()
+	parts := []report.Part{{Path: base + ".csv", Data: seriesCSV(f)}, {Path: base + ".md", Data: markdown(f)}}
+	f.Files = make([]Member, len(parts))
+	for i, p := range parts {
+		sum := sha256.Sum256(p.Data)
+		f.Files[i] = Member{Name: filepath.Base(p.Path), Bytes: len(p.Data), SHA256: hex.EncodeToString(sum[:])}
+	}
 	js, err := json.MarshalIndent(f, "", " ")
 	if err != nil {
 		return nil, fmt.Errorf("encode snapshot: %w", err)
 	}
-	files := []struct {
-		path string
-		data []byte
-	}{{base + ".json", append(js, '\n')}, {base + ".csv", seriesCSV(f)}, {base + ".md", markdown(f)}}
-	var out []string
-	for _, x := range files {
-		if err := report.WriteFile(x.path, x.data); err != nil {
-			return out, err
-		}
-		out = append(out, x.path)
+	parts = append(parts, report.Part{Path: base + ".json", Data: append(js, '\n')})
+	out, err := report.WriteSet(parts)
+	if len(out) == len(parts) {
+		out = append(out[2:], out[:2]...) // the JSON first
 	}
-	return out, nil
+	return out, err
+}
+
+// CheckSet says whether the files the snapshot at jsonPath lists are
+// beside it, whole and unchanged (nil for a v1 snapshot, which lists none).
+func CheckSet(jsonPath string, f *File) error {
+	dir := filepath.Dir(jsonPath)
+	for _, m := range f.Files {
+		if m.Name == "" || m.Name != filepath.Base(m.Name) {
+			return fmt.Errorf("%s: the set lists %q, not a file name", jsonPath, m.Name)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, m.Name))
+		if err != nil {
+			return fmt.Errorf("%s: the set's %w", jsonPath, err)
+		}
+		if sum := sha256.Sum256(raw); len(raw) != m.Bytes || hex.EncodeToString(sum[:]) != m.SHA256 {
+			return fmt.Errorf("%s: the set's %s is not the file written (%d bytes, want %d)", jsonPath, m.Name, len(raw), m.Bytes)
+		}
+	}
+	return nil
 }
 
 // Read loads a snapshot JSON file of schema v2 or v1 (converted to v2),
@@ -121,13 +168,24 @@ func Read(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	f, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Parse reads a snapshot document of schema v2 or v1 (converted to v2);
+// anything else is ErrNotSnapshot.
+func Parse(raw []byte) (*File, error) {
 	var head struct {
 		Schema string `json:"schema"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotSnapshot, err)
+		return nil, fmt.Errorf("%w: %v", ErrNotSnapshot, err)
 	}
 	var f *File
+	var err error
 	switch head.Schema {
 	case Schema:
 		f = &File{}
@@ -135,13 +193,13 @@ func Read(path string) (*File, error) {
 	case SchemaV1:
 		f, err = readV1(raw)
 	default:
-		return nil, fmt.Errorf("%s: %w: schema %q; this benchtop reads %q and %q", path, ErrNotSnapshot, head.Schema, Schema, SchemaV1)
+		return nil, fmt.Errorf("%w: schema %q; this benchtop reads %q and %q", ErrNotSnapshot, head.Schema, Schema, SchemaV1)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %v", path, ErrNotSnapshot, err)
+		return nil, fmt.Errorf("%w: %v", ErrNotSnapshot, err)
 	}
 	if f.Metrics == nil || f.Status == nil {
-		return nil, fmt.Errorf("%s: %w: it lacks its metrics or status", path, ErrNotSnapshot)
+		return nil, fmt.Errorf("%w: it lacks its metrics or status", ErrNotSnapshot)
 	}
 	return f, nil
 }
@@ -250,6 +308,13 @@ func markdown(f *File) []byte {
 	if m != nil {
 		fmt.Fprintf(&b, "\n## Totals after %s\n\n| metric | value |\n| --- | --- |\n", m.Elapsed.Round(time.Second))
 		fmt.Fprintf(&b, "| requests finished | %d |\n| output tokens | %d |\n| preemptions | %d |\n", m.Finished, m.OutputTokens, m.Preemptions)
+		for _, x := range report.FailuresOf(m.Finishes, nil) {
+			what := "failed (" + x.Finish + ")"
+			if x.Finish == report.Truncated {
+				what = "truncated (output cut at max_model_len)"
+			}
+			fmt.Fprintf(&b, "| %s | %d |\n", what, x.Count)
+		}
 		fmt.Fprintf(&b, "| output tok/s (last %s) | %.1f |\n", m.Window.Round(time.Second), m.OutputTPS)
 		for _, d := range []struct {
 			n string
