@@ -45,7 +45,7 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 	t := &report.Table{Title: "Configuration comparison (" + s.Describe() + ", workload " + w.Name + ")",
 		Headers: []string{"Configuration", "KV blocks", "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)"}}
 	if p.repeats() > 1 {
-		t.Headers = append(t.Headers, "Output tok/s spread", "vs first")
+		t.Headers = append(t.Headers, spreadHeaders...)
 	}
 	doc := report.Compare{Header: header(s, "compare", nil), Workload: w.Name, Repeats: p.repeats(), Results: []report.Variant{}}
 	base := s.Status().Config
@@ -92,15 +92,9 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 		row := []any{name, plan.NumBlocks, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50)}
 		within := false
 		if p.repeats() > 1 {
-			vs := ""
-			if first == nil {
-				vs = "—"
-			} else if within = pt.tps.Overlaps(first.tps); within {
-				vs = "within spread"
-			} else {
-				vs = fmt.Sprintf("%+.1f%%", 100*(pt.tps.Mean/first.tps.Mean-1))
-			}
-			row = append(row, fmt.Sprintf("%.2f–%.2f", pt.tps.Min, pt.tps.Max), vs)
+			var cells []any
+			cells, within = spreadCells(pt, first)
+			row = append(row, cells...)
 		}
 		if first == nil {
 			first = &pt
@@ -125,4 +119,23 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 		t.Notes = append(t.Notes, fmt.Sprintf("Means of %d warmed repeats; spreads are min–max; \"within spread\": no difference from the first configuration beyond the spread.", p.repeats()))
 	}
 	return &report.Report{Tables: []*report.Table{t}, Doc: doc}, nil
+}
+
+// spreadHeaders head the columns of spreadCells.
+var spreadHeaders = []string{"Output tok/s spread", "vs first"}
+
+// spreadCells are a repeated comparison's last cells for pt: its output
+// tokens/s min–max, and how it compares with the first row's (first is nil
+// on the first row): "—" there, "within spread" when the two spreads
+// overlap (within true), else the difference of the means in percent.
+func spreadCells(pt point, first *point) (cells []any, within bool) {
+	vs := "—"
+	if first != nil {
+		if within = pt.tps.Overlaps(first.tps); within {
+			vs = "within spread"
+		} else {
+			vs = fmt.Sprintf("%+.1f%%", 100*(pt.tps.Mean/first.tps.Mean-1))
+		}
+	}
+	return []any{fmt.Sprintf("%.2f–%.2f", pt.tps.Min, pt.tps.Max), vs}, within
 }
