@@ -59,6 +59,14 @@ func experiment(e *env, f *EngineFlags, wf *WorkloadFlags, reportPath string,
 	return errors.Join(e.interrupted(err), writeReport(e, rep, f.JSON, reportPath))
 }
 
+// tutorialTest runs one of the tutorial's fixed tests (throughput, latency,
+// TTFT) with the engine flags' parameters.
+func tutorialTest(e *env, f *EngineFlags, test func(context.Context, *session.Session, experiments.Params) (*report.Report, error)) error {
+	return experiment(e, f, nil, "", func(ctx context.Context, s *session.Session) (*report.Report, error) {
+		return test(ctx, s, f.params())
+	})
+}
+
 // writeReport prints rep and writes its JSON and HTML files where asked.
 func writeReport(e *env, rep *report.Report, jsonPath, htmlPath string) error {
 	rep.Print(e.stdout)
@@ -101,9 +109,7 @@ type ThroughputCmd struct {
 }
 
 func (c *ThroughputCmd) Run(e *env) error {
-	return experiment(e, &c.EngineFlags, nil, "", func(ctx context.Context, s *session.Session) (*report.Report, error) {
-		return experiments.Throughput(ctx, s, c.params())
-	})
+	return tutorialTest(e, &c.EngineFlags, experiments.Throughput)
 }
 
 // LatencyCmd is the tutorial's latency test.
@@ -112,9 +118,7 @@ type LatencyCmd struct {
 }
 
 func (c *LatencyCmd) Run(e *env) error {
-	return experiment(e, &c.EngineFlags, nil, "", func(ctx context.Context, s *session.Session) (*report.Report, error) {
-		return experiments.Latency(ctx, s, c.params())
-	})
+	return tutorialTest(e, &c.EngineFlags, experiments.Latency)
 }
 
 // TTFTCmd measures time to first token.
@@ -123,9 +127,7 @@ type TTFTCmd struct {
 }
 
 func (c *TTFTCmd) Run(e *env) error {
-	return experiment(e, &c.EngineFlags, nil, "", func(ctx context.Context, s *session.Session) (*report.Report, error) {
-		return experiments.TTFT(ctx, s, c.params())
-	})
+	return tutorialTest(e, &c.EngineFlags, experiments.TTFT)
 }
 
 // RunCmd runs any workload.

@@ -44,12 +44,9 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 	w = w.WithCount(p.Requests)
 	t := &report.Table{Title: "Configuration comparison (" + s.Describe() + ", workload " + w.Name + ")",
 		Headers: []string{"Configuration", "KV blocks", "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)"}}
-	if p.repeats() > 1 {
-		t.Headers = append(t.Headers, "Output tok/s spread", "vs first")
-	}
+	spread := addSpreadColumns(t, p.repeats())
 	doc := report.Compare{Header: header(s, "compare", nil), Workload: w.Name, Repeats: p.repeats(), Results: []report.Variant{}}
 	base := s.Status().Config
-	var first *point
 	measured := 0
 	// stop ends the comparison early: after a stop (session.ErrStopped),
 	// with the configurations measured so far, marked partial.
@@ -65,7 +62,7 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 	for _, v := range variants {
 		if v.NotApplicable != "" {
 			row := []any{v.Name, "-", "n/a", "n/a", "n/a", "n/a"}
-			if p.repeats() > 1 {
+			if spread.on {
 				row = append(row, "", "")
 			}
 			t.Add(row...)
@@ -90,21 +87,7 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 			name += " (partial)"
 		}
 		row := []any{name, plan.NumBlocks, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50)}
-		within := false
-		if p.repeats() > 1 {
-			vs := ""
-			if first == nil {
-				vs = "—"
-			} else if within = pt.tps.Overlaps(first.tps); within {
-				vs = "within spread"
-			} else {
-				vs = fmt.Sprintf("%+.1f%%", 100*(pt.tps.Mean/first.tps.Mean-1))
-			}
-			row = append(row, fmt.Sprintf("%.2f–%.2f", pt.tps.Min, pt.tps.Max), vs)
-		}
-		if first == nil {
-			first = &pt
-		}
+		row, within := spread.fill(row, pt)
 		t.Add(row...)
 		cfg, mem := report.ConfigOf(v.Config), report.MemoryOf(plan)
 		m := measures(pt.first)
@@ -125,4 +108,42 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 		t.Notes = append(t.Notes, fmt.Sprintf("Means of %d warmed repeats; spreads are min–max; \"within spread\": no difference from the first configuration beyond the spread.", p.repeats()))
 	}
 	return &report.Report{Tables: []*report.Table{t}, Doc: doc}, nil
+}
+
+// spreadColumns are the last two columns of a comparison measured with
+// repeats: each row's output tokens/s min–max, and how it compares with the
+// first row's.
+type spreadColumns struct {
+	on    bool // more than one repeat: the table has the columns
+	first *point
+}
+
+// addSpreadColumns heads the columns on t when there are repeats.
+func addSpreadColumns(t *report.Table, repeats int) *spreadColumns {
+	if repeats > 1 {
+		t.Headers = append(t.Headers, "Output tok/s spread", "vs first")
+	}
+	return &spreadColumns{on: repeats > 1}
+}
+
+// fill appends pt's cells to row: its spread, then "—" on the first row,
+// "within spread" when the two spreads overlap (within true), else the
+// difference of the means in percent. The first row filled is the one the
+// others are compared with.
+func (c *spreadColumns) fill(row []any, pt point) (out []any, within bool) {
+	if c.on {
+		vs := "—"
+		if c.first != nil {
+			if within = pt.tps.Overlaps(c.first.tps); within {
+				vs = "within spread"
+			} else {
+				vs = fmt.Sprintf("%+.1f%%", 100*(pt.tps.Mean/c.first.tps.Mean-1))
+			}
+		}
+		row = append(row, fmt.Sprintf("%.2f–%.2f", pt.tps.Min, pt.tps.Max), vs)
+	}
+	if c.first == nil {
+		c.first = &pt
+	}
+	return row, within
 }

@@ -22,12 +22,9 @@ func CompareTargets(ctx context.Context, s *session.Session, w workloads.Workloa
 	w = w.WithCount(p.Requests)
 	t := &report.Table{Title: "Target comparison (workload " + w.Name + ", " + s.Options().Remote.API.String() + " API)",
 		Headers: []string{"Target", "Model", "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)", "Failed"}}
-	if p.repeats() > 1 {
-		t.Headers = append(t.Headers, "Output tok/s spread", "vs first")
-	}
+	spread := addSpreadColumns(t, p.repeats())
 	doc := report.Compare{Header: header(s, "compare", nil), Workload: w.Name, Repeats: p.repeats(), Results: []report.Variant{}}
 	targets := s.Targets()
-	var first *point
 	for i, tg := range targets {
 		if err := pool.Only(i); err != nil {
 			return nil, err
@@ -38,21 +35,7 @@ func CompareTargets(ctx context.Context, s *session.Session, w workloads.Workloa
 		}
 		sm := pt.first.Summary
 		row := []any{tg.URL, tg.Model, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50), pt.first.Failed}
-		within := false
-		if p.repeats() > 1 {
-			vs := "—"
-			if first != nil {
-				if within = pt.tps.Overlaps(first.tps); within {
-					vs = "within spread"
-				} else {
-					vs = fmt.Sprintf("%+.1f%%", 100*(pt.tps.Mean/first.tps.Mean-1))
-				}
-			}
-			row = append(row, fmt.Sprintf("%.2f–%.2f", pt.tps.Min, pt.tps.Max), vs)
-		}
-		if first == nil {
-			first = &pt
-		}
+		row, within := spread.fill(row, pt)
 		t.Add(row...)
 		m := report.MeasuresOf(sm, pt.first.Wall, pt.first.Failures, lag(pt.first))
 		doc.Results = append(doc.Results, report.Variant{Name: tg.URL, Measures: &m, ThroughputTPS: pt.tps, AvgLatency: pt.lat, WithinSpread: within})

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"benchtop/engine"
-	"benchtop/engine/model"
-	"benchtop/kernels/cpu"
 	"benchtop/openai"
 	"benchtop/servermetrics"
 )
@@ -20,27 +18,7 @@ import (
 func TestReplicasExposeEngineLabels(t *testing.T) {
 	var engs []*engine.Engine
 	for range 2 {
-		be := cpu.New(256 << 20)
-		m, err := model.Open("tiny", be, model.Options{Seed: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := engine.DefaultConfig()
-		cfg.MaxNumSeqs, cfg.MaxNumBatchedTokens = 16, 512
-		e, err := engine.New(be, m, cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- e.Run(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			<-done
-			e.Close()
-			m.Free(be)
-			be.Close()
-		})
+		e, _ := startEngine(t)
 		engs = append(engs, e)
 	}
 	srv, err := NewReplicas(context.Background(), engs, Options{})

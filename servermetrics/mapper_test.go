@@ -13,43 +13,6 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-func load(t testing.TB, file string) Families {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Parse(bytes.NewReader(b), 0)
-	if err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	return f
-}
-
-func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
-
-// want checks one measure: a number with its source, or not exposed (-1).
-func want(t *testing.T, s *Sample, m Measure, v float64, src string) {
-	t.Helper()
-	got := s.Get(m)
-	if src == "" {
-		if got.Exposed || got.Source != "" || got.String() != NotExposed {
-			t.Errorf("%s: got %+v, want not exposed", m, got)
-		}
-		return
-	}
-	if !got.Exposed || !near(got.Value, v) || got.Source != src {
-		t.Errorf("%s: got %+v, want %g from %s", m, got, v, src)
-	}
-}
-
-func wantQuantile(t *testing.T, h *Histogram, q, v float64) {
-	t.Helper()
-	if got := h.Quantile(q); !near(got, v) {
-		t.Errorf("%s p%g: got %g, want %g", h.Source, 100*q, got, v)
-	}
-}
-
 // expfmt alone rejects a body without its final newline; Parse does not.
 func TestParseWithoutFinalNewline(t *testing.T) {
 	b, err := os.ReadFile("testdata/vllm.txt")
@@ -74,11 +37,7 @@ func TestParseWithoutFinalNewline(t *testing.T) {
 }
 
 func TestMapVLLMDataParallel(t *testing.T) {
-	f := load(t, "vllm.txt")
-	if Detect(f) != VLLM {
-		t.Fatalf("detected %q", Detect(f))
-	}
-	s := Map(Unknown, f, time.Now())
+	s := mapFile(t, "vllm.txt", VLLM)
 	want(t, s, Running, 8, "vllm:num_requests_running")
 	want(t, s, Waiting, 1, "vllm:num_requests_waiting")
 	want(t, s, KVUsage, 0.5, "vllm:kv_cache_usage_perc") // the engines' mean
@@ -108,16 +67,12 @@ func TestMapVLLMDataParallel(t *testing.T) {
 	wantQuantile(t, s.Hist(ITL), 0.45, 0.0175)
 	wantQuantile(t, s.Hist(ITL), 0.9, 0.025)
 	wantQuantile(t, s.Hist(E2E), 0.5, 0.9)
-	for _, h := range []Hist{TPOT, Queue} {
-		if s.Hist(h).Exposed || !math.IsNaN(s.Hist(h).Quantile(0.5)) {
-			t.Errorf("%s exposed: %+v", h, s.Hist(h))
-		}
-	}
+	wantHidden(t, s, TPOT, Queue)
 }
 
 // vLLM before 0.11 had other names for KV usage, prefix cache and ITL.
 func TestMapVLLMOlderNames(t *testing.T) {
-	f, err := Parse(strings.NewReader(`# TYPE vllm:gpu_cache_usage_perc gauge
+	s := mapText(t, VLLM, `# TYPE vllm:gpu_cache_usage_perc gauge
 vllm:gpu_cache_usage_perc{engine="0",model_name="m"} 0.3
 # TYPE vllm:gpu_prefix_cache_hits_total counter
 vllm:gpu_prefix_cache_hits_total{engine="0",model_name="m"} 7
@@ -126,11 +81,7 @@ vllm:time_per_output_token_seconds_bucket{engine="0",le="0.01",model_name="m"} 4
 vllm:time_per_output_token_seconds_bucket{engine="0",le="+Inf",model_name="m"} 4
 vllm:time_per_output_token_seconds_sum{engine="0",model_name="m"} 0.02
 vllm:time_per_output_token_seconds_count{engine="0",model_name="m"} 4
-`), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := Map(VLLM, f, time.Now())
+`, time.Now())
 	want(t, s, KVUsage, 0.3, "vllm:gpu_cache_usage_perc")
 	want(t, s, PrefixCacheHits, 7, "vllm:gpu_prefix_cache_hits_total")
 	want(t, s, Running, -1, "")
@@ -141,11 +92,7 @@ vllm:time_per_output_token_seconds_count{engine="0",model_name="m"} 4
 }
 
 func TestMapSGLang(t *testing.T) {
-	f := load(t, "sglang.txt")
-	s := Map(Unknown, f, time.Now())
-	if s.Server != SGLang {
-		t.Fatalf("server %q", s.Server)
-	}
+	s := mapFile(t, "sglang.txt", SGLang)
 	want(t, s, Running, 7, "sglang:num_running_reqs") // tp_rank 1 repeats rank 0: read once
 	want(t, s, Waiting, 2, "sglang:num_queue_reqs")
 	want(t, s, KVUsage, 0.42, "sglang:token_usage")
@@ -159,24 +106,21 @@ func TestMapSGLang(t *testing.T) {
 	wantQuantile(t, s.Hist(TTFT), 0.75, 0.15)
 	wantQuantile(t, s.Hist(ITL), 0.5, 0.009)
 	wantQuantile(t, s.Hist(E2E), 0.99, 1.99)
-	if s.Hist(TPOT).Exposed || s.Hist(Queue).Exposed || s.Engines != nil {
-		t.Errorf("tpot %v queue %v engines %v", s.Hist(TPOT).Exposed, s.Hist(Queue).Exposed, s.Engines)
+	wantHidden(t, s, TPOT, Queue)
+	if s.Engines != nil {
+		t.Errorf("engines %v", s.Engines)
 	}
 }
 
 func TestMapSGLangDataParallel(t *testing.T) {
-	f, err := Parse(strings.NewReader(`# TYPE sglang:num_running_reqs gauge
+	s := mapText(t, Unknown, `# TYPE sglang:num_running_reqs gauge
 sglang:num_running_reqs{dp_rank="0",model_name="m",tp_rank="0"} 4
 sglang:num_running_reqs{dp_rank="0",model_name="m",tp_rank="1"} 4
 sglang:num_running_reqs{dp_rank="1",model_name="m",tp_rank="0"} 6
 # TYPE sglang:token_usage gauge
 sglang:token_usage{dp_rank="0",model_name="m",tp_rank="0"} 0.2
 sglang:token_usage{dp_rank="1",model_name="m",tp_rank="0"} 0.4
-`), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := Map(Unknown, f, time.Now())
+`, time.Now())
 	want(t, s, Running, 10, "sglang:num_running_reqs")
 	want(t, s, KVUsage, 0.3, "sglang:token_usage")
 	if len(s.Engines) != 2 || s.Engines[1].Running.Value != 6 || s.Engines[0].Waiting.Exposed {
@@ -185,10 +129,7 @@ sglang:token_usage{dp_rank="1",model_name="m",tp_rank="0"} 0.4
 }
 
 func TestMapTGI(t *testing.T) {
-	s := Map(Unknown, load(t, "tgi.txt"), time.Now())
-	if s.Server != TGI {
-		t.Fatalf("server %q", s.Server)
-	}
+	s := mapFile(t, "tgi.txt", TGI)
 	want(t, s, Running, 4, "tgi_batch_current_size")
 	want(t, s, Waiting, 3, "tgi_queue_size")
 	want(t, s, KVUsage, -1, "")
@@ -197,11 +138,7 @@ func TestMapTGI(t *testing.T) {
 	want(t, s, GenerationTokens, 1280, "tgi_request_generated_tokens_sum")
 	want(t, s, PrefixCacheHits, -1, "")
 	want(t, s, FinishedRequests, 10, "tgi_request_success")
-	for _, h := range []Hist{TTFT, ITL} {
-		if s.Hist(h).Exposed {
-			t.Errorf("%s exposed", h)
-		}
-	}
+	wantHidden(t, s, TTFT, ITL)
 	wantQuantile(t, s.Hist(TPOT), 0.5, 0.0175)
 	wantQuantile(t, s.Hist(E2E), 0.5, 0.75)
 	wantQuantile(t, s.Hist(Queue), 0.5, 0.00175)
@@ -211,10 +148,7 @@ func TestMapTGI(t *testing.T) {
 }
 
 func TestMapLlamaCpp(t *testing.T) {
-	s := Map(Unknown, load(t, "llamacpp.txt"), time.Now())
-	if s.Server != LlamaCpp {
-		t.Fatalf("server %q", s.Server)
-	}
+	s := mapFile(t, "llamacpp.txt", LlamaCpp)
 	want(t, s, Running, 2, "llamacpp:requests_processing")
 	want(t, s, Waiting, 1, "llamacpp:requests_deferred")
 	want(t, s, KVUsage, -1, "")
@@ -222,22 +156,14 @@ func TestMapLlamaCpp(t *testing.T) {
 	want(t, s, GenerationTokens, 4096, "llamacpp:tokens_predicted_total")
 	want(t, s, Preemptions, -1, "")
 	want(t, s, FinishedRequests, -1, "")
-	for _, h := range Hists() {
-		if s.Hist(h).Exposed {
-			t.Errorf("%s exposed", h)
-		}
-	}
+	wantHidden(t, s, Hists()...)
 	// Older builds exposed the KV usage.
-	f, _ := Parse(strings.NewReader("# TYPE llamacpp:kv_cache_usage_ratio gauge\nllamacpp:kv_cache_usage_ratio 0.125\n"), 0)
-	want(t, Map(Unknown, f, time.Now()), KVUsage, 0.125, "llamacpp:kv_cache_usage_ratio")
+	older := mapText(t, Unknown, "# TYPE llamacpp:kv_cache_usage_ratio gauge\nllamacpp:kv_cache_usage_ratio 0.125\n", time.Now())
+	want(t, older, KVUsage, 0.125, "llamacpp:kv_cache_usage_ratio")
 }
 
 func TestMapMissingAndUnknown(t *testing.T) {
-	f, err := Parse(strings.NewReader("# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{engine=\"0\"} 0\n"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := Map(Unknown, f, time.Now())
+	s := mapText(t, Unknown, "# TYPE vllm:num_requests_running gauge\nvllm:num_requests_running{engine=\"0\"} 0\n", time.Now())
 	want(t, s, Running, 0, "vllm:num_requests_running") // an exposed zero is a zero
 	for _, m := range Measures()[1:] {
 		want(t, s, m, -1, "")
@@ -246,8 +172,7 @@ func TestMapMissingAndUnknown(t *testing.T) {
 	if err := s.WriteText(&out); err != nil || strings.Count(out.String(), NotExposed) != len(Measures())-1+len(Hists())+2 {
 		t.Errorf("text:\n%s", out.String())
 	}
-	other, _ := Parse(strings.NewReader("process_cpu_seconds_total 12\ngo_goroutines 40\n"), 0)
-	u := Map(Unknown, other, time.Now())
+	u := mapText(t, Unknown, "process_cpu_seconds_total 12\ngo_goroutines 40\n", time.Now())
 	if u.Server != Unknown {
 		t.Fatalf("server %q", u.Server)
 	}
@@ -257,7 +182,7 @@ func TestMapMissingAndUnknown(t *testing.T) {
 }
 
 func TestMapNaN(t *testing.T) {
-	f, err := Parse(strings.NewReader(`# TYPE vllm:kv_cache_usage_perc gauge
+	s := mapText(t, Unknown, `# TYPE vllm:kv_cache_usage_perc gauge
 vllm:kv_cache_usage_perc{engine="0"} NaN
 # TYPE vllm:prompt_tokens_total counter
 vllm:prompt_tokens_total{engine="0"} NaN
@@ -266,11 +191,7 @@ vllm:time_to_first_token_seconds_bucket{engine="0",le="0.1"} NaN
 vllm:time_to_first_token_seconds_bucket{engine="0",le="+Inf"} NaN
 vllm:time_to_first_token_seconds_sum{engine="0"} NaN
 vllm:time_to_first_token_seconds_count{engine="0"} NaN
-`), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := Map(Unknown, f, time.Now())
+`, time.Now())
 	if v := s.Get(KVUsage); !v.Exposed || !math.IsNaN(v.Value) || v.String() != "NaN" {
 		t.Fatalf("kv %+v", v)
 	}
@@ -322,15 +243,8 @@ func TestRatesAndWindows(t *testing.T) {
 			"vllm:time_to_first_token_seconds_sum{engine=\"0\"} 1\n" +
 			"vllm:time_to_first_token_seconds_count{engine=\"0\"} " + itoa(obsFast+obsSlow) + "\n"
 	}
-	parse := func(s string, at time.Time) *Sample {
-		f, err := Parse(strings.NewReader(s), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return Map(Unknown, f, at)
-	}
-	a := parse(text(1000, 100, 0), at)
-	b := parse(text(1500, 100, 10), at.Add(500*time.Millisecond))
+	a := mapText(t, Unknown, text(1000, 100, 0), at)
+	b := mapText(t, Unknown, text(1500, 100, 10), at.Add(500*time.Millisecond))
 	b.Since(a)
 	if v := b.Get(GenerationTokens); !v.HasRate || !near(v.Rate, 1000) {
 		t.Fatalf("rate %+v", v)
@@ -346,7 +260,7 @@ func TestRatesAndWindows(t *testing.T) {
 		t.Fatalf("window %+v p50 %g", w, w.Quantile(0.5))
 	}
 	// A restart: the counter went down; its rate counts from zero.
-	c := parse(text(200, 0, 0), at.Add(time.Second))
+	c := mapText(t, Unknown, text(200, 0, 0), at.Add(time.Second))
 	c.Since(b)
 	if v := c.Get(GenerationTokens); !near(v.Rate, 400) || c.Window[TTFT].Count != 0 {
 		t.Fatalf("after restart: %+v window %+v", v, c.Window[TTFT])

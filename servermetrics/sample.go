@@ -1,7 +1,6 @@
 package servermetrics
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -42,13 +41,7 @@ var measureInfo = [numMeasures]struct {
 }
 
 // Measures lists every measure in order.
-func Measures() []Measure {
-	out := make([]Measure, numMeasures)
-	for i := range out {
-		out[i] = Measure(i)
-	}
-	return out
-}
+func Measures() []Measure { return upTo(numMeasures) }
 
 // Key is the measure's snake_case JSON name.
 func (m Measure) Key() string { return measureInfo[m].key }
@@ -76,10 +69,13 @@ var histInfo = [numHists]struct{ key, label string }{
 }
 
 // Hists lists every histogram in order.
-func Hists() []Hist {
-	out := make([]Hist, numHists)
+func Hists() []Hist { return upTo(numHists) }
+
+// upTo lists 0, 1, …, n-1 of an enumeration.
+func upTo[T ~int](n T) []T {
+	out := make([]T, n)
 	for i := range out {
-		out[i] = Hist(i)
+		out[i] = T(i)
 	}
 	return out
 }
@@ -115,61 +111,6 @@ func (v Value) String() string {
 	return fmtFloat(v.Value)
 }
 
-// MarshalJSON writes {"exposed":false} or the value with its source (NaN
-// as null).
-func (v Value) MarshalJSON() ([]byte, error) {
-	if !v.Exposed {
-		return []byte(`{"exposed":false}`), nil
-	}
-	out := struct {
-		Exposed bool     `json:"exposed"`
-		Source  string   `json:"source"`
-		Value   *float64 `json:"value"`
-		Rate    *float64 `json:"rate_per_s,omitempty"`
-	}{Exposed: true, Source: v.Source, Value: finite(v.Value)}
-	if v.HasRate {
-		out.Rate = finite(v.Rate)
-	}
-	return json.Marshal(out)
-}
-
-// MarshalJSON writes the histogram's source, count, sum and estimated
-// quantiles (NaN as null).
-func (h Histogram) MarshalJSON() ([]byte, error) {
-	if !h.Exposed {
-		return []byte(`{"exposed":false}`), nil
-	}
-	return json.Marshal(struct {
-		Exposed   bool     `json:"exposed"`
-		Source    string   `json:"source"`
-		Count     *float64 `json:"count"`
-		Sum       *float64 `json:"sum"`
-		P50       *float64 `json:"p50"`
-		P90       *float64 `json:"p90"`
-		P99       *float64 `json:"p99"`
-		Estimated bool     `json:"quantiles_estimated_from_buckets"`
-		Buckets   []Bucket `json:"buckets"`
-	}{true, h.Source, finite(h.Count), finite(h.Sum), finite(h.Quantile(0.5)), finite(h.Quantile(0.9)),
-		finite(h.Quantile(0.99)), true, finiteBuckets(h.Buckets)})
-}
-
-func finite(f float64) *float64 {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return nil
-	}
-	return &f
-}
-
-func finiteBuckets(bs []Bucket) []Bucket {
-	out := make([]Bucket, 0, len(bs))
-	for _, b := range bs {
-		if !math.IsInf(b.UpperBound, 0) && !math.IsNaN(b.Count) && !math.IsNaN(b.UpperBound) {
-			out = append(out, b) // JSON has no +Inf: the total is Count
-		}
-	}
-	return out
-}
-
 // Engine is one data-parallel engine's (replica's) gauges.
 type Engine struct {
 	Label   string `json:"engine"` // the replica label's value
@@ -197,34 +138,6 @@ func (s *Sample) Get(m Measure) Value { return s.Values[m] }
 
 // Hist returns one histogram (cumulative since the server started).
 func (s *Sample) Hist(h Hist) *Histogram { return &s.Hists[h] }
-
-// MarshalJSON writes the sample with snake_case keys; measures and
-// histograms are objects keyed by their Key.
-func (s *Sample) MarshalJSON() ([]byte, error) {
-	values := map[string]Value{}
-	for _, m := range Measures() {
-		values[m.Key()] = s.Values[m]
-	}
-	hists := map[string]Histogram{}
-	for _, h := range Hists() {
-		hists[h.Key()] = s.Hists[h]
-	}
-	models, engines := s.Models, s.Engines
-	if models == nil {
-		models = []string{}
-	}
-	if engines == nil {
-		engines = []Engine{}
-	}
-	return json.Marshal(struct {
-		At      time.Time            `json:"at"`
-		Server  Server               `json:"server"`
-		Models  []string             `json:"models"`
-		Values  map[string]Value     `json:"values"`
-		Hists   map[string]Histogram `json:"histograms"`
-		Engines []Engine             `json:"engines"`
-	}{s.At, s.Server, models, values, hists, engines})
-}
 
 // WriteText prints the sample as a table: every measure with its value (or
 // NotExposed), its rate for counters, and the metric it came from; then the

@@ -188,39 +188,22 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 	}
 	switch typ {
 	case "Sequence":
-		var v struct {
-			Decoders []json.RawMessage `json:"decoders"`
+		q, err := parseSequence(raw, "decoders", parseDecoder)
+		if err != nil {
+			return nil, err
 		}
-		if err := strictFields(raw, &v, "decoders"); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
-		}
-		var q decoderSeq
-		for i, r := range v.Decoders {
-			d, err := parseDecoder(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence.decoders[%d]: %w", i, err)
-			}
-			q = append(q, d)
-		}
-		return q, nil
+		return decoderSeq(q), nil
 	case "ByteLevel":
 		if _, err := parseByteLevel(raw); err != nil {
 			return nil, err
 		}
 		return byteLevelDec{}, nil
 	case "Replace":
-		var v struct {
-			Pattern json.RawMessage `json:"pattern"`
-			Content *string         `json:"content"`
-		}
-		if err := strictFields(raw, &v, "pattern", "content"); err != nil {
-			return nil, fmt.Errorf("Replace: %w", err)
-		}
-		p, err := parsePattern(v.Pattern)
+		p, content, err := parseReplace(raw)
 		if err != nil {
-			return nil, fmt.Errorf("Replace: %w", err)
+			return nil, err
 		}
-		return replaceDec{p, *v.Content}, nil
+		return replaceDec{p, content}, nil
 	case "ByteFallback":
 		return byteFallbackDec{}, nil
 	case "Fuse":

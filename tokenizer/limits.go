@@ -35,15 +35,23 @@ func parseTruncation(raw json.RawMessage) (*truncation, error) {
 		return nil, fmt.Errorf("strategy %q (want LongestFirst, OnlyFirst or OnlySecond)", *v.Strategy)
 	}
 	if v.Direction != nil {
-		switch *v.Direction {
-		case "Right":
-		case "Left":
-			tr.left = true
-		default:
-			return nil, fmt.Errorf("direction %q (want Right or Left)", *v.Direction)
+		var err error
+		if tr.left, err = parseLeft(*v.Direction); err != nil {
+			return nil, err
 		}
 	}
 	return tr, nil
+}
+
+// parseLeft reads a truncation or padding direction: true for "Left".
+func parseLeft(direction string) (bool, error) {
+	switch direction {
+	case "Right":
+		return false, nil
+	case "Left":
+		return true, nil
+	}
+	return false, fmt.Errorf("direction %q (want Right or Left)", direction)
 }
 
 // apply cuts ids to the limit; added is how many special tokens the
@@ -109,12 +117,9 @@ func parsePadding(raw json.RawMessage) (*padding, error) {
 	default:
 		return nil, fmt.Errorf("strategy %s (want \"BatchLongest\" or {\"Fixed\": n})", v.Strategy)
 	}
-	switch *v.Direction {
-	case "Right":
-	case "Left":
-		p.left = true
-	default:
-		return nil, fmt.Errorf("direction %q (want Right or Left)", *v.Direction)
+	var err error
+	if p.left, err = parseLeft(*v.Direction); err != nil {
+		return nil, err
 	}
 	if v.Multiple != nil {
 		if *v.Multiple > 1<<24 {

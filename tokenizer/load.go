@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -56,35 +57,16 @@ func Parse(data []byte) (*Tokenizer, error) {
 	if t.model, err = parseModel(f.Model); err != nil {
 		return nil, fmt.Errorf("model: %w", wrapMalformed(err))
 	}
-	if !isNull(f.Normalizer) {
-		if t.normalizer, err = parseNormalizer(f.Normalizer); err != nil {
-			return nil, fmt.Errorf("normalizer: %w", wrapMalformed(err))
-		}
-	}
-	if !isNull(f.PreTokenizer) {
-		if t.pre, err = parsePreTokenizer(f.PreTokenizer); err != nil {
-			return nil, fmt.Errorf("pre_tokenizer: %w", wrapMalformed(err))
-		}
-	}
-	if !isNull(f.PostProcessor) {
-		if t.post, err = parseProcessor(f.PostProcessor); err != nil {
-			return nil, fmt.Errorf("post_processor: %w", wrapMalformed(err))
-		}
-	}
-	if !isNull(f.Decoder) {
-		if t.dec, err = parseDecoder(f.Decoder); err != nil {
-			return nil, fmt.Errorf("decoder: %w", wrapMalformed(err))
-		}
-	}
-	if !isNull(f.Truncation) {
-		if t.trunc, err = parseTruncation(f.Truncation); err != nil {
-			return nil, fmt.Errorf("truncation: %w", wrapMalformed(err))
-		}
-	}
-	if !isNull(f.Padding) {
-		if t.pad, err = parsePadding(f.Padding); err != nil {
-			return nil, fmt.Errorf("padding: %w", wrapMalformed(err))
-		}
+	// The components are independent; cmp.Or keeps the first one's error.
+	if err := cmp.Or(
+		parseOptional(f.Normalizer, "normalizer", parseNormalizer, &t.normalizer),
+		parseOptional(f.PreTokenizer, "pre_tokenizer", parsePreTokenizer, &t.pre),
+		parseOptional(f.PostProcessor, "post_processor", parseProcessor, &t.post),
+		parseOptional(f.Decoder, "decoder", parseDecoder, &t.dec),
+		parseOptional(f.Truncation, "truncation", parseTruncation, &t.trunc),
+		parseOptional(f.Padding, "padding", parsePadding, &t.pad),
+	); err != nil {
+		return nil, err
 	}
 	tokens := make([]addedToken, 0, len(f.AddedTokens))
 	for i, raw := range f.AddedTokens {
@@ -98,6 +80,20 @@ func Parse(data []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("added_tokens: %w", wrapMalformed(err))
 	}
 	return t, nil
+}
+
+// parseOptional parses a component the file may leave out (absent or
+// null: *dst stays as it is), naming the component in an error.
+func parseOptional[T any](raw json.RawMessage, name string, parse func(json.RawMessage) (T, error), dst *T) error {
+	if isNull(raw) {
+		return nil
+	}
+	v, err := parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, wrapMalformed(err))
+	}
+	*dst = v
+	return nil
 }
 
 // wrapMalformed marks an error as ErrMalformed unless it already says
@@ -135,6 +131,45 @@ func parseAddedToken(raw json.RawMessage) (addedToken, error) {
 		}
 	}
 	return t, nil
+}
+
+// parseSequence parses a Sequence component: the list under key, each
+// element with parse. An error names the element at fault.
+func parseSequence[T any](raw json.RawMessage, key string, parse func(json.RawMessage) (T, error)) ([]T, error) {
+	var m map[string]json.RawMessage
+	var list []json.RawMessage
+	if err := strictFields(raw, &m, key); err != nil {
+		return nil, fmt.Errorf("Sequence: %w", err)
+	}
+	if err := json.Unmarshal(m[key], &list); err != nil {
+		return nil, fmt.Errorf("Sequence.%s: %w", key, err)
+	}
+	var out []T
+	for i, r := range list {
+		x, err := parse(r)
+		if err != nil {
+			return nil, fmt.Errorf("Sequence.%s[%d]: %w", key, i, err)
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// parseReplace reads the pattern and content of a Replace normalizer or
+// decoder.
+func parseReplace(raw json.RawMessage) (pattern, string, error) {
+	var v struct {
+		Pattern json.RawMessage `json:"pattern"`
+		Content *string         `json:"content"`
+	}
+	if err := strictFields(raw, &v, "pattern", "content"); err != nil {
+		return pattern{}, "", fmt.Errorf("Replace: %w", err)
+	}
+	p, err := parsePattern(v.Pattern)
+	if err != nil {
+		return pattern{}, "", fmt.Errorf("Replace: %w", err)
+	}
+	return p, *v.Content, nil
 }
 
 // strictFields unmarshals raw into v after checking that the named fields

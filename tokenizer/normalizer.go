@@ -122,21 +122,11 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 	}
 	switch typ {
 	case "Sequence":
-		var v struct {
-			Normalizers []json.RawMessage `json:"normalizers"`
-		}
-		if err := strictFields(raw, &v, "normalizers"); err != nil {
+		q, err := parseSequence(raw, "normalizers", parseNormalizer)
+		if err != nil {
 			return nil, err
 		}
-		var q normalizerSeq
-		for i, r := range v.Normalizers {
-			n, err := parseNormalizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence.normalizers[%d]: %w", i, err)
-			}
-			q = append(q, n)
-		}
-		return q, nil
+		return normalizerSeq(q), nil
 	case "NFC":
 		return unicodeForm{norm.NFC}, nil
 	case "NFD":
@@ -160,18 +150,11 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		}
 		return prepend{*v.Prepend}, nil
 	case "Replace":
-		var v struct {
-			Pattern json.RawMessage `json:"pattern"`
-			Content *string         `json:"content"`
-		}
-		if err := strictFields(raw, &v, "pattern", "content"); err != nil {
-			return nil, fmt.Errorf("Replace: %w", err)
-		}
-		p, err := parsePattern(v.Pattern)
+		p, content, err := parseReplace(raw)
 		if err != nil {
-			return nil, fmt.Errorf("Replace: %w", err)
+			return nil, err
 		}
-		return replaceNorm{p, *v.Content}, nil
+		return replaceNorm{p, content}, nil
 	case "Strip":
 		var v struct {
 			Left  *bool `json:"strip_left"`

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -200,21 +201,11 @@ func parsePreTokenizer(raw json.RawMessage) ([]preTokenizer, error) {
 	}
 	switch typ {
 	case "Sequence":
-		var v struct {
-			Pretokenizers []json.RawMessage `json:"pretokenizers"`
+		nested, err := parseSequence(raw, "pretokenizers", parsePreTokenizer)
+		if err != nil {
+			return nil, err
 		}
-		if err := strictFields(raw, &v, "pretokenizers"); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
-		}
-		var stages []preTokenizer
-		for i, r := range v.Pretokenizers {
-			s, err := parsePreTokenizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence.pretokenizers[%d]: %w", i, err)
-			}
-			stages = append(stages, s...)
-		}
-		return stages, nil
+		return slices.Concat(nested...), nil
 	case "Split":
 		var v struct {
 			Pattern  json.RawMessage `json:"pattern"`

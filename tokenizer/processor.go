@@ -262,21 +262,11 @@ func parseProcessor(raw json.RawMessage) (processor, error) {
 		}
 		return p, nil
 	case "Sequence":
-		var v struct {
-			Processors []json.RawMessage `json:"processors"`
+		q, err := parseSequence(raw, "processors", parseProcessor)
+		if err != nil {
+			return nil, err
 		}
-		if err := strictFields(raw, &v, "processors"); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
-		}
-		var q processorSeq
-		for i, r := range v.Processors {
-			p, err := parseProcessor(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence.processors[%d]: %w", i, err)
-			}
-			q = append(q, p)
-		}
-		return q, nil
+		return processorSeq(q), nil
 	}
 	return nil, fmt.Errorf("%w: post-processor %q (supported: TemplateProcessing, ByteLevel, RobertaProcessing, BertProcessing, Sequence)", ErrUnsupported, typ)
 }

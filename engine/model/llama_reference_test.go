@@ -22,24 +22,6 @@ func naiveLlama(c Config, w func(name string) []float64, ids []int32) [][]float6
 	}
 	n := len(ids)
 	get := func(name string) []float64 { return w("model." + name) }
-	linear := func(x [][]float64, wt, b []float64, out int) [][]float64 {
-		y := make([][]float64, len(x))
-		in := len(x[0])
-		for r := range x {
-			y[r] = make([]float64, out)
-			for o := 0; o < out; o++ {
-				s := 0.0
-				if b != nil {
-					s = b[o]
-				}
-				for i := 0; i < in; i++ {
-					s += x[r][i] * wt[o*in+i]
-				}
-				y[r][o] = s
-			}
-		}
-		return y
-	}
 	// LlamaRMSNorm: x / sqrt(mean(x²) + eps) · weight.
 	rms := func(x []float64, wt []float64) []float64 {
 		ss := 0.0
@@ -120,9 +102,9 @@ func naiveLlama(c Config, w func(name string) []float64, ids []int32) [][]float6
 		for t := range x {
 			xn[t] = rms(x[t], get(lp+"input_layernorm.weight"))
 		}
-		q := linear(xn, get(lp+"self_attn.q_proj.weight"), bias(qkvBias, lp+"self_attn.q_proj.bias"), nh*hd)
-		k := linear(xn, get(lp+"self_attn.k_proj.weight"), bias(qkvBias, lp+"self_attn.k_proj.bias"), nkv*hd)
-		v := linear(xn, get(lp+"self_attn.v_proj.weight"), bias(qkvBias, lp+"self_attn.v_proj.bias"), nkv*hd)
+		q := naiveLinear(xn, get(lp+"self_attn.q_proj.weight"), bias(qkvBias, lp+"self_attn.q_proj.bias"), nh*hd)
+		k := naiveLinear(xn, get(lp+"self_attn.k_proj.weight"), bias(qkvBias, lp+"self_attn.k_proj.bias"), nkv*hd)
+		v := naiveLinear(xn, get(lp+"self_attn.v_proj.weight"), bias(qkvBias, lp+"self_attn.v_proj.bias"), nkv*hd)
 		for t := 0; t < n; t++ {
 			for hh := 0; hh < nh; hh++ {
 				head := q[t][hh*hd : (hh+1)*hd]
@@ -139,49 +121,22 @@ func naiveLlama(c Config, w func(name string) []float64, ids []int32) [][]float6
 				copy(k[t][hh*hd:], rope(head, t))
 			}
 		}
-		// repeat_kv: query head hh reads KV head hh / (nh / nkv).
-		att := make([][]float64, n)
-		for t := 0; t < n; t++ {
-			att[t] = make([]float64, nh*hd)
-			for hh := 0; hh < nh; hh++ {
-				kh := hh / (nh / nkv)
-				scores := make([]float64, t+1)
-				mx := math.Inf(-1)
-				for s := 0; s <= t; s++ {
-					d := 0.0
-					for i := 0; i < hd; i++ {
-						d += q[t][hh*hd+i] * k[s][kh*hd+i]
-					}
-					scores[s] = d / math.Sqrt(float64(hd))
-					mx = math.Max(mx, scores[s])
-				}
-				sum := 0.0
-				for s := range scores {
-					scores[s] = math.Exp(scores[s] - mx)
-					sum += scores[s]
-				}
-				for s := 0; s <= t; s++ {
-					for i := 0; i < hd; i++ {
-						att[t][hh*hd+i] += scores[s] / sum * v[s][kh*hd+i]
-					}
-				}
-			}
-		}
-		o := linear(att, get(lp+"self_attn.o_proj.weight"), bias(c.AttentionBias, lp+"self_attn.o_proj.bias"), h)
+		att := naiveAttention(q, k, v, nh, nkv, hd)
+		o := naiveLinear(att, get(lp+"self_attn.o_proj.weight"), bias(c.AttentionBias, lp+"self_attn.o_proj.bias"), h)
 		for t := range x {
 			for i := range x[t] {
 				x[t][i] += o[t][i]
 			}
 			xn[t] = rms(x[t], get(lp+"post_attention_layernorm.weight"))
 		}
-		gate := linear(xn, get(lp+"mlp.gate_proj.weight"), bias(c.MLPBias, lp+"mlp.gate_proj.bias"), f)
-		up := linear(xn, get(lp+"mlp.up_proj.weight"), bias(c.MLPBias, lp+"mlp.up_proj.bias"), f)
+		gate := naiveLinear(xn, get(lp+"mlp.gate_proj.weight"), bias(c.MLPBias, lp+"mlp.gate_proj.bias"), f)
+		up := naiveLinear(xn, get(lp+"mlp.up_proj.weight"), bias(c.MLPBias, lp+"mlp.up_proj.bias"), f)
 		for t := range gate {
 			for i, g := range gate[t] {
 				gate[t][i] = g / (1 + math.Exp(-g)) * up[t][i]
 			}
 		}
-		down := linear(gate, get(lp+"mlp.down_proj.weight"), bias(c.MLPBias, lp+"mlp.down_proj.bias"), h)
+		down := naiveLinear(gate, get(lp+"mlp.down_proj.weight"), bias(c.MLPBias, lp+"mlp.down_proj.bias"), h)
 		for t := range x {
 			for i := range x[t] {
 				x[t][i] += down[t][i]
@@ -195,5 +150,5 @@ func naiveLlama(c Config, w func(name string) []float64, ids []int32) [][]float6
 	if c.TieWordEmbeddings == nil || !*c.TieWordEmbeddings {
 		head = w("lm_head.weight")
 	}
-	return linear(x, head, nil, c.VocabSize)
+	return naiveLinear(x, head, nil, c.VocabSize)
 }

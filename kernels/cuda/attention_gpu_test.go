@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"benchtop/kernels"
-	"benchtop/kernels/cpu"
 )
 
 // The attention tests run on the GPU, or with the cudaemu tag on the kernel
@@ -17,14 +16,7 @@ var (
 	emulated        = false
 )
 
-func newAttnRig(t *testing.T) *rig {
-	g, err := openAttnBackend()
-	if err != nil {
-		t.Skipf("no GPU: %v", err)
-	}
-	t.Cleanup(func() { g.Close() })
-	return &rig{t: t, g: g, c: cpu.New(64 << 30), rng: rand.New(rand.NewPCG(uint64(len(t.Name())), 7))}
-}
+func newAttnRig(t *testing.T) *rig { return openRig(t, openAttnBackend, 64<<30, 7) }
 
 // randCache is a uniform random tensor of unit variance times scale: the
 // caches are large, and four values from one draw keep them quick to make.

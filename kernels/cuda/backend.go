@@ -81,22 +81,15 @@ func OpenDevice(ordinal int) (be *Backend, err error) {
 			runtime.UnlockOSThread()
 		}
 	}()
-	d, err := loadDriver()
+	d, n, err := initDriver()
 	if err != nil {
-		return nil, err
-	}
-	if err := d.check(d.cuInit(0), "cuInit"); err != nil {
-		return nil, err
-	}
-	var n int32
-	if err := d.check(d.cuDeviceGetCount(&n), "cuDeviceGetCount"); err != nil {
 		return nil, err
 	}
 	if n == 0 {
 		return nil, fmt.Errorf("the CUDA driver sees no GPU")
 	}
-	if ordinal < 0 || ordinal >= int(n) {
-		return nil, fmt.Errorf("GPU %d: %w", ordinal, errNoSuchGPU(d, int(n)))
+	if ordinal < 0 || ordinal >= n {
+		return nil, fmt.Errorf("GPU %d: %w", ordinal, errNoSuchGPU(d, n))
 	}
 	b := &Backend{d: d, mods: map[string]uintptr{}, fns: map[string]uintptr{}, graphs: map[int]*graph{}, allocs: map[uintptr]int64{}}
 	if err := d.check(d.cuDeviceGet(&b.dev, int32(ordinal)), "cuDeviceGet"); err != nil {

@@ -21,18 +21,27 @@ var ErrNoSuchGPU = errors.New("no such GPU")
 // of devices before opening any. An error says why there are none to list
 // (no driver, a driver without a symbol, cuInit failing).
 func Devices() ([]GPU, error) {
-	d, err := loadDriver()
+	d, n, err := initDriver()
 	if err != nil {
 		return nil, err
 	}
+	return listGPUs(d, n), nil
+}
+
+// initDriver loads the driver, initialises it and counts the GPUs it sees.
+func initDriver() (*driver, int, error) {
+	d, err := loadDriver()
+	if err != nil {
+		return nil, 0, err
+	}
 	if err := d.check(d.cuInit(0), "cuInit"); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var n int32
 	if err := d.check(d.cuDeviceGetCount(&n), "cuDeviceGetCount"); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return listGPUs(d, int(n)), nil
+	return d, int(n), nil
 }
 
 func listGPUs(d *driver, n int) []GPU {

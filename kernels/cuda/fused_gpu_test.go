@@ -3,23 +3,14 @@ package cuda
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"benchtop/kernels"
-	"benchtop/kernels/cpu"
 )
 
 // newFusedRig is a rig on the backend the attention tests use: a GPU, or the
 // CPU emulator with the cudaemu tag.
-func newFusedRig(t *testing.T) *rig {
-	g, err := openAttnBackend()
-	if err != nil {
-		t.Skipf("no GPU: %v", err)
-	}
-	t.Cleanup(func() { g.Close() })
-	return &rig{t: t, g: g, c: cpu.New(8 << 30), rng: rand.New(rand.NewPCG(uint64(len(t.Name())), 17))}
-}
+func newFusedRig(t *testing.T) *rig { return openRig(t, openAttnBackend, 8<<30, 17) }
 
 // fusedCase is one way the model calls the fused kernels.
 type fusedCase struct {

@@ -28,43 +28,6 @@ func gemvTol(dt kernels.DType) float64 {
 	return 2e-3
 }
 
-// check compares like rig.compare but reports instead of stopping, so one
-// run shows every failing variant; it returns the relative error.
-func (r *rig) check(what string, p pair, tol float64) float64 {
-	r.t.Helper()
-	g, err := r.g.Download(p.gpu)
-	if err != nil {
-		r.t.Fatalf("%s: %v", what, err)
-	}
-	c, _ := r.c.Download(p.cpu)
-	var num, den float64
-	var bad []string
-	for i := range c {
-		d := float64(g[i]) - float64(c[i])
-		if math.IsNaN(float64(g[i])) || math.IsInf(float64(g[i]), 0) {
-			d = math.Inf(1)
-		}
-		num += d * d
-		den += float64(c[i]) * float64(c[i])
-		if (math.Abs(d) > 10*tol*(1+math.Abs(float64(c[i]))) || math.IsInf(d, 0)) && len(bad) < 4 {
-			bad = append(bad, fmt.Sprintf("[%d] gpu %g cpu %g", i, g[i], c[i]))
-		}
-	}
-	rel := math.Sqrt(num / math.Max(den, 1e-30))
-	if !(rel <= tol) {
-		r.t.Errorf("%s: relative error %.3g > %.1g; first mismatches: %v", what, rel, tol, bad)
-	}
-	return rel
-}
-
-// poison refills the GPU side of an output with NaN (all-ones bits: NaN in
-// fp32, fp16 and bf16), leaving the CPU reference as it is.
-func (r *rig) poison(p pair) {
-	r.t.Helper()
-	t := p.gpu.(*Tensor)
-	must(r.t, r.g.d.check(r.g.d.cuMemsetD16Async(t.ptr, 0xffff, uint64(t.bytes/2), r.g.stream), "poison"))
-}
-
 // testVariants is every variant a test launches at m×n×k: each family with
 // the token tile the tuner would use for m, each row tile, 1, 3 and 8 warps
 // and splits of 1, 3 and 7 slices, where they fit; and the element-load

@@ -3,7 +3,6 @@ package servermetrics
 import (
 	"encoding/json"
 	"math"
-	"strings"
 	"testing"
 	"time"
 )
@@ -25,11 +24,7 @@ vllm:time_to_first_token_seconds_bucket{engine="0",model_name="m",le="+Inf"} 4
 vllm:time_to_first_token_seconds_sum{engine="0",model_name="m"} 1.5
 vllm:time_to_first_token_seconds_count{engine="0",model_name="m"} 4
 `
-	f, err := Parse(strings.NewReader(text), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := Map(Unknown, f, time.Unix(100, 0).UTC())
+	s := mapText(t, Unknown, text, time.Unix(100, 0).UTC())
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
