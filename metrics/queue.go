@@ -48,16 +48,22 @@ func (b *batch) reset() {
 // batch out under the same mutex and works on it outside. When limit events
 // are pending, data events are dropped and counted; controls (Mark, Reset)
 // are never dropped, so they may exceed the limit by their own number.
+//
+// A push does not wake the aggregator: it drains on its own clock
+// (Options.DrainEvery), so a step hands off its events without a system
+// call. Only a push that fills the queue to wakeAt (a quarter of limit)
+// wakes it early, so a burst is drained before it could be dropped.
 type queue struct {
 	mu      sync.Mutex
 	cur     batch
 	limit   int
+	wakeAt  int
 	dropped int64
-	wake    chan struct{} // a token when the pending batch becomes non-empty
+	wake    chan struct{} // a token when the pending batch reaches wakeAt
 }
 
 func newQueue(limit int) *queue {
-	return &queue{cur: batch{ev: make([]event, 0, limit)}, limit: limit, wake: make(chan struct{}, 1)}
+	return &queue{cur: batch{ev: make([]event, 0, limit)}, limit: limit, wakeAt: max(1, limit/4), wake: make(chan struct{}, 1)}
 }
 
 // push hands off e, with a step or a text beside it.
@@ -77,13 +83,10 @@ func (q *queue) push(e event, step *engine.StepEvent, text string, control bool)
 		q.cur.texts = append(q.cur.texts, text)
 	}
 	q.cur.ev = append(q.cur.ev, e)
-	first := len(q.cur.ev) == 1
+	full := len(q.cur.ev) == q.wakeAt
 	q.mu.Unlock()
-	if first {
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
+	if full {
+		q.signal()
 	}
 }
 
@@ -94,7 +97,7 @@ func (q *queue) push(e event, step *engine.StepEvent, text string, control bool)
 func (q *queue) pushMany(n int, at func(i int) (event, bool), other func(i int)) {
 	for i := 0; i < n; {
 		q.mu.Lock()
-		first := len(q.cur.ev) == 0
+		before := len(q.cur.ev)
 		for ; i < n; i++ {
 			e, plain := at(i)
 			if !plain {
@@ -107,18 +110,23 @@ func (q *queue) pushMany(n int, at func(i int) (event, bool), other func(i int))
 			e.aux = -1
 			q.cur.ev = append(q.cur.ev, e)
 		}
-		woke := first && len(q.cur.ev) > 0
+		full := before < q.wakeAt && len(q.cur.ev) >= q.wakeAt
 		q.mu.Unlock()
-		if woke {
-			select {
-			case q.wake <- struct{}{}:
-			default:
-			}
+		if full {
+			q.signal()
 		}
 		if i < n {
 			other(i)
 			i++
 		}
+	}
+}
+
+// signal wakes the aggregator early, once however many pushers ask.
+func (q *queue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
 }
 
