@@ -237,7 +237,7 @@ func (s *sourceObserver) OnConfig(ev *engine.ConfigEvent)      { s.c.Mark(ev.Tim
 
 func (c *Collector) onStep(src uint16, ev *engine.StepEvent) {
 	end := ev.Start.Add(ev.Total)
-	c.q.push(event{kind: kindStep, source: src, t: c.unixNano(end)}, ev, "", false)
+	c.q.push(event{kind: kindStep, source: src, t: unixNano(end, c.now)}, ev, "", false)
 }
 
 func (c *Collector) onRequest(src uint16, ev *engine.RequestEvent) {
@@ -245,37 +245,13 @@ func (c *Collector) onRequest(src uint16, ev *engine.RequestEvent) {
 	if ev.Kind == engine.EvFinished {
 		text = ev.Err
 	}
-	c.q.push(c.requestEvent(src, ev), nil, text, false)
+	var e event
+	setRequest(&e, src, ev, c.now)
+	c.q.push(e, nil, text, false)
 }
 
-// onRequests hands off events that carry no text (a step's tokens) under
-// one lock; an event with a text goes through push.
+// onRequests hands off a step's token events under one lock; an event with
+// a text goes through push.
 func (c *Collector) onRequests(src uint16, evs []engine.RequestEvent) {
-	c.q.pushMany(len(evs), func(i int) (event, bool) {
-		ev := &evs[i]
-		return c.requestEvent(src, ev), ev.Kind != engine.EvFinished || ev.Err == ""
-	}, func(i int) {
-		c.onRequest(src, &evs[i])
-	})
+	c.q.pushRequests(src, evs, c.now, func(i int) { c.onRequest(src, &evs[i]) })
 }
-
-// requestEvent is ev as queued.
-func (c *Collector) requestEvent(src uint16, ev *engine.RequestEvent) event {
-	e := event{id: ev.ID, kind: uint8(ev.Kind), finish: uint8(ev.Finish), source: src,
-		t: c.unixNano(ev.Time), prompt: clamp32(ev.PromptTokens), output: clamp32(ev.OutputTokens)}
-	e.arrival = e.t
-	if !ev.Arrival.IsZero() {
-		e.arrival = ev.Arrival.UnixNano()
-	}
-	return e
-}
-
-// unixNano is t in Unix nanoseconds; a zero time is stamped now.
-func (c *Collector) unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		t = c.now()
-	}
-	return t.UnixNano()
-}
-
-func clamp32(n int) int32 { return int32(min(max(n, 0), 1<<31-1)) }

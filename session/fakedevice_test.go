@@ -5,6 +5,7 @@ package session
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -152,8 +153,9 @@ var (
 // TestFakeDeviceCollectorOverhead is TestGPUCollectorOverhead's CPU twin:
 // the same session, workload and rounds on the fake device, at GPU step
 // rates. It logs what the collector costs a step and a step's period, and
-// fails only when attaching it doubles the period: timing on a loaded
-// 2-core CI machine (under -race) is no ground for a tight bound. The
+// fails only when attaching it doubles the period in every pair of rounds:
+// timing on a loaded 2-core CI machine (under -race) is no ground for a
+// tight bound. The
 // development machine's numbers, with a longer run, are in BENCHMARKS.md:
 //
 //	go test ./session -run TestFakeDeviceCollectorOverhead -v -overhead-pairs 3 -overhead-round 3s
@@ -174,7 +176,7 @@ func TestFakeDeviceCollectorOverhead(t *testing.T) {
 	if res.empty {
 		t.Skip("a round ran no decode step (the machine is too loaded to measure)")
 	}
-	if res.medPeriod > 1 {
-		t.Errorf("attaching the collector more than doubles the step period (%+.0f%%)", 100*res.medPeriod)
+	if slices.Min(res.periodRel) > 1 {
+		t.Errorf("attaching the collector more than doubles the step period in every pair of rounds (%s)", percents(res.periodRel))
 	}
 }
