@@ -21,8 +21,8 @@ import (
 
 // collectorGate forwards the engine's events to the session's collector
 // while on. The session opens with DetachCollector and the gate among its
-// Observers; off, a step costs the engine one atomic load more than with no
-// collector at all.
+// Observers; off, a step costs the engine a call and an atomic load more
+// per event kind it hands off than with no collector at all.
 type collectorGate struct {
 	on  atomic.Bool
 	obs engine.Observer      // the collector's, set before the load starts
