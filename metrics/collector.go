@@ -15,6 +15,7 @@ type Options struct {
 	Window         time.Duration    // live window for rates and percentiles (10 s)
 	Interval       time.Duration    // bucket width of the live window and the series' resolution (250 ms)
 	PublishEvery   time.Duration    // how often Run publishes a snapshot (100 ms)
+	DrainEvery     time.Duration    // how often Run aggregates what was handed off (10 ms; at most PublishEvery)
 	QueueSize      int              // events pending between observers and the aggregator before drops (65536)
 	MaxRecords     int              // finished-request records kept, newest first (100000)
 	MaxDecodeSteps int              // pure-decode steps kept for the roofline (32768)
@@ -25,7 +26,7 @@ type Options struct {
 // DefaultOptions are NewCollector's settings.
 func DefaultOptions() Options {
 	return Options{Window: 10 * time.Second, Interval: 250 * time.Millisecond, PublishEvery: 100 * time.Millisecond,
-		QueueSize: 1 << 16, MaxRecords: 100_000, MaxDecodeSteps: 1 << 15, Clock: time.Now}
+		DrainEvery: 10 * time.Millisecond, QueueSize: 1 << 16, MaxRecords: 100_000, MaxDecodeSteps: 1 << 15, Clock: time.Now}
 }
 
 // An Option changes one of the Options.
@@ -90,6 +91,9 @@ func NewCollector(opts ...Option) *Collector {
 	if o.PublishEvery <= 0 {
 		o.PublishEvery = d.PublishEvery
 	}
+	if o.DrainEvery <= 0 || o.DrainEvery > o.PublishEvery {
+		o.DrainEvery = min(d.DrainEvery, o.PublishEvery)
+	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = d.QueueSize
 	}
@@ -109,24 +113,33 @@ func NewCollector(opts ...Option) *Collector {
 	return c
 }
 
-// Run aggregates handed-off events on its own goroutine and publishes a
-// snapshot every PublishEvery, until ctx ends; then it aggregates what was
-// handed off, publishes once more and returns.
+// Run aggregates handed-off events on its own goroutine every DrainEvery
+// (sooner when the queue fills to a quarter) and publishes a snapshot every
+// PublishEvery, until ctx ends; then it aggregates what was handed off,
+// publishes once more and returns. The observers never wake it per event
+// or per step: a hand-off is a copy under an uncontended lock.
 func (c *Collector) Run(ctx context.Context) {
 	t := time.NewTicker(c.opts.PublishEvery)
 	defer t.Stop()
+	d := time.NewTicker(c.opts.DrainEvery)
+	defer d.Stop()
+	drain := func() {
+		c.mu.Lock()
+		// A few batches at most: a producer faster than the aggregator
+		// must not starve the publishing tick (its excess is dropped).
+		for i := 0; i < 4 && c.drainOnce(); i++ {
+		}
+		c.mu.Unlock()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			_ = c.Sync(context.Background())
 			return
 		case <-c.q.wake:
-			c.mu.Lock()
-			// A few batches at most: a producer faster than the aggregator
-			// must not starve the publishing tick (its excess is dropped).
-			for i := 0; i < 4 && c.drainOnce(); i++ {
-			}
-			c.mu.Unlock()
+			drain()
+		case <-d.C:
+			drain()
 		case <-t.C:
 			c.mu.Lock()
 			c.drainOnce()
@@ -224,7 +237,7 @@ func (s *sourceObserver) OnConfig(ev *engine.ConfigEvent)      { s.c.Mark(ev.Tim
 
 func (c *Collector) onStep(src uint16, ev *engine.StepEvent) {
 	end := ev.Start.Add(ev.Total)
-	c.q.push(event{kind: kindStep, source: src, t: c.unixNano(end)}, ev, "", false)
+	c.q.push(event{kind: kindStep, source: src, t: unixNano(end, c.now)}, ev, "", false)
 }
 
 func (c *Collector) onRequest(src uint16, ev *engine.RequestEvent) {
@@ -232,37 +245,13 @@ func (c *Collector) onRequest(src uint16, ev *engine.RequestEvent) {
 	if ev.Kind == engine.EvFinished {
 		text = ev.Err
 	}
-	c.q.push(c.requestEvent(src, ev), nil, text, false)
+	var e event
+	setRequest(&e, src, ev, c.now)
+	c.q.push(e, nil, text, false)
 }
 
-// onRequests hands off events that carry no text (a step's tokens) under
-// one lock; an event with a text goes through push.
+// onRequests hands off a step's token events under one lock; an event with
+// a text goes through push.
 func (c *Collector) onRequests(src uint16, evs []engine.RequestEvent) {
-	c.q.pushMany(len(evs), func(i int) (event, bool) {
-		ev := &evs[i]
-		return c.requestEvent(src, ev), ev.Kind != engine.EvFinished || ev.Err == ""
-	}, func(i int) {
-		c.onRequest(src, &evs[i])
-	})
+	c.q.pushRequests(src, evs, c.now, func(i int) { c.onRequest(src, &evs[i]) })
 }
-
-// requestEvent is ev as queued.
-func (c *Collector) requestEvent(src uint16, ev *engine.RequestEvent) event {
-	e := event{id: ev.ID, kind: uint8(ev.Kind), finish: uint8(ev.Finish), source: src,
-		t: c.unixNano(ev.Time), prompt: clamp32(ev.PromptTokens), output: clamp32(ev.OutputTokens)}
-	e.arrival = e.t
-	if !ev.Arrival.IsZero() {
-		e.arrival = ev.Arrival.UnixNano()
-	}
-	return e
-}
-
-// unixNano is t in Unix nanoseconds; a zero time is stamped now.
-func (c *Collector) unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		t = c.now()
-	}
-	return t.UnixNano()
-}
-
-func clamp32(n int) int32 { return int32(min(max(n, 0), 1<<31-1)) }

@@ -8,12 +8,16 @@
 // observers Source(i) returns tag events with a source (a replica, a remote
 // server). Their methods run on the caller's goroutine — the engine's — and
 // only copy the event into a bounded queue (queue.go): when QueueSize events
-// wait, further ones are dropped and counted (Snapshot.DroppedEvents); they
-// never wait for the aggregator. The aggregator runs on Run's goroutine
-// (or in Sync, on the caller's), under the collector's mutex, which every
-// reader (Records, SummarySince, Segments, DecodeStepsSince) also takes.
-// Mark and Reset travel through the same queue, in order, never dropped.
-// Latest is an atomic load of the newest snapshot.
+// wait, further ones are dropped and counted (Snapshot.DroppedEvents). They
+// never wait for the aggregator, nor wake it: Run drains the queue every
+// DrainEvery (10 ms), or at once when it is a quarter full, so an engine
+// step hands off its events (its tokens in one OnRequests call) as a copy
+// under an uncontended lock, with no system call and no allocation. The
+// aggregator runs on Run's goroutine (or in Sync, on the caller's), under
+// the collector's mutex, which every reader (Records, SummarySince,
+// Segments, DecodeStepsSince) also takes. Mark and Reset travel through the
+// same queue, in order, never dropped. Latest is an atomic load of the
+// newest snapshot.
 //
 // Measures. The live window (window.go) is a ring of per-Interval buckets by
 // event time, each with exact counts and histograms; the window is the

@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"slices"
 	"sync"
+	"time"
 
 	"benchtop/engine"
 )
@@ -48,16 +50,22 @@ func (b *batch) reset() {
 // batch out under the same mutex and works on it outside. When limit events
 // are pending, data events are dropped and counted; controls (Mark, Reset)
 // are never dropped, so they may exceed the limit by their own number.
+//
+// A push does not wake the aggregator: it drains on its own clock
+// (Options.DrainEvery), so a step hands off its events without a system
+// call. Only a push that fills the queue to wakeAt (a quarter of limit)
+// wakes it early, so a burst is drained before it could be dropped.
 type queue struct {
 	mu      sync.Mutex
 	cur     batch
 	limit   int
+	wakeAt  int
 	dropped int64
-	wake    chan struct{} // a token when the pending batch becomes non-empty
+	wake    chan struct{} // a token when the pending batch reaches wakeAt
 }
 
 func newQueue(limit int) *queue {
-	return &queue{cur: batch{ev: make([]event, 0, limit)}, limit: limit, wake: make(chan struct{}, 1)}
+	return &queue{cur: batch{ev: make([]event, 0, limit)}, limit: limit, wakeAt: max(1, limit/4), wake: make(chan struct{}, 1)}
 }
 
 // push hands off e, with a step or a text beside it.
@@ -77,48 +85,76 @@ func (q *queue) push(e event, step *engine.StepEvent, text string, control bool)
 		q.cur.texts = append(q.cur.texts, text)
 	}
 	q.cur.ev = append(q.cur.ev, e)
-	first := len(q.cur.ev) == 1
+	full := len(q.cur.ev) == q.wakeAt
 	q.mu.Unlock()
-	if first {
-		select {
-		case q.wake <- struct{}{}:
-		default:
+	if full {
+		q.signal()
+	}
+}
+
+// pushRequests hands off request events of source src (a step's tokens)
+// under one lock, each written straight into its slot, or dropped and
+// counted when the queue is full; one that carries a text (a finished
+// request's error) goes to withText(i), outside the lock, in its turn.
+// now stamps an event whose time is zero.
+func (q *queue) pushRequests(src uint16, evs []engine.RequestEvent, now func() time.Time, withText func(i int)) {
+	for i := 0; i < len(evs); {
+		q.mu.Lock()
+		before := len(q.cur.ev)
+		for ; i < len(evs); i++ {
+			ev := &evs[i]
+			if ev.Kind == engine.EvFinished && ev.Err != "" {
+				break
+			}
+			n := len(q.cur.ev)
+			if n >= q.limit {
+				q.dropped++
+				continue
+			}
+			if n == cap(q.cur.ev) {
+				q.cur.ev = slices.Grow(q.cur.ev, 1)
+			}
+			q.cur.ev = q.cur.ev[:n+1]
+			setRequest(&q.cur.ev[n], src, ev, now)
+		}
+		full := before < q.wakeAt && len(q.cur.ev) >= q.wakeAt
+		q.mu.Unlock()
+		if full {
+			q.signal()
+		}
+		if i < len(evs) {
+			withText(i)
+			i++
 		}
 	}
 }
 
-// pushMany hands off n data events under one lock: at(i) is the i-th and
-// whether it is plain (no step or text beside it); a plain one is queued
-// (or dropped and counted when the queue is full), any other goes to
-// other(i), outside the lock, in its turn.
-func (q *queue) pushMany(n int, at func(i int) (event, bool), other func(i int)) {
-	for i := 0; i < n; {
-		q.mu.Lock()
-		first := len(q.cur.ev) == 0
-		for ; i < n; i++ {
-			e, plain := at(i)
-			if !plain {
-				break
-			}
-			if len(q.cur.ev) >= q.limit {
-				q.dropped++
-				continue
-			}
-			e.aux = -1
-			q.cur.ev = append(q.cur.ev, e)
-		}
-		woke := first && len(q.cur.ev) > 0
-		q.mu.Unlock()
-		if woke {
-			select {
-			case q.wake <- struct{}{}:
-			default:
-			}
-		}
-		if i < n {
-			other(i)
-			i++
-		}
+// setRequest writes ev of source src into e, as queued.
+func setRequest(e *event, src uint16, ev *engine.RequestEvent, now func() time.Time) {
+	t := unixNano(ev.Time, now)
+	arrival := t
+	if !ev.Arrival.IsZero() {
+		arrival = ev.Arrival.UnixNano()
+	}
+	*e = event{id: ev.ID, t: t, arrival: arrival, prompt: clamp32(ev.PromptTokens), output: clamp32(ev.OutputTokens),
+		aux: -1, source: src, kind: uint8(ev.Kind), finish: uint8(ev.Finish)}
+}
+
+// unixNano is t in Unix nanoseconds; a zero time is stamped now.
+func unixNano(t time.Time, now func() time.Time) int64 {
+	if t.IsZero() {
+		t = now()
+	}
+	return t.UnixNano()
+}
+
+func clamp32(n int) int32 { return int32(min(max(n, 0), 1<<31-1)) }
+
+// signal wakes the aggregator early, once however many pushers ask.
+func (q *queue) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -76,3 +76,7 @@ func (p *progress) at(state engine.RunState, switchSince time.Time) Progress {
 	}
 	return out
 }
+
+// OnRequests takes a step's token events, which say nothing of the step in
+// progress (engine.BatchObserver: one call a step, not one a token).
+func (p *progress) OnRequests([]engine.RequestEvent) {}
