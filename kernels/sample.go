@@ -62,12 +62,18 @@ func SampleRow(row []float32, p SampleParams) int32 {
 }
 
 func sampleRow(row []float32, p SampleParams) int32 {
-	n := len(row)
-	if p.Temperature <= 0 || n == 0 {
+	if p.Temperature <= 0 || len(row) == 0 {
 		return Argmax(row)
 	}
 	s := scratchPool.Get().(*sampleScratch)
 	defer scratchPool.Put(s)
+	return s.sample(row, p)
+}
+
+// sample draws a token from row with s as its scratch, which may be left
+// longer, and dirty, by an earlier row.
+func (s *sampleScratch) sample(row []float32, p SampleParams) int32 {
+	n := len(row)
 	s.reserve(n)
 	maxv := rowMax(row)
 	inv := float32(1) / p.Temperature
@@ -119,7 +125,7 @@ func sampleRow(row []float32, p SampleParams) int32 {
 		case above >= target && !math.IsInf(float64(hi), 1):
 			// τ is higher: the bracket is the weights above, already marked.
 			lo, hi = hi, float32(math.Inf(1))
-			idx, above = s.setBits(s.above[:len(s.mask)]), 0
+			idx, above = s.setBits(s.above[:(n+63)/64*8]), 0 // this row's bits: the scratch may be longer
 			clear(s.blocks)
 			continue
 		case above+within < target && lo > tiny:

@@ -164,3 +164,29 @@ func TestSampleRowBehaviour(t *testing.T) {
 		}
 	}
 }
+
+// A scratch left longer and dirty by an earlier, longer row: the shorter
+// row's draw reads only its own part (the top-p bracket once took the
+// marks of the whole scratch, and drew indices past the row).
+func TestSampleRowAfterALongerRow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	row := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 3)
+		}
+		return x
+	}
+	s := &sampleScratch{}
+	for _, n := range []int{151936, 3001, 50272, 1001, 7} {
+		for i := range 48 {
+			x := row(n)
+			p := SampleParams{Temperature: []float32{0.5, 0.8, 1, 1.7}[i%4], TopP: []float32{0.95, 0.5, 0.99, 1}[i%4], Seed: uint64(31 + i)}
+			got := s.sample(x, p)
+			fresh := (&sampleScratch{}).sample(x, p)
+			if got != fresh {
+				t.Fatalf("vocab %d row %d (%+v): %d after a longer row, %d with a fresh scratch", n, i, p, got, fresh)
+			}
+		}
+	}
+}
