@@ -104,6 +104,10 @@ func TestCUDAGreedyMatchesCPU(t *testing.T) {
 	agree(t, ref, want, outputs(t, mustGen(t, g, clone(reqs))), reqs, 0.02, len(reqs)/4)
 }
 
+// The same tokens under chunked prefill and under preemption in a pool of
+// 40 blocks, on one GPU. The tiny pool's gpu_memory_utilization is worked
+// out from the memory in use outside the pool, so the test wants the card
+// to itself: another process allocating meanwhile leaves it no KV memory.
 func TestCUDASchedulingGivesSameTokens(t *testing.T) {
 	reqs := tinyRequests(12)
 	cfg := DefaultConfig()
