@@ -430,13 +430,31 @@ func (m Model) footer() string {
 	room -= lipgloss.Width(status)
 	legend := ""
 	if room > 8 {
-		h.SetWidth(room - 3)
-		legend = h.ShortHelpView(enabled(m.keys.ShortHelp()))
+		legend = shortLegend(h, enabled(m.keys.ShortHelp()), room-3)
 		if legend != "" {
 			legend += h.Styles.ShortSeparator.Render(h.ShortSeparator)
 		}
 	}
 	return pad(status+legend+ess, w)
+}
+
+// shortLegend is the first of bs that fit in w cells as bubbles' short
+// help, with " …" when some are left out. bubbles' own width limit is not
+// used: when its "…" does not fit either it adds the item anyway, and every
+// item after it, so the footer ran past the screen's edge.
+func shortLegend(h help.Model, bs []key.Binding, w int) string {
+	h.SetWidth(0)
+	tail := " " + h.Styles.Ellipsis.Render(h.Ellipsis)
+	for n := len(bs); n > 0; n-- {
+		s := h.ShortHelpView(bs[:n])
+		if n < len(bs) {
+			s += tail
+		}
+		if lipgloss.Width(s) <= w {
+			return s
+		}
+	}
+	return ""
 }
 
 // enabled are the bindings of bs that are enabled.

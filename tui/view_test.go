@@ -210,3 +210,24 @@ func namePrefix(vocab map[string]bool, w string) bool {
 	}
 	return false
 }
+
+// TestFooterFitsEveryWidth draws the footer with and without a status line
+// at every width from the minimum to 200: bubbles' own legend truncation
+// let the legend run past the edge at some widths (120 with a short status)
+// when its "…" did not fit.
+func TestFooterFitsEveryWidth(t *testing.T) {
+	for _, status := range []string{"", "max_num_seqs=10", "paused", "wrote /tmp/snaps/benchtop-snapshot-20261127-120000.000.json, .csv, .md"} {
+		for w := MinWidth; w <= 200; w++ {
+			m := New(&recorder{frame: cpuFrame()})
+			m.SetSize(w, 30)
+			m.status = status
+			got := ansi.Strip(m.footer())
+			if lipgloss.Width(got) != w {
+				t.Errorf("status %q, width %d: footer is %d wide: %q", status, w, lipgloss.Width(got), got)
+			}
+			if !strings.Contains(got, "? help • q quit") {
+				t.Errorf("status %q, width %d: footer lost help and quit: %q", status, w, got)
+			}
+		}
+	}
+}
