@@ -24,6 +24,8 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	}{
 		{[]string{"frobnicate"}, 2, `unexpected argument frobnicate`},
 		{[]string{"bench", "--no-such-flag"}, 2, "unknown flag --no-such-flag"},
+		{[]string{"bench", "--no-such-flag"}, 2, "Run 'benchtop bench --help' for usage."},
+		{[]string{"--no-such-flag"}, 2, "Run 'benchtop --help' for usage."}, // not "benchtop x --help"
 		{[]string{"bench", "--max-num-seqs", "0"}, 1, "--max-num-seqs 0: must be at least 1"},
 		{[]string{"bench", "--gpu-memory-utilization", "1.5"}, 1, "gpu-memory-utilization 1.5"},
 		{[]string{"bench", "--block-size=-1"}, 1, "block-size -1"},
