@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -173,6 +174,10 @@ type ViewCmd struct {
 func (c *ViewCmd) Run(e *env) error {
 	f, err := snapshot.Read(c.Path)
 	if err != nil {
+		if exp, ok := reportOf(c.Path); ok {
+			return fmt.Errorf("%s is the --json report of benchtop %s, not a snapshot: view opens the dashboard's snapshots "+
+				"(benchtop-snapshot-*.json, written by s or --snapshot-on-exit); benchtop diff compares reports", c.Path, exp)
+		}
 		return err
 	}
 	if err := needTerminal(); err != nil {
@@ -187,6 +192,23 @@ func (c *ViewCmd) Run(e *env) error {
 		return e.interrupted(nil)
 	}
 	return e.interrupted(err)
+}
+
+// reportOf says whether path is a --json report (package report's
+// documents carry schema_version and experiment) and of which experiment.
+func reportOf(path string) (experiment string, ok bool) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", false
+	}
+	var doc struct {
+		SchemaVersion int    `json:"schema_version"`
+		Experiment    string `json:"experiment"`
+	}
+	if json.Unmarshal(raw, &doc) != nil || doc.SchemaVersion == 0 || doc.Experiment == "" {
+		return "", false
+	}
+	return doc.Experiment, true
 }
 
 // needTerminal fails clearly where the dashboard cannot draw: standard input

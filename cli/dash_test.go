@@ -112,6 +112,20 @@ func TestDashAndViewBadInput(t *testing.T) {
 	}
 }
 
+// view on a --json report (a real one, written by latency) says what the
+// file is and what reads it, instead of "schema \"\"".
+func TestViewOnAReportSaysWhatItIs(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "latency.json")
+	if code, _, stderr := runCLI("latency", "--model", "tiny", "--cpu-memory", "0.25", "--requests", "1", "--quiet", "--json", p); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr := runCLI("view", p)
+	if code != 1 || !strings.Contains(stderr, "is the --json report of benchtop latency, not a snapshot") ||
+		!strings.Contains(stderr, "benchtop diff") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
 // Without a terminal (as under go test), the dashboard says what to run instead.
 func TestDashNeedsATerminal(t *testing.T) {
 	code, _, stderr := runCLI("dash", "--model", "tiny")
