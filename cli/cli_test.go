@@ -17,6 +17,8 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 
 func TestBadInputGetsClearErrors(t *testing.T) {
 	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file") // a file where a folder should be
+	os.WriteFile(file, []byte("x"), 0o644)
 	cases := []struct {
 		args []string
 		code int
@@ -33,7 +35,8 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"bench", "--device", "cuda", "--model", "tiny"}, 1, "--device cuda"},
 		{[]string{"bench", "--model", filepath.Join(dir, "missing")}, 1, "neither a preset"},
 		{[]string{"bench", "--model", dir}, 1, "config.json"},
-		{[]string{"bench", "--model", "tiny", "--json", "/proc/benchtop/out.json"}, 1, "not writable"},
+		{[]string{"bench", "--model", "tiny", "--json", "/proc/benchtop/out.json"}, 1, "output /proc/benchtop/out.json: folder /proc/benchtop does not exist"},
+		{[]string{"bench", "--model", "tiny", "--json", filepath.Join(file, "out.json")}, 1, "output " + filepath.Join(file, "out.json") + ": folder " + file + " is not writable: not a directory"},
 		{[]string{"bench", "--model", "tiny", "--json", dir}, 1, "is a directory"},
 		{[]string{"sweep", "--model", "tiny", "--batch-sizes", "1,x"}, 1, `"x" is not a positive number`},
 		{[]string{"memory", "--model", "tiny", "--cpu-memory", "0.25", "--workload", "nope"}, 1, `unknown workload "nope"`},

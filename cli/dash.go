@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -42,7 +41,7 @@ func (c *DashCmd) Run(e *env) error {
 	if st, err := os.Stat(c.SnapshotDir); err != nil || !st.IsDir() {
 		return fmt.Errorf("--snapshot-dir %s is not a folder", c.SnapshotDir)
 	}
-	if err := report.CheckWritable(filepath.Join(c.SnapshotDir, "probe")); err != nil {
+	if err := report.CheckWritableDir(c.SnapshotDir); err != nil {
 		return fmt.Errorf("--snapshot-dir: %w", err)
 	}
 	if !c.Headless {
