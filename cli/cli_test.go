@@ -44,6 +44,12 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"logits", "--model", "tiny", "--cpu-memory", "0.25", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
 		{[]string{"bench", "--model", "tiny", "--cpu-memory", "0.001"}, 1, "alloc"},
 		{[]string{"bench", "extra"}, 2, "unexpected argument extra"},
+		// An engine flag a command has no use for is refused, not ignored.
+		{[]string{"dash", "--model", "tiny", "--headless", "--duration", "1s", "--json", filepath.Join(dir, "d.json")}, 1, "--json: dash does not use it"},
+		{[]string{"dash", "--model", "tiny", "--headless", "--duration", "1s", "--requests", "5"}, 1, "--requests: dash does not use it"},
+		{[]string{"serve", "--model", "tiny", "--port", "99999", "--json", filepath.Join(dir, "s.json")}, 1, "--json: serve does not use it"},
+		{[]string{"serve", "--model", "tiny", "--port", "99999", "--requests", "5"}, 1, "--requests: serve does not use it"},
+		{[]string{"logits", "--model", "tiny", "--ids", "1", "--requests", "5"}, 1, "--requests: logits does not use it"},
 		{[]string{"sweep", "--repeats", "0", "--model", "tiny"}, 1, "--repeats 0"},
 		{[]string{"dash", "--arrival", "closed:300000"}, 1, "from 1 to 4096"},
 		{[]string{"run", "--requests", "100000000000"}, 1, "--requests 100000000000: must be from 0 to 1048576"},

@@ -29,6 +29,11 @@ type DashCmd struct {
 }
 
 func (c *DashCmd) Run(e *env) error {
+	if err := c.refuseIgnored("dash",
+		ignored{"json", "its snapshot is its record: s, or --snapshot-on-exit; benchtop run --json for a report"},
+		ignored{"requests", "it keeps the workload running; --duration stops it"}); err != nil {
+		return err
+	}
 	if err := c.EngineFlags.check(); err != nil {
 		return err
 	}
@@ -103,8 +108,12 @@ func (c *DashCmd) Run(e *env) error {
 			if failed, truncated, _ := f.Outcomes(); failed+truncated > 0 {
 				failures = fmt.Sprintf(" (%d requests failed, %d cut at max_model_len)", failed, truncated)
 			}
-			fmt.Fprintf(e.stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s%s\n",
-				w.Name, elapsed.Round(time.Millisecond), c.Headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds(), failures)
+			how := "on the dashboard"
+			if c.Headless {
+				how = "headless"
+			}
+			fmt.Fprintf(e.stderr, "benchtop: %s for %s, %s: %d output tokens, %.1f output tok/s%s\n",
+				w.Name, elapsed.Round(time.Millisecond), how, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds(), failures)
 		}
 	}
 	files, snapErr, closeErr := leave(e, s, c.SnapshotDir, c.SnapshotOnExit)
