@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
+
 	"benchtop/metrics"
 	"benchtop/report"
 	"benchtop/servermetrics"
@@ -57,7 +59,13 @@ func (m Model) sourcesBlock(bodyH int) (panel string, rest int) {
 		what = "Targets"
 	}
 	title := fmt.Sprintf("%s · %d · %s · imbalance %.2f", what, len(rows), f.Policy, f.Imbalance)
-	lines := []string{st.Dim.Render("── ") + st.Title.Render(title) + st.Dim.Render(" "+strings.Repeat("─", m.width))}
+	// The rule fills the line exactly: a rule running past the edge was cut
+	// as a word, and its "…" read as the end of the imbalance.
+	head := st.Dim.Render("── ") + st.Title.Render(title)
+	if rest := m.width - lipgloss.Width(head) - 1; rest > 0 {
+		head += st.Dim.Render(" " + strings.Repeat("─", rest))
+	}
+	lines := []string{head}
 	lines = append(lines, st.Dim.Render(sourceHeader(remote)))
 	show := min(len(rows), budget-2)
 	if remote {

@@ -91,6 +91,11 @@ func TestSourcesView(t *testing.T) {
 				if lipgloss.Width(l) > c.w {
 					t.Errorf("line %d is %d wide in %d: %q", i, lipgloss.Width(l), c.w, l)
 				}
+				// The panel's title: its rule runs to the edge, never cut
+				// with "…" (which read as a cut imbalance).
+				if strings.HasPrefix(l, "── ") && (strings.Contains(l, "…") || !strings.HasSuffix(l, "─")) {
+					t.Errorf("title line %d is cut: %q", i, l)
+				}
 			}
 			golden(t, plain)
 		})
