@@ -244,6 +244,17 @@ func (m Model) numbers(n int) string {
 		{2, m.memoryLine()},
 		{1, m.segmentLine()},
 	}
+	if m.remote() { // tui/sources.go: a client sees no steps, no batch and no memory plan
+		ls = []numLine{
+			{0, m.remoteThroughputLine()},
+			{0, m.bottleneckLine()},
+			ls[2],
+			ls[3],
+			{1, m.remoteStepLine()},
+			{2, m.remoteMemoryLine()},
+			ls[7],
+		}
+	}
 	keep := make([]int, len(ls))
 	for i := range keep {
 		keep[i] = i
@@ -287,6 +298,11 @@ func (m Model) throughputLine() string {
 // rule applies, what the engine is doing.
 func (m Model) bottleneckLine() string {
 	b, st, f := m.d.bottleneck, m.styles, m.frame
+	if m.remote() && !f.ReadOnly {
+		// session.Diagnose reads the engine's steps, which a client never
+		// sees: against servers it would always say "no step".
+		return fit(st.Dim.Render("bottleneck: — against a server: its limits are its own (the row per server has its running, waiting and KV)"), m.width)
+	}
 	if b.Kind == "" {
 		msg := "bottleneck: — (no steps yet)"
 		if f.Status != nil {
