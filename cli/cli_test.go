@@ -44,6 +44,8 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"logits", "--model", "tiny", "--cpu-memory", "0.25", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
 		{[]string{"bench", "--model", "tiny", "--cpu-memory", "0.001"}, 1, "alloc"},
 		{[]string{"bench", "extra"}, 2, "unexpected argument extra"},
+		{[]string{"compare", "--model", "tiny", "--cpu-memory", "0.25", "--config", "a:max-num-seqs=0"}, 1, "max-num-seqs=0: must be above 0"},
+		{[]string{"compare", "--model", "tiny", "--cpu-memory", "0.25", "--config", "a:gpu-memory-utilization=0.0"}, 1, "gpu-memory-utilization=0.0: must be above 0"},
 		// An engine flag a command has no use for is refused, not ignored.
 		{[]string{"dash", "--model", "tiny", "--headless", "--duration", "1s", "--json", filepath.Join(dir, "d.json")}, 1, "--json: dash does not use it"},
 		{[]string{"dash", "--model", "tiny", "--headless", "--duration", "1s", "--requests", "5"}, 1, "--requests: dash does not use it"},
