@@ -186,6 +186,14 @@ func (c *ViewCmd) Run(e *env) error {
 			return fmt.Errorf("%s is the --json report of benchtop %s, not a snapshot: view opens the dashboard's snapshots "+
 				"(benchtop-snapshot-*.json, written by s or --snapshot-on-exit); benchtop diff compares reports", c.Path, exp)
 		}
+		if raw, rerr := os.ReadFile(c.Path); rerr == nil {
+			var v any
+			if json.Unmarshal(raw, &v) == nil {
+				if _, obj := v.(map[string]any); !obj { // the reader's own words name a Go type
+					return fmt.Errorf("%s: not a benchtop snapshot: a snapshot is a JSON object {…}; this is %s", c.Path, kindOf(v))
+				}
+			}
+		}
 		return err
 	}
 	if err := needTerminal(); err != nil {

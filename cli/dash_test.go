@@ -96,6 +96,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 }
 
 func TestDashAndViewBadInput(t *testing.T) {
+	arr := filepath.Join(t.TempDir(), "array.json")
+	os.WriteFile(arr, []byte("[1, 2]"), 0o644)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -104,6 +106,7 @@ func TestDashAndViewBadInput(t *testing.T) {
 		{[]string{"dash", "--workload", "nope"}, `unknown workload "nope"`},
 		{[]string{"view"}, "expected \"<path>\""},
 		{[]string{"view", "/nonexistent.json"}, "no such file"},
+		{[]string{"view", arr}, "not a benchtop snapshot: a snapshot is a JSON object {…}; this is an array"},
 	} {
 		code, _, stderr := runCLI(c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) {
