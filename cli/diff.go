@@ -19,8 +19,8 @@ import (
 // missing on one side, with the change and its ratio for numbers.
 type DiffCmd struct {
 	All bool   `help:"also list fields that did not change"`
-	A   string `arg:"" placeholder:"A.json"`
-	B   string `arg:"" placeholder:"B.json"`
+	A   string `arg:"" placeholder:"A.json" help:"the first file: a snapshot (benchtop-snapshot-*.json) or a --json report"`
+	B   string `arg:"" placeholder:"B.json" help:"the second, of the same kind; B − A and B / A are its change"`
 }
 
 // maxDiffList is the longest list compared element by element (a sweep's
