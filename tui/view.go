@@ -411,20 +411,22 @@ func (m Model) segmentLine() string {
 	if len(segs) < 2 {
 		return fit(m.styles.Dim.Render("segments: one so far (a change of settings or workload starts another)"), m.width)
 	}
-	one := func(s snapshot.Segment, prio int) []part {
+	one := func(s snapshot.Segment) (head, ttft, tpot string) {
 		p50 := func(name string, d time.Duration) string {
 			if s.Requests == 0 {
 				return name + " p50 —"
 			}
 			return name + " p50 " + msec(metrics.Ms(d))
 		}
-		return []part{pt(prio, fmt.Sprintf("#%d %s: %s tok/s", s.Index, s.What, num(s.OutputTPS))).with(" "),
-			pt(prio+1, p50("TTFT", s.TTFTP50)).with(", "), pt(prio+2, p50("TPOT", s.TPOTP50)).with(", ")}
+		return fmt.Sprintf("#%d %s: %s tok/s", s.Index, s.What, num(s.OutputTPS)), p50("TTFT", s.TTFTP50), p50("TPOT", s.TPOTP50)
 	}
-	parts := one(segs[len(segs)-1], 0)
-	prev := one(segs[len(segs)-2], 1)
-	prev[0] = prev[0].with(m.styles.Dim.Render("  ← before: "))
-	return line(m.width, append(parts, prev...)...)
+	head, ttft, tpot := one(segs[len(segs)-1])
+	// The segment before is one part that gives way whole (its numbers
+	// first): parts of its own, left without its "← before:", read as the
+	// latest segment's.
+	ph, pttft, ptpot := one(segs[len(segs)-2])
+	return line(m.width, pt(0, head).with(" "), pt(1, ttft).with(", "), pt(2, tpot).with(", "),
+		pt(1, ph+", "+pttft+", "+ptpot, ph+", "+pttft, ph).with(m.styles.Dim.Render("  ← before: ")))
 }
 
 func (m Model) footer() string {

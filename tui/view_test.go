@@ -231,3 +231,24 @@ func TestFooterFitsEveryWidth(t *testing.T) {
 		}
 	}
 }
+
+// The segment before the latest gives way whole: a piece of it left
+// without its "← before:" read as the latest segment's ("TTFT p50 —, TPOT
+// p50 —, TTFT p50 —" at 80 columns).
+func TestSegmentLineKeepsTheSegmentBeforeWhole(t *testing.T) {
+	f := cpuFrame()
+	f.Segments = []snapshot.Segment{{Index: 0, What: "start", Requests: 5, OutputTPS: 190, TTFTP50: 14 * time.Second, TPOTP50: 145 * time.Millisecond},
+		{Index: 1, What: "max_num_seqs=50", OutputTPS: 117.1}, {Index: 2, What: "gpu_memory_utilization=0.95", OutputTPS: 14.4}}
+	for w := MinWidth; w <= 200; w++ {
+		m := New(&recorder{frame: f})
+		m.SetSize(w, 24)
+		got := strings.TrimRight(ansi.Strip(m.segmentLine()), " ")
+		latest, before, hasBefore := strings.Cut(got, "  ← before: ")
+		if strings.Count(latest, "TTFT p50") > 1 || strings.Count(latest, "#") != 1 || !strings.HasPrefix(latest, "#2 gpu_memory_utilization=0.95: 14.4 tok/s") {
+			t.Errorf("width %d: the latest segment is %q", w, latest)
+		}
+		if hasBefore && !strings.HasPrefix(before, "#1 max_num_seqs=50: ") {
+			t.Errorf("width %d: the segment before is %q", w, before)
+		}
+	}
+}
