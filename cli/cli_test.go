@@ -17,6 +17,8 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 
 func TestBadInputGetsClearErrors(t *testing.T) {
 	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file") // a file where a folder should be
+	os.WriteFile(file, []byte("x"), 0o644)
 	cases := []struct {
 		args []string
 		code int
@@ -24,6 +26,8 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	}{
 		{[]string{"frobnicate"}, 2, `unexpected argument frobnicate`},
 		{[]string{"bench", "--no-such-flag"}, 2, "unknown flag --no-such-flag"},
+		{[]string{"bench", "--no-such-flag"}, 2, "Run 'benchtop bench --help' for usage."},
+		{[]string{"--no-such-flag"}, 2, "Run 'benchtop --help' for usage."}, // not "benchtop x --help"
 		{[]string{"bench", "--max-num-seqs", "0"}, 1, "--max-num-seqs 0: must be at least 1"},
 		{[]string{"bench", "--gpu-memory-utilization", "1.5"}, 1, "gpu-memory-utilization 1.5"},
 		{[]string{"bench", "--block-size=-1"}, 1, "block-size -1"},
@@ -31,7 +35,8 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"bench", "--device", "cuda", "--model", "tiny"}, 1, "--device cuda"},
 		{[]string{"bench", "--model", filepath.Join(dir, "missing")}, 1, "neither a preset"},
 		{[]string{"bench", "--model", dir}, 1, "config.json"},
-		{[]string{"bench", "--model", "tiny", "--json", "/proc/benchtop/out.json"}, 1, "not writable"},
+		{[]string{"bench", "--model", "tiny", "--json", "/proc/benchtop/out.json"}, 1, "output /proc/benchtop/out.json: folder /proc/benchtop does not exist"},
+		{[]string{"bench", "--model", "tiny", "--json", filepath.Join(file, "out.json")}, 1, "output " + filepath.Join(file, "out.json") + ": folder " + file + " is not writable: not a directory"},
 		{[]string{"bench", "--model", "tiny", "--json", dir}, 1, "is a directory"},
 		{[]string{"sweep", "--model", "tiny", "--batch-sizes", "1,x"}, 1, `"x" is not a positive number`},
 		{[]string{"memory", "--model", "tiny", "--cpu-memory", "0.25", "--workload", "nope"}, 1, `unknown workload "nope"`},
@@ -39,6 +44,14 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{[]string{"logits", "--model", "tiny", "--cpu-memory", "0.25", "--ids", "1,99999999"}, 1, "outside the vocabulary"},
 		{[]string{"bench", "--model", "tiny", "--cpu-memory", "0.001"}, 1, "alloc"},
 		{[]string{"bench", "extra"}, 2, "unexpected argument extra"},
+		{[]string{"compare", "--model", "tiny", "--cpu-memory", "0.25", "--config", "a:max-num-seqs=0"}, 1, "max-num-seqs=0: must be above 0"},
+		{[]string{"compare", "--model", "tiny", "--cpu-memory", "0.25", "--config", "a:gpu-memory-utilization=0.0"}, 1, "gpu-memory-utilization=0.0: must be above 0"},
+		// An engine flag a command has no use for is refused, not ignored.
+		{[]string{"dash", "--model", "tiny", "--headless", "--duration", "1s", "--json", filepath.Join(dir, "d.json")}, 1, "--json: dash does not use it"},
+		{[]string{"dash", "--model", "tiny", "--headless", "--duration", "1s", "--requests", "5"}, 1, "--requests: dash does not use it"},
+		{[]string{"serve", "--model", "tiny", "--port", "99999", "--json", filepath.Join(dir, "s.json")}, 1, "--json: serve does not use it"},
+		{[]string{"serve", "--model", "tiny", "--port", "99999", "--requests", "5"}, 1, "--requests: serve does not use it"},
+		{[]string{"logits", "--model", "tiny", "--ids", "1", "--requests", "5"}, 1, "--requests: logits does not use it"},
 		{[]string{"sweep", "--repeats", "0", "--model", "tiny"}, 1, "--repeats 0"},
 		{[]string{"dash", "--arrival", "closed:300000"}, 1, "from 1 to 4096"},
 		{[]string{"run", "--requests", "100000000000"}, 1, "--requests 100000000000: must be from 0 to 1048576"},

@@ -1,11 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -29,6 +29,11 @@ type DashCmd struct {
 }
 
 func (c *DashCmd) Run(e *env) error {
+	if err := c.refuseIgnored("dash",
+		ignored{"json", "its snapshot is its record: s, or --snapshot-on-exit; benchtop run --json for a report"},
+		ignored{"requests", "it keeps the workload running; --duration stops it"}); err != nil {
+		return err
+	}
 	if err := c.EngineFlags.check(); err != nil {
 		return err
 	}
@@ -41,7 +46,7 @@ func (c *DashCmd) Run(e *env) error {
 	if st, err := os.Stat(c.SnapshotDir); err != nil || !st.IsDir() {
 		return fmt.Errorf("--snapshot-dir %s is not a folder", c.SnapshotDir)
 	}
-	if err := report.CheckWritable(filepath.Join(c.SnapshotDir, "probe")); err != nil {
+	if err := report.CheckWritableDir(c.SnapshotDir); err != nil {
 		return fmt.Errorf("--snapshot-dir: %w", err)
 	}
 	if !c.Headless {
@@ -103,8 +108,12 @@ func (c *DashCmd) Run(e *env) error {
 			if failed, truncated, _ := f.Outcomes(); failed+truncated > 0 {
 				failures = fmt.Sprintf(" (%d requests failed, %d cut at max_model_len)", failed, truncated)
 			}
-			fmt.Fprintf(e.stderr, "benchtop: %s for %s (headless %v): %d output tokens, %.1f output tok/s%s\n",
-				w.Name, elapsed.Round(time.Millisecond), c.Headless, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds(), failures)
+			how := "on the dashboard"
+			if c.Headless {
+				how = "headless"
+			}
+			fmt.Fprintf(e.stderr, "benchtop: %s for %s, %s: %d output tokens, %.1f output tok/s%s\n",
+				w.Name, elapsed.Round(time.Millisecond), how, f.Metrics.OutputTokens, float64(f.Metrics.OutputTokens)/elapsed.Seconds(), failures)
 		}
 	}
 	files, snapErr, closeErr := leave(e, s, c.SnapshotDir, c.SnapshotOnExit)
@@ -173,6 +182,18 @@ type ViewCmd struct {
 func (c *ViewCmd) Run(e *env) error {
 	f, err := snapshot.Read(c.Path)
 	if err != nil {
+		if exp, ok := reportOf(c.Path); ok {
+			return fmt.Errorf("%s is the --json report of benchtop %s, not a snapshot: view opens the dashboard's snapshots "+
+				"(benchtop-snapshot-*.json, written by s or --snapshot-on-exit); benchtop diff compares reports", c.Path, exp)
+		}
+		if raw, rerr := os.ReadFile(c.Path); rerr == nil {
+			var v any
+			if json.Unmarshal(raw, &v) == nil {
+				if _, obj := v.(map[string]any); !obj { // the reader's own words name a Go type
+					return fmt.Errorf("%s: not a benchtop snapshot: a snapshot is a JSON object {…}; this is %s", c.Path, kindOf(v))
+				}
+			}
+		}
 		return err
 	}
 	if err := needTerminal(); err != nil {
@@ -187,6 +208,23 @@ func (c *ViewCmd) Run(e *env) error {
 		return e.interrupted(nil)
 	}
 	return e.interrupted(err)
+}
+
+// reportOf says whether path is a --json report (package report's
+// documents carry schema_version and experiment) and of which experiment.
+func reportOf(path string) (experiment string, ok bool) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", false
+	}
+	var doc struct {
+		SchemaVersion int    `json:"schema_version"`
+		Experiment    string `json:"experiment"`
+	}
+	if json.Unmarshal(raw, &doc) != nil || doc.SchemaVersion == 0 || doc.Experiment == "" {
+		return "", false
+	}
+	return doc.Experiment, true
 }
 
 // needTerminal fails clearly where the dashboard cannot draw: standard input

@@ -96,6 +96,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 }
 
 func TestDashAndViewBadInput(t *testing.T) {
+	arr := filepath.Join(t.TempDir(), "array.json")
+	os.WriteFile(arr, []byte("[1, 2]"), 0o644)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -104,11 +106,26 @@ func TestDashAndViewBadInput(t *testing.T) {
 		{[]string{"dash", "--workload", "nope"}, `unknown workload "nope"`},
 		{[]string{"view"}, "expected \"<path>\""},
 		{[]string{"view", "/nonexistent.json"}, "no such file"},
+		{[]string{"view", arr}, "not a benchtop snapshot: a snapshot is a JSON object {…}; this is an array"},
 	} {
 		code, _, stderr := runCLI(c.args...)
 		if code == 0 || !strings.Contains(stderr, c.want) {
 			t.Errorf("benchtop %v: exit %d, stderr %q; want %q", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// view on a --json report (a real one, written by latency) says what the
+// file is and what reads it, instead of "schema \"\"".
+func TestViewOnAReportSaysWhatItIs(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "latency.json")
+	if code, _, stderr := runCLI("latency", "--model", "tiny", "--cpu-memory", "0.25", "--requests", "1", "--quiet", "--json", p); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr := runCLI("view", p)
+	if code != 1 || !strings.Contains(stderr, "is the --json report of benchtop latency, not a snapshot") ||
+		!strings.Contains(stderr, "benchtop diff") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
 

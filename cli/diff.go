@@ -2,13 +2,16 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // DiffCmd compares two JSON documents — snapshots or --json reports —
@@ -16,8 +19,8 @@ import (
 // missing on one side, with the change and its ratio for numbers.
 type DiffCmd struct {
 	All bool   `help:"also list fields that did not change"`
-	A   string `arg:"" placeholder:"A.json"`
-	B   string `arg:"" placeholder:"B.json"`
+	A   string `arg:"" placeholder:"A.json" help:"the first file: a snapshot (benchtop-snapshot-*.json) or a --json report"`
+	B   string `arg:"" placeholder:"B.json" help:"the second, of the same kind; B − A and B / A are its change"`
 }
 
 // maxDiffList is the longest list compared element by element (a sweep's
@@ -57,9 +60,33 @@ func flattenJSON(raw []byte) (map[string]any, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, fmt.Errorf("not JSON: %w", err)
 	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, fmt.Errorf("%w (a snapshot or a --json report is an object {…}; this is %s)", errNotObject, kindOf(v))
+	}
 	out := map[string]any{}
 	flatten("", v, out)
 	return out, nil
+}
+
+// errNotObject: a JSON document that is not an object cannot be a
+// snapshot or a report.
+var errNotObject = errors.New("not a benchtop snapshot or report")
+
+// kindOf names a JSON value's kind.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "an object"
 }
 
 func flatten(prefix string, v any, out map[string]any) {
@@ -108,9 +135,9 @@ func writeDiff(w io.Writer, a, b map[string]any, all bool) {
 		sorted = append(sorted, k)
 	}
 	sort.Strings(sorted)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "field\tA\tB\tB − A\tB / A\t\n")
-	shown := 0
+	// Numbers align right; the field names, padded here, read from the
+	// left.
+	var rows [][5]string
 	for _, k := range sorted {
 		va, ok := a[k]
 		if !ok {
@@ -132,13 +159,23 @@ func writeDiff(w io.Writer, a, b map[string]any, all bool) {
 				}
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", k, show(va), show(vb), delta, ratio)
-		shown++
+		rows = append(rows, [5]string{k, show(va), show(vb), delta, ratio})
+	}
+	if len(rows) == 0 {
+		fmt.Fprintf(w, "no differences among %d fields\n", len(sorted))
+		return
+	}
+	width := len("field")
+	for _, r := range rows {
+		width = max(width, utf8.RuneCountInString(r[0]))
+	}
+	name := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%s\tA\tB\tB − A\tB / A\t\n", name("field"))
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", name(r[0]), r[1], r[2], r[3], r[4])
 	}
 	tw.Flush()
-	if shown == 0 {
-		fmt.Fprintf(w, "no differences among %d fields\n", len(sorted))
-	}
 }
 
 func same(a, b any) bool {

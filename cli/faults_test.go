@@ -103,7 +103,34 @@ func TestDiffListsEveryDifference(t *testing.T) {
 	if strings.Contains(out, "same") || strings.Contains(out, "results.0.value") {
 		t.Errorf("unchanged fields listed:\n%s", out)
 	}
-	if code, out, _ := runCLI("diff", a, a); code != 0 || !strings.Contains(out, "no differences") {
-		t.Errorf("a file against itself: %s", out)
+	// The field names read from the left (each starts where "field" does),
+	// the numbers from the right.
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	col := strings.Index(lines[0], "field")
+	for _, l := range lines[1:] {
+		if len(l) <= col || l[col] == ' ' || col > 0 && l[col-1] != ' ' {
+			t.Errorf("field name not left-aligned under %q: %q", lines[0], l)
+		}
+	}
+	if code, out, _ := runCLI("diff", a, a); code != 0 || strings.TrimSpace(out) != "no differences among 10 fields" {
+		t.Errorf("a file against itself (one line, no table header): %q", out)
+	}
+}
+
+// diff refuses JSON that is not an object (no snapshot or report is), with
+// one line naming the file.
+func TestDiffRefusesWhatIsNoDocument(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, []byte(`{"throughput_tps": 1}`), 0o644)
+	for name, body := range map[string]string{"array": "[1,2]", "null": "null", "number": "7", "string": `"x"`, "empty": "", "garbage": "garbage{"} {
+		p := filepath.Join(dir, name+".json")
+		os.WriteFile(p, []byte(body), 0o644)
+		for _, args := range [][]string{{"diff", p, good}, {"diff", good, p}} {
+			code, out, stderr := runCLI(args...)
+			if code != 1 || out != "" || !strings.Contains(stderr, p+": not ") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("benchtop %s: exit %d\nstdout %q\nstderr %q", strings.Join(args, " "), code, out, stderr)
+			}
+		}
 	}
 }

@@ -26,8 +26,8 @@ type EngineFlags struct {
 	EnforceEager         bool    `help:"disable CUDA graphs"`
 	ChunkedPrefill       bool    `default:"true" negatable:"" help:"split long prompts over several steps"`
 	Seed                 uint64  `default:"0" help:"seed for synthetic weights, sampling and workloads"`
-	JSON                 string  `name:"json" placeholder:"FILE" help:"also write the results as JSON to FILE (atomically)"`
-	Requests             int     `default:"0" help:"requests per run (0: the tutorial's count)"`
+	JSON                 string  `name:"json" placeholder:"FILE" help:"also write the results as JSON to FILE (atomically; not dash or serve)"`
+	Requests             int     `default:"0" help:"requests per run (0: the tutorial's count; not dash, serve or logits)"`
 	Quiet                bool    `help:"no progress line on stderr each second of a run"`
 	ModelFlags           `embed:""`
 	TargetFlags          `embed:""`

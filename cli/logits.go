@@ -21,6 +21,9 @@ type LogitsCmd struct {
 }
 
 func (c *LogitsCmd) Run(e *env) error {
+	if err := c.refuseIgnored("logits", ignored{"requests", "it runs the one prompt --ids gives"}); err != nil {
+		return err
+	}
 	if err := c.check(); err != nil {
 		return err
 	}

@@ -93,6 +93,11 @@ func Main(args []string, stdout, stderr io.Writer) (code int) {
 	return e.exitCode(commandName(kctx), kctx.Run(e))
 }
 
+// commandName is the command k selected ("" before one was: a flag of
+// benchtop's own that did not parse).
 func commandName(k *kong.Context) string {
-	return strings.Fields(k.Command() + " x")[0]
+	if f := strings.Fields(k.Command()); len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }

@@ -23,6 +23,11 @@ type ServeCmd struct {
 }
 
 func (c *ServeCmd) Run(e *env) error {
+	if err := c.refuseIgnored("serve",
+		ignored{"json", "its clients' requests are counted in /metrics: benchtop metrics URL --json"},
+		ignored{"requests", "clients send the requests; benchtop run --target drives it"}); err != nil {
+		return err
+	}
 	if err := c.EngineFlags.check(); err != nil {
 		return err
 	}

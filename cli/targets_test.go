@@ -105,7 +105,7 @@ func TestTargetEndToEnd(t *testing.T) {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
 	after := fetch(t, srv.url)
-	for _, w := range []string{"tiny at " + srv.url, "Per target", srv.url + "     up"} {
+	for _, w := range []string{"tiny at " + srv.url, "Per target", srv.url + "  up "} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("run output lacks %q:\n%s", w, stdout)
 		}

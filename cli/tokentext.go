@@ -133,7 +133,11 @@ func (c *TokenizeCmd) decode(e *env, tok model.Tokenizer) error {
 		ids, err := parseIDList(s, x.vocab)
 		if err != nil {
 			w.Flush()
-			return fmt.Errorf("--decode %d (%.40q): %w", i+1, s, err)
+			which := ""
+			if len(c.Decode) > 1 { // which of several: "the 2nd --decode", not a value
+				which = fmt.Sprintf(" (the %s of %d)", ordinal(i+1), len(c.Decode))
+			}
+			return fmt.Errorf("--decode %.40q%s: %w", s, which, err)
 		}
 		enc.Encode(x.tok.Decode(ids))
 	}
@@ -170,4 +174,19 @@ func parseIDList(s string, vocab int64) ([]int32, error) {
 		ids = append(ids, int32(n))
 	}
 	return ids, nil
+}
+
+// ordinal is 1st, 2nd, 3rd, 4th, … 11th, 12th, 13th, … 21st.
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
 }

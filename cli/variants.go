@@ -46,12 +46,20 @@ func parseVariant(spec string, base engine.Config) (experiments.Variant, error) 
 		if err != nil {
 			return experiments.Variant{}, fmt.Errorf("%s: %q is not a valid value", k, v)
 		}
+		// As on the command line: the engine reads 0 as auto, so a 0 given
+		// here would silently run the default.
+		if f, _ := strconv.ParseFloat(v, 64); f == 0 && autoZero[strings.TrimPrefix(k, "--")] {
+			return experiments.Variant{}, fmt.Errorf("%s=%s: must be above 0 (leave it out for auto)", k, v)
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return experiments.Variant{}, err
 	}
 	return experiments.Variant{Name: name, Config: c}, nil
 }
+
+// autoZero are the engine flags whose 0 means auto.
+var autoZero = map[string]bool{"max-num-seqs": true, "max-num-batched-tokens": true, "gpu-memory-utilization": true}
 
 // parseSweepValues reads --values for a sweep over over: whole numbers of
 // requests (batch, at most session.MaxRequests) or clients (concurrency,

@@ -45,6 +45,9 @@ func (wf *WorkloadFlags) check() error {
 		if a.Kind == "closed" && a.N > session.MaxClients {
 			return fmt.Errorf("--arrival %s: at most %d clients", wf.Arrival, session.MaxClients)
 		}
+		if a.Kind == "trace" && wf.Dataset == "" { // a built-in has no times: it would all arrive at once
+			return fmt.Errorf("--arrival trace replays a dataset's arrival_time: give --dataset FILE.jsonl")
+		}
 		wf.arr = &a
 	}
 	for _, x := range []struct {
@@ -103,6 +106,9 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 		if err != nil {
 			return w, fmt.Errorf("--dataset %s: %w", wf.Dataset, err)
 		}
+		if wf.arr != nil && wf.arr.Kind == "trace" && !timed(specs) {
+			return w, fmt.Errorf("--dataset %s: --arrival trace: no request has an arrival_time (every one would arrive at once)", wf.Dataset)
+		}
 		w = workloads.FromSpecs(name, fmt.Sprintf("%d requests from %s", len(specs), wf.Dataset), specs)
 	} else {
 		var err error
@@ -117,4 +123,14 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 		w = w.WithArrival(*wf.arr)
 	}
 	return w, nil
+}
+
+// timed says whether any spec has an arrival offset (a trace).
+func timed(specs []workloads.Spec) bool {
+	for _, s := range specs {
+		if s.Arrival > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -69,6 +69,8 @@ func TestWorkloadFlagErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte("{\"prompt\": \"a\", \"output_len\": 1}\n{\"prompt\": 3}\n"), 0o644)
+	untimed := filepath.Join(dir, "untimed.jsonl")
+	os.WriteFile(untimed, []byte("{\"prompt\": \"a\", \"output_len\": 1}\n{\"prompt\": \"b\", \"output_len\": 2}\n"), 0o644)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -79,6 +81,10 @@ func TestWorkloadFlagErrors(t *testing.T) {
 		{[]string{"run", "--dataset", filepath.Join(dir, "none.json")}, "not a readable file"},
 		{[]string{"run", "--dataset", bad, "--model", "tiny", "--cpu-memory", "0.25"}, "line 2"},
 		{[]string{"run", "--workload", "nope"}, "unknown workload"},
+		// trace replays a file's arrival_time: without one it is refused,
+		// not run all at once.
+		{[]string{"run", "--arrival", "trace", "--model", "tiny"}, "--arrival trace replays a dataset's arrival_time: give --dataset"},
+		{[]string{"run", "--arrival", "trace", "--dataset", untimed, "--model", "tiny", "--cpu-memory", "0.25"}, "no request has an arrival_time"},
 		{[]string{"sweep", "--over", "rate", "--model", "tiny"}, "--values: required"},
 		{[]string{"sweep", "--over", "temperature", "--values", "1", "--model", "tiny"}, "want batch, rate or concurrency"},
 		{[]string{"sweep", "--report", filepath.Join(dir, "r.txt")}, "give a .html"},

@@ -2,7 +2,9 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,10 +154,27 @@ func CheckWritable(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("output %s is a directory", path)
 	}
-	CleanStale(filepath.Dir(path), func(t string) bool { return t == "benchtop-check-" }) // our own, from a killed check
-	f, err := os.CreateTemp(filepath.Dir(path), ".benchtop-check-*")
+	if err := CheckWritableDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("output %s: %w", path, err)
+	}
+	return nil
+}
+
+// CheckWritableDir fails when no file can be created in dir, saying
+// whether the folder is missing or refuses writes (and why: "read-only file
+// system", "permission denied").
+func CheckWritableDir(dir string) error {
+	CleanStale(dir, func(t string) bool { return t == "benchtop-check-" }) // our own, from a killed check
+	f, err := os.CreateTemp(dir, ".benchtop-check-*")
 	if err != nil {
-		return fmt.Errorf("output %s is not writable: %w", path, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the probe's own name says nothing to the user
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("folder %s does not exist", dir)
+		}
+		return fmt.Errorf("folder %s is not writable: %w", dir, err)
 	}
 	name := f.Name()
 	f.Close()

@@ -125,3 +125,29 @@ func TestKilledWriteLeavesNoPartialSet(t *testing.T) {
 		t.Fatalf("left %v; want r.csv, r.json and r.html's three temporaries", left)
 	}
 }
+
+// CheckWritableDir says whether a folder is missing or refuses writes,
+// naming the folder and not its probe file.
+func TestCheckWritableDirSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckWritableDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "f")
+	os.WriteFile(file, []byte("x"), 0o644)
+	for path, want := range map[string]string{
+		filepath.Join(dir, "missing"): "folder " + filepath.Join(dir, "missing") + " does not exist",
+		file:                          "folder " + file + " is not writable: not a directory",
+	} {
+		err := CheckWritableDir(path)
+		if err == nil || err.Error() != want {
+			t.Errorf("CheckWritableDir(%s) = %v; want %q", path, err, want)
+		}
+	}
+	if err := CheckWritable(filepath.Join(file, "out.json")); err == nil || strings.Contains(err.Error(), "benchtop-check") {
+		t.Errorf("CheckWritable under a file: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 1 {
+		t.Errorf("the probe was left behind: %v", left)
+	}
+}

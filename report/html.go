@@ -42,7 +42,7 @@ func (r *Report) HTML(at time.Time) string {
 	}
 	fmt.Fprintf(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><title>%s</title><style>"+
 		"body{font-family:sans-serif;margin:2em;color:#222;max-width:1100px}table{border-collapse:collapse;margin:1em 0}"+
-		"td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"+
+		"td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td{white-space:nowrap}td:first-child,th:first-child,td.text{text-align:left}"+
 		"th{background:#f2f0fb}p.note{color:#555}svg{display:block;margin:1em 0}</style></head><body>\n", html.EscapeString(title))
 	fmt.Fprintf(&b, "<h1>%s</h1><p class=\"note\">Written by benchtop on %s.</p>\n", html.EscapeString(title), at.UTC().Format(time.RFC3339))
 	for _, c := range r.Charts {
@@ -54,9 +54,14 @@ func (r *Report) HTML(at time.Time) string {
 			fmt.Fprintf(&b, "<th>%s</th>", html.EscapeString(h))
 		}
 		b.WriteString("</tr>")
+		left := t.LeftAligned()
 		for _, row := range t.Rows {
 			b.WriteString("<tr>")
-			for _, c := range row {
+			for i, c := range row {
+				if i > 0 && left[i] {
+					fmt.Fprintf(&b, "<td class=\"text\">%s</td>", html.EscapeString(c))
+					continue
+				}
 				fmt.Fprintf(&b, "<td>%s</td>", html.EscapeString(c))
 			}
 			b.WriteString("</tr>")

@@ -3,9 +3,11 @@ package report
 import (
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,4 +147,37 @@ func TestSpread(t *testing.T) {
 	if m.SLO == nil || m.SLO.Objectives != "ttft=1s" || m.NumRequests != 2 {
 		t.Fatalf("%+v", m)
 	}
+}
+
+// Text columns (a sweep's "← knee", a source's state) read from the left
+// in the text table and in the HTML; numbers, and "n/a" or "-" among them,
+// from the right.
+func TestTextColumnsAlignLeft(t *testing.T) {
+	tb := &Table{Title: "Sweep", Headers: []string{"Batch size", "Output tok/s", "KV blocks", ""}}
+	tb.Add(1, 186.73, "-", "")
+	tb.Add(5, 957.72, 32768, "← best throughput")
+	tb.Add(20, "n/a", 179468, "← knee")
+	if got := tb.LeftAligned(); !slices.Equal(got, []bool{true, false, false, true}) {
+		t.Fatalf("LeftAligned = %v", got)
+	}
+	var b strings.Builder
+	tb.Print(&b)
+	lines := strings.Split(b.String(), "\n") // "", title, rule, headers, rule, rows
+	best, knee := lines[6], lines[7]
+	if strings.Index(best, "← best") != strings.Index(knee, "← knee") {
+		t.Errorf("the marks do not start in one column:\n%s", b.String())
+	}
+	if !strings.HasSuffix(lines[5], "     -") || !strings.HasSuffix(strings.TrimSuffix(knee, "  ← knee"), "179468") {
+		t.Errorf("numbers not right-aligned:\n%s", b.String())
+	}
+	h := (&Report{Tables: []*Table{tb}}).HTML(time.Unix(0, 0))
+	// Cells never wrap ("1746.52–" over "1762.98" read as two numbers).
+	if !strings.Contains(h, `<td class="text">← knee</td>`) || strings.Contains(h, `<td class="text">957.72</td>`) ||
+		!strings.Contains(h, "td{white-space:nowrap}") {
+		t.Errorf("HTML cells: %s", h)
+	}
+	// A row longer than the headers prints (it used to index past them).
+	long := &Table{Title: "T", Headers: []string{"a"}}
+	long.Add("x", 1, 2)
+	long.Print(io.Discard)
 }

@@ -31,19 +31,57 @@ func (t *Table) Add(cells ...any) {
 	t.Rows = append(t.Rows, row)
 }
 
+// columns is the table's column count: its headers', or a longer row's.
+func (t *Table) columns() int {
+	n := len(t.Headers)
+	for _, r := range t.Rows {
+		n = max(n, len(r))
+	}
+	return n
+}
+
+// LeftAligned says which columns read from the left: the first (names),
+// and any whose cells are all text (a sweep's "← knee", a source's
+// state); numbers, and columns mixing numbers with "n/a" or "-", align
+// right.
+func (t *Table) LeftAligned() []bool {
+	left := make([]bool, t.columns())
+	for i := range left {
+		text, any := true, false
+		for _, r := range t.Rows {
+			if i < len(r) && r[i] != "" {
+				any = true
+				text = text && !numeric(r[i])
+			}
+		}
+		left[i] = i == 0 || any && text
+	}
+	return left
+}
+
+// numeric says whether a cell is a number or stands for one ("-", "—",
+// "n/a ...").
+func numeric(c string) bool {
+	c = strings.TrimLeft(c, "+-.")
+	if c == "" || c == "—" || strings.HasPrefix(c, "n/a") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(c)
+	return r >= '0' && r <= '9'
+}
+
 // Print writes the table.
 func (t *Table) Print(w io.Writer) {
-	widths := make([]int, len(t.Headers))
+	widths := make([]int, t.columns())
 	for i, h := range t.Headers {
 		widths[i] = utf8.RuneCountInString(h)
 	}
 	for _, r := range t.Rows {
 		for i, c := range r {
-			if i < len(widths) {
-				widths[i] = max(widths[i], utf8.RuneCountInString(c))
-			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
+	left := t.LeftAligned()
 	line := func(cells []string) {
 		var b strings.Builder
 		for i, c := range cells {
@@ -51,7 +89,7 @@ func (t *Table) Print(w io.Writer) {
 			if i > 0 {
 				b.WriteString("  ")
 			}
-			if i == 0 {
+			if left[i] {
 				b.WriteString(c + pad)
 			} else {
 				b.WriteString(pad + c)

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
+
+	"benchtop/engine"
 	"benchtop/metrics"
 	"benchtop/report"
 	"benchtop/servermetrics"
@@ -57,7 +60,13 @@ func (m Model) sourcesBlock(bodyH int) (panel string, rest int) {
 		what = "Targets"
 	}
 	title := fmt.Sprintf("%s · %d · %s · imbalance %.2f", what, len(rows), f.Policy, f.Imbalance)
-	lines := []string{st.Dim.Render("── ") + st.Title.Render(title) + st.Dim.Render(" "+strings.Repeat("─", m.width))}
+	// The rule fills the line exactly: a rule running past the edge was cut
+	// as a word, and its "…" read as the end of the imbalance.
+	head := st.Dim.Render("── ") + st.Title.Render(title)
+	if rest := m.width - lipgloss.Width(head) - 1; rest > 0 {
+		head += st.Dim.Render(" " + strings.Repeat("─", rest))
+	}
+	lines := []string{head}
 	lines = append(lines, st.Dim.Render(sourceHeader(remote)))
 	show := min(len(rows), budget-2)
 	if remote {
@@ -185,6 +194,70 @@ func gaugeLine(ts []report.Target) string {
 		line = "  last scrape failed: " + g.Error + " ·" + line[1:]
 	}
 	return line
+}
+
+// remote says whether the frame drives servers (--target) rather than
+// in-process engines.
+func (m Model) remote() bool { return m.frame != nil && len(m.frame.Targets) > 0 }
+
+// remoteThroughputLine is throughputLine against servers: the requests in
+// flight as the client counts them, and the servers' own running and
+// waiting (their gauges summed; "—" where none exposes one) in place of
+// the engine's, which a client never sees.
+func (m Model) remoteThroughputLine() string {
+	f, s, st := m.frame, m.frame.Metrics, m.styles
+	inFlight := 0
+	var running, waiting *float64
+	add := func(sum **float64, v *float64) {
+		if v != nil {
+			if *sum == nil {
+				*sum = new(float64)
+			}
+			**sum += *v
+		}
+	}
+	for _, r := range f.Sources {
+		inFlight += r.Outstanding
+		add(&running, r.Running)
+		add(&waiting, r.Waiting)
+	}
+	gauge := func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return fmt.Sprintf("%.0f", *p)
+	}
+	parts := []part{
+		pt(0, num(s.OutputTPS)+" out tok/s"),
+		pt(3, num(s.TotalTPS)+" total tok/s"),
+		pt(1, fmt.Sprintf("%.1f req/s", s.RPS)),
+		pt(2, "last "+s.Window.Round(time.Second).String()).with(" "),
+		pt(0, fmt.Sprintf("%d in flight", inFlight)).with(" │ "),
+		pt(1, fmt.Sprintf("%d done", s.Finished)),
+	}
+	if s.Failed > 0 {
+		parts = append(parts, pt(1, st.Error.Render(fmt.Sprintf("%d failed", s.Failed))))
+	}
+	srv := gauge(running) + " running · " + gauge(waiting) + " waiting" // one part: neither reads as the client's alone
+	parts = append(parts, pt(2, "servers: "+srv, "srv "+srv, "srv "+gauge(running)+" running").with(" │ "))
+	return line(m.width, parts...)
+}
+
+// remoteStepLine stands for the step lines against servers.
+func (m Model) remoteStepLine() string {
+	return fit(m.styles.Dim.Render("steps: the servers' own (a client sees none); their TTFT and ITL p50 are in the row per server"), m.width)
+}
+
+// remoteMemoryLine stands for the memory budget against servers: this
+// process's own use beside it.
+func (m Model) remoteMemoryLine() string {
+	parts := []part{pt(0, m.styles.Dim.Render("memory: the servers' own"))}
+	if g := m.frame.GPU; g != nil {
+		if l := g.Latest(); l != nil && l.Process != nil && l.Process.RSSBytes >= 0 {
+			parts = append(parts, pt(1, "this client: RSS "+engine.FormatBytes(l.Process.RSSBytes)).with(" │ "))
+		}
+	}
+	return line(m.width, parts...)
 }
 
 // remoteSettings replaces the engine settings line against servers: a

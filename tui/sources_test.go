@@ -56,7 +56,7 @@ func fleetFrame() *session.Frame {
 	}
 	f.Sources = []report.Source{
 		{Index: 0, Name: "http://127.0.0.1:8000", Kind: "server", Up: true, OutputTPS: 1366, Running: f64(16), Waiting: f64(3), KVUsage: f64(0.25),
-			ServerTTFTP50: 25 * time.Millisecond, ServerITLP50: 10400 * time.Microsecond, Finished: 118, FailedByKind: map[string]int{}},
+			ServerTTFTP50: 25 * time.Millisecond, ServerITLP50: 10400 * time.Microsecond, Finished: 118, Outstanding: 19, FailedByKind: map[string]int{}},
 		{Index: 1, Name: "http://127.0.0.1:8001", Kind: "server", Up: false, Why: "dropped: unexpected EOF", Finished: 40, Failed: 3,
 			FailedByKind: map[string]int{"dropped": 2, "connect": 1}},
 	}
@@ -91,6 +91,11 @@ func TestSourcesView(t *testing.T) {
 				if lipgloss.Width(l) > c.w {
 					t.Errorf("line %d is %d wide in %d: %q", i, lipgloss.Width(l), c.w, l)
 				}
+				// The panel's title: its rule runs to the edge, never cut
+				// with "…" (which read as a cut imbalance).
+				if strings.HasPrefix(l, "── ") && (strings.Contains(l, "…") || !strings.HasSuffix(l, "─")) {
+					t.Errorf("title line %d is cut: %q", i, l)
+				}
 			}
 			golden(t, plain)
 		})
@@ -116,6 +121,19 @@ func TestSourcesKeysAndPanel(t *testing.T) {
 	if out := ansi.Strip(m.Render()); !strings.Contains(out, "settings keys (+ - m g p) are off") || !strings.Contains(out, "DOWN") ||
 		!strings.Contains(out, "3 (connect 1, dropped 2)") || !strings.Contains(out, "prefix cache ← not exposed by this server") {
 		t.Fatalf("fleet view:\n%s", out)
+	}
+	// A client sees no engine steps, batch or memory plan: the numbers say
+	// what it does see, and no engine bottleneck is guessed from nothing.
+	out := ansi.Strip(m.Render())
+	for _, bad := range []string{"budget: weights", "step p50", "last step", "preempted", "▸ "} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the fleet's numbers show %q:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{"19 in flight", "servers: 16 running · 3 waiting", "bottleneck: — against a server", "steps: the servers' own"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the fleet's numbers lack %q:\n%s", want, out)
+		}
 	}
 	one := New(&recorder{frame: fixedFrame()})
 	one.SetSize(120, 40)

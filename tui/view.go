@@ -244,6 +244,17 @@ func (m Model) numbers(n int) string {
 		{2, m.memoryLine()},
 		{1, m.segmentLine()},
 	}
+	if m.remote() { // tui/sources.go: a client sees no steps, no batch and no memory plan
+		ls = []numLine{
+			{0, m.remoteThroughputLine()},
+			{0, m.bottleneckLine()},
+			ls[2],
+			ls[3],
+			{1, m.remoteStepLine()},
+			{2, m.remoteMemoryLine()},
+			ls[7],
+		}
+	}
 	keep := make([]int, len(ls))
 	for i := range keep {
 		keep[i] = i
@@ -287,6 +298,11 @@ func (m Model) throughputLine() string {
 // rule applies, what the engine is doing.
 func (m Model) bottleneckLine() string {
 	b, st, f := m.d.bottleneck, m.styles, m.frame
+	if m.remote() && !f.ReadOnly {
+		// session.Diagnose reads the engine's steps, which a client never
+		// sees: against servers it would always say "no step".
+		return fit(st.Dim.Render("bottleneck: — against a server: its limits are its own (the row per server has its running, waiting and KV)"), m.width)
+	}
 	if b.Kind == "" {
 		msg := "bottleneck: — (no steps yet)"
 		if f.Status != nil {
@@ -395,20 +411,22 @@ func (m Model) segmentLine() string {
 	if len(segs) < 2 {
 		return fit(m.styles.Dim.Render("segments: one so far (a change of settings or workload starts another)"), m.width)
 	}
-	one := func(s snapshot.Segment, prio int) []part {
+	one := func(s snapshot.Segment) (head, ttft, tpot string) {
 		p50 := func(name string, d time.Duration) string {
 			if s.Requests == 0 {
 				return name + " p50 —"
 			}
 			return name + " p50 " + msec(metrics.Ms(d))
 		}
-		return []part{pt(prio, fmt.Sprintf("#%d %s: %s tok/s", s.Index, s.What, num(s.OutputTPS))).with(" "),
-			pt(prio+1, p50("TTFT", s.TTFTP50)).with(", "), pt(prio+2, p50("TPOT", s.TPOTP50)).with(", ")}
+		return fmt.Sprintf("#%d %s: %s tok/s", s.Index, s.What, num(s.OutputTPS)), p50("TTFT", s.TTFTP50), p50("TPOT", s.TPOTP50)
 	}
-	parts := one(segs[len(segs)-1], 0)
-	prev := one(segs[len(segs)-2], 1)
-	prev[0] = prev[0].with(m.styles.Dim.Render("  ← before: "))
-	return line(m.width, append(parts, prev...)...)
+	head, ttft, tpot := one(segs[len(segs)-1])
+	// The segment before is one part that gives way whole (its numbers
+	// first): parts of its own, left without its "← before:", read as the
+	// latest segment's.
+	ph, pttft, ptpot := one(segs[len(segs)-2])
+	return line(m.width, pt(0, head).with(" "), pt(1, ttft).with(", "), pt(2, tpot).with(", "),
+		pt(1, ph+", "+pttft+", "+ptpot, ph+", "+pttft, ph).with(m.styles.Dim.Render("  ← before: ")))
 }
 
 func (m Model) footer() string {
@@ -430,13 +448,31 @@ func (m Model) footer() string {
 	room -= lipgloss.Width(status)
 	legend := ""
 	if room > 8 {
-		h.SetWidth(room - 3)
-		legend = h.ShortHelpView(enabled(m.keys.ShortHelp()))
+		legend = shortLegend(h, enabled(m.keys.ShortHelp()), room-3)
 		if legend != "" {
 			legend += h.Styles.ShortSeparator.Render(h.ShortSeparator)
 		}
 	}
 	return pad(status+legend+ess, w)
+}
+
+// shortLegend is the first of bs that fit in w cells as bubbles' short
+// help, with " …" when some are left out. bubbles' own width limit is not
+// used: when its "…" does not fit either it adds the item anyway, and every
+// item after it, so the footer ran past the screen's edge.
+func shortLegend(h help.Model, bs []key.Binding, w int) string {
+	h.SetWidth(0)
+	tail := " " + h.Styles.Ellipsis.Render(h.Ellipsis)
+	for n := len(bs); n > 0; n-- {
+		s := h.ShortHelpView(bs[:n])
+		if n < len(bs) {
+			s += tail
+		}
+		if lipgloss.Width(s) <= w {
+			return s
+		}
+	}
+	return ""
 }
 
 // enabled are the bindings of bs that are enabled.

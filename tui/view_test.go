@@ -210,3 +210,45 @@ func namePrefix(vocab map[string]bool, w string) bool {
 	}
 	return false
 }
+
+// TestFooterFitsEveryWidth draws the footer with and without a status line
+// at every width from the minimum to 200: bubbles' own legend truncation
+// let the legend run past the edge at some widths (120 with a short status)
+// when its "…" did not fit.
+func TestFooterFitsEveryWidth(t *testing.T) {
+	for _, status := range []string{"", "max_num_seqs=10", "paused", "wrote /tmp/snaps/benchtop-snapshot-20261127-120000.000.json, .csv, .md"} {
+		for w := MinWidth; w <= 200; w++ {
+			m := New(&recorder{frame: cpuFrame()})
+			m.SetSize(w, 30)
+			m.status = status
+			got := ansi.Strip(m.footer())
+			if lipgloss.Width(got) != w {
+				t.Errorf("status %q, width %d: footer is %d wide: %q", status, w, lipgloss.Width(got), got)
+			}
+			if !strings.Contains(got, "? help • q quit") {
+				t.Errorf("status %q, width %d: footer lost help and quit: %q", status, w, got)
+			}
+		}
+	}
+}
+
+// The segment before the latest gives way whole: a piece of it left
+// without its "← before:" read as the latest segment's ("TTFT p50 —, TPOT
+// p50 —, TTFT p50 —" at 80 columns).
+func TestSegmentLineKeepsTheSegmentBeforeWhole(t *testing.T) {
+	f := cpuFrame()
+	f.Segments = []snapshot.Segment{{Index: 0, What: "start", Requests: 5, OutputTPS: 190, TTFTP50: 14 * time.Second, TPOTP50: 145 * time.Millisecond},
+		{Index: 1, What: "max_num_seqs=50", OutputTPS: 117.1}, {Index: 2, What: "gpu_memory_utilization=0.95", OutputTPS: 14.4}}
+	for w := MinWidth; w <= 200; w++ {
+		m := New(&recorder{frame: f})
+		m.SetSize(w, 24)
+		got := strings.TrimRight(ansi.Strip(m.segmentLine()), " ")
+		latest, before, hasBefore := strings.Cut(got, "  ← before: ")
+		if strings.Count(latest, "TTFT p50") > 1 || strings.Count(latest, "#") != 1 || !strings.HasPrefix(latest, "#2 gpu_memory_utilization=0.95: 14.4 tok/s") {
+			t.Errorf("width %d: the latest segment is %q", w, latest)
+		}
+		if hasBefore && !strings.HasPrefix(before, "#1 max_num_seqs=50: ") {
+			t.Errorf("width %d: the segment before is %q", w, before)
+		}
+	}
+}
