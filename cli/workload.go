@@ -109,7 +109,7 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 		if wf.arr != nil && wf.arr.Kind == "trace" && !timed(specs) {
 			return w, fmt.Errorf("--dataset %s: --arrival trace: no request has an arrival_time (every one would arrive at once)", wf.Dataset)
 		}
-		w = workloads.FromSpecs(name, fmt.Sprintf("%d requests from %s", len(specs), wf.Dataset), specs)
+		w = workloads.FromSpecs(name, wf.Dataset, specs)
 	} else {
 		var err error
 		if w, err = workloads.Lookup(wf.Workload); err != nil {
