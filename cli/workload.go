@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -96,14 +97,17 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 				ids, err := enc(text)
 				return len(ids) - len(v.Prefix), err // less the BOS, where the model adds one
 			})
-			if skipped > 0 {
-				fmt.Fprintf(stderr, "benchtop: %s: %d conversations without a human turn and a reply skipped\n", wf.Dataset, skipped)
+			if skipped > 0 && err == nil { // with no request left, the error says it
+				fmt.Fprintf(stderr, "benchtop: %s: %d of %d conversations skipped: no human turn answered by a reply\n", wf.Dataset, skipped, skipped+len(specs))
 			}
 		}
 		if err == nil {
 			err = v.CheckFit(specs)
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, workloads.ErrEmpty), errors.Is(err, workloads.ErrNoConversations):
+			return w, fmt.Errorf("--dataset: %s %w", wf.Dataset, err) // "x.json is empty"
+		case err != nil:
 			return w, fmt.Errorf("--dataset %s: %w", wf.Dataset, err)
 		}
 		if wf.arr != nil && wf.arr.Kind == "trace" && !timed(specs) {

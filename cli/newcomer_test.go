@@ -41,3 +41,22 @@ func TestRunDescriptionSaysTheCount(t *testing.T) {
 		}
 	}
 }
+
+// A dataset with nothing to run is named as such, before any request runs.
+func TestEmptyDatasetSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"zero.json": "", "blank.json": " \n\t\n", "none.json": "[]\n", "zero.jsonl": "", "blank.jsonl": "\n\n",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		want := "--dataset: " + p + " is empty"
+		if name == "none.json" {
+			want = "--dataset: " + p + " holds no conversations (an empty JSON array)"
+		}
+		code, stdout, stderr := runCLI("run", "--model", "tiny", "--quiet", "--cpu-memory", "0.25", "--dataset", p)
+		if code != 1 || stdout != "" || !strings.Contains(stderr, want) || strings.Contains(stderr, "EOF") || strings.Contains(stderr, "skipped") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", name, code, stdout, stderr, want)
+		}
+	}
+}
