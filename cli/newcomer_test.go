@@ -54,9 +54,11 @@ func TestEmptyDatasetSaysSo(t *testing.T) {
 		if name == "none.json" {
 			want = "--dataset: " + p + " holds no conversations (an empty JSON array)"
 		}
-		code, stdout, stderr := runCLI("run", "--model", "tiny", "--quiet", "--cpu-memory", "0.25", "--dataset", p)
-		if code != 1 || stdout != "" || !strings.Contains(stderr, want) || strings.Contains(stderr, "EOF") || strings.Contains(stderr, "skipped") {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", name, code, stdout, stderr, want)
+		for _, args := range [][]string{{"run", "--quiet", "--cpu-memory", "0.25"}, {"tokenize"}} {
+			code, stdout, stderr := runCLI(append(args, "--model", "tiny", "--dataset", p)...)
+			if code != 1 || stdout != "" || !strings.Contains(stderr, want) || strings.Contains(stderr, "EOF") || strings.Contains(stderr, "skipped") {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want %q", args[0], name, code, stdout, stderr, want)
+			}
 		}
 	}
 }

@@ -104,11 +104,8 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 		if err == nil {
 			err = v.CheckFit(specs)
 		}
-		switch {
-		case errors.Is(err, workloads.ErrEmpty), errors.Is(err, workloads.ErrNoConversations):
-			return w, fmt.Errorf("--dataset: %s %w", wf.Dataset, err) // "x.json is empty"
-		case err != nil:
-			return w, fmt.Errorf("--dataset %s: %w", wf.Dataset, err)
+		if err != nil {
+			return w, datasetError(wf.Dataset, err)
 		}
 		if wf.arr != nil && wf.arr.Kind == "trace" && !timed(specs) {
 			return w, fmt.Errorf("--dataset %s: --arrival trace: no request has an arrival_time (every one would arrive at once)", wf.Dataset)
@@ -127,6 +124,15 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 		w = w.WithArrival(*wf.arr)
 	}
 	return w, nil
+}
+
+// datasetError names the --dataset file in a reader's error: "--dataset:
+// x.json is empty", "--dataset x.json: line 3: ...".
+func datasetError(path string, err error) error {
+	if errors.Is(err, workloads.ErrEmpty) || errors.Is(err, workloads.ErrNoConversations) {
+		return fmt.Errorf("--dataset: %s %w", path, err)
+	}
+	return fmt.Errorf("--dataset %s: %w", path, err)
 }
 
 // timed says whether any spec has an arrival offset (a trace).
