@@ -87,7 +87,7 @@ func (c *DashCmd) Run(e *env) error {
 		m := tui.New(s)
 		m.SnapshotDir = c.SnapshotDir
 		// The one shutdown path handles signals (shutdown.go), not Bubble Tea.
-		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(e.stdout), tea.WithoutSignalHandler())
+		p := tea.NewProgram(m, tea.WithInput(os.Stdin), tea.WithOutput(e.tty()), tea.WithoutSignalHandler())
 		go func() {
 			var timeout <-chan time.Time
 			if c.Duration > 0 {
@@ -201,7 +201,7 @@ func (c *ViewCmd) Run(e *env) error {
 	}
 	ctx, stop := e.context()
 	defer stop()
-	p := tea.NewProgram(tui.NewViewer(session.FrameOf(f, c.Path)), tea.WithInput(os.Stdin), tea.WithOutput(e.stdout), tea.WithoutSignalHandler())
+	p := tea.NewProgram(tui.NewViewer(session.FrameOf(f, c.Path)), tea.WithInput(os.Stdin), tea.WithOutput(e.tty()), tea.WithoutSignalHandler())
 	go func() { <-ctx.Done(); p.Quit() }() // a signal, or the end of Run
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) {

@@ -143,7 +143,8 @@ func (c *RunCmd) Run(e *env) error {
 		if err != nil {
 			return nil, err
 		}
-		return experiments.RunReport(ctx, s, w, c.params())
+		// Counted here, so the report's description says the count run.
+		return experiments.RunReport(ctx, s, w.WithCount(c.Requests), c.params())
 	})
 }
 

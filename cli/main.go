@@ -59,20 +59,28 @@ func Version() string {
 // Main runs benchtop with args (without the program name) and returns the
 // exit code: 0, 1 for an error, 2 for bad usage, 130 after SIGINT, 143
 // after SIGTERM.
+//
+// Everything a command prints goes through one checked writer: when a
+// write to stdout fails, the command exits 1 saying so, whatever it printed.
 func Main(args []string, stdout, stderr io.Writer) (code int) {
 	var c CLI
+	out := &checkedWriter{w: stdout}
 	defer func() {
 		if r := recover(); r != nil {
-			if t, ok := r.(exitTrap); ok {
-				code = int(t)
-				return
+			t, ok := r.(exitTrap)
+			if !ok {
+				panic(r)
 			}
-			panic(r)
+			code = int(t)
+			if err := out.failed(); err != nil && code == 0 { // --help or --version, lost
+				fmt.Fprintf(stderr, "benchtop: %v\n", err)
+				code = 1
+			}
 		}
 	}()
 	parser, err := kong.New(&c, kong.Name("benchtop"),
 		kong.Description("benchtop: watch LLM inference performance on benchtop's own engine. No command: dash, the live dashboard."),
-		kong.Writers(stdout, stderr), kong.Exit(func(code int) { panic(exitTrap(code)) }),
+		kong.Writers(out, stderr), kong.Exit(func(code int) { panic(exitTrap(code)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.Vars{"version": Version(), "presets": strings.Join(model.PresetNames(), ", "), "workload_default": "bench"})
 	if err != nil {
@@ -80,6 +88,10 @@ func Main(args []string, stdout, stderr io.Writer) (code int) {
 		return 1
 	}
 	kctx, err := parser.Parse(args)
+	if lost := out.failed(); lost != nil { // the help kong printed, lost
+		fmt.Fprintf(stderr, "benchtop: %v\n", lost)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "benchtop: %v\n", err)
 		if pe := (*kong.ParseError)(nil); errors.As(err, &pe) && pe.Context != nil {
@@ -87,10 +99,11 @@ func Main(args []string, stdout, stderr io.Writer) (code int) {
 		}
 		return 2
 	}
-	e := newEnv(stdout, stderr)
+	e := newEnv(out, stderr)
+	e.terminal = stdout
 	stop := e.watch()
 	defer stop()
-	return e.exitCode(commandName(kctx), kctx.Run(e))
+	return e.exitCode(commandName(kctx), out.withOutput(kctx.Run(e)))
 }
 
 // commandName is the command k selected ("" before one was: a flag of

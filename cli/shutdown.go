@@ -29,6 +29,9 @@ var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 // env is what every command runs with: its output, and the shutdown state.
 type env struct {
 	stdout, stderr io.Writer
+	// terminal is stdout as Main was given it (an *os.File, which Bubble
+	// Tea needs to see a terminal); nil: stdout.
+	terminal io.Writer
 
 	root   context.Context // cancelled by the first signal
 	cancel context.CancelFunc
@@ -37,6 +40,14 @@ type env struct {
 	mu       sync.Mutex
 	sig      syscall.Signal // the first signal; 0 until one came
 	graceful bool           // the command took its context
+}
+
+// tty is where the dashboard draws.
+func (e *env) tty() io.Writer {
+	if e.terminal != nil {
+		return e.terminal
+	}
+	return e.stdout
 }
 
 func newEnv(stdout, stderr io.Writer) *env {

@@ -69,7 +69,7 @@ func (c *TokenizeCmd) encode(e *env, tok model.Tokenizer) error {
 	if c.Dataset != "" {
 		var lines []int
 		if texts, lines, err = datasetPrompts(c.Dataset, x); err != nil {
-			return fmt.Errorf("--dataset %s: %w", c.Dataset, err)
+			return datasetError(c.Dataset, err)
 		}
 		where = func(i int) string { return fmt.Sprintf("--dataset %s: line %d", c.Dataset, lines[i]) }
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -96,20 +97,20 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 				ids, err := enc(text)
 				return len(ids) - len(v.Prefix), err // less the BOS, where the model adds one
 			})
-			if skipped > 0 {
-				fmt.Fprintf(stderr, "benchtop: %s: %d conversations without a human turn and a reply skipped\n", wf.Dataset, skipped)
+			if skipped > 0 && err == nil { // with no request left, the error says it
+				fmt.Fprintf(stderr, "benchtop: %s: %d of %d conversations skipped: no human turn answered by a reply\n", wf.Dataset, skipped, skipped+len(specs))
 			}
 		}
 		if err == nil {
 			err = v.CheckFit(specs)
 		}
 		if err != nil {
-			return w, fmt.Errorf("--dataset %s: %w", wf.Dataset, err)
+			return w, datasetError(wf.Dataset, err)
 		}
 		if wf.arr != nil && wf.arr.Kind == "trace" && !timed(specs) {
 			return w, fmt.Errorf("--dataset %s: --arrival trace: no request has an arrival_time (every one would arrive at once)", wf.Dataset)
 		}
-		w = workloads.FromSpecs(name, fmt.Sprintf("%d requests from %s", len(specs), wf.Dataset), specs)
+		w = workloads.FromSpecs(name, wf.Dataset, specs)
 	} else {
 		var err error
 		if w, err = workloads.Lookup(wf.Workload); err != nil {
@@ -123,6 +124,15 @@ func (wf *WorkloadFlags) build(v session.Vocab, stderr io.Writer) (workloads.Wor
 		w = w.WithArrival(*wf.arr)
 	}
 	return w, nil
+}
+
+// datasetError names the --dataset file in a reader's error: "--dataset:
+// x.json is empty", "--dataset x.json: line 3: ...".
+func datasetError(path string, err error) error {
+	if errors.Is(err, workloads.ErrEmpty) || errors.Is(err, workloads.ErrNoConversations) {
+		return fmt.Errorf("--dataset: %s %w", path, err)
+	}
+	return fmt.Errorf("--dataset %s: %w", path, err)
 }
 
 // timed says whether any spec has an arrival offset (a trace).

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -39,17 +41,56 @@ func (s SLO) String() string {
 	return strings.Join(parts, ",")
 }
 
-// ParseSLO reads "ttft=200ms,tpot=50ms,e2e=2s" (any subset).
+// MaxObjective is the longest objective ParseSLO takes: a day, far above
+// any latency worth an objective, so a slip of units is caught.
+const MaxObjective = 24 * time.Hour
+
+// sloNames are the objectives, in the order String writes them.
+var sloNames = []string{"ttft", "tpot", "e2e"}
+
+// durationSyntax is what time.ParseDuration reads; a value in this form
+// that it refuses overflowed.
+var durationSyntax = regexp.MustCompile(`^[-+]?(([0-9]+\.?[0-9]*|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// ParseSLO reads "ttft=200ms,tpot=50ms,e2e=2s" (any subset, names in any
+// case, spaces allowed around each part). Each duration must be above 0 and
+// at most MaxObjective, and each objective given once; an empty string sets
+// none. The error names the part and what is wrong with it.
 func ParseSLO(s string) (SLO, error) {
 	var out SLO
 	if strings.TrimSpace(s) == "" {
 		return out, nil
 	}
+	given := map[string]string{}
 	for _, part := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		part = strings.TrimSpace(part)
+		k, v, ok := strings.Cut(part, "=")
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		switch {
+		case part == "":
+			return SLO{}, fmt.Errorf("%q: an empty objective (a comma too many?); want name=duration, e.g. ttft=200ms", s)
+		case !ok:
+			return SLO{}, fmt.Errorf("%q: want name=duration, e.g. ttft=200ms", part)
+		case !slices.Contains(sloNames, k):
+			return SLO{}, fmt.Errorf("%q: unknown objective %q; the objectives are %s", part, k, strings.Join(sloNames, ", "))
+		case given[k] != "":
+			return SLO{}, fmt.Errorf("%q: %s is given twice (first as %s)", part, k, given[k])
+		case v == "":
+			return SLO{}, fmt.Errorf("%q: no duration; want e.g. %s=200ms", part, k)
+		}
+		given[k] = part
 		d, err := time.ParseDuration(v)
-		if !ok || err != nil || d <= 0 {
-			return SLO{}, fmt.Errorf("SLO %q: want name=duration, e.g. ttft=200ms", part)
+		switch {
+		case err != nil && durationSyntax.MatchString(v):
+			return SLO{}, fmt.Errorf("%q: %s is too long: an objective is at most %s", part, v, MaxObjective)
+		case err != nil && strings.Trim(v, "+-.0123456789") == "" && strings.ContainsAny(v, "0123456789"):
+			return SLO{}, fmt.Errorf("%q: %s has no unit; want one of ns, us, ms, s, m, h, e.g. %s=200ms", part, v, k)
+		case err != nil:
+			return SLO{}, fmt.Errorf("%q: %q is not a duration; want a number and a unit (ns, us, ms, s, m, h), e.g. %s=200ms", part, v, k)
+		case d <= 0:
+			return SLO{}, fmt.Errorf("%q: the duration must be positive (above 0); leave %s out to set no objective", part, k)
+		case d > MaxObjective:
+			return SLO{}, fmt.Errorf("%q: %s is too long: an objective is at most %s", part, v, MaxObjective)
 		}
 		switch k {
 		case "ttft":
@@ -58,8 +99,6 @@ func ParseSLO(s string) (SLO, error) {
 			out.TPOT = d
 		case "e2e":
 			out.E2E = d
-		default:
-			return SLO{}, fmt.Errorf("SLO %q: objectives are ttft, tpot and e2e", part)
 		}
 	}
 	return out, nil

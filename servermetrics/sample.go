@@ -2,10 +2,7 @@ package servermetrics
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -138,47 +135,6 @@ func (s *Sample) Get(m Measure) Value { return s.Values[m] }
 
 // Hist returns one histogram (cumulative since the server started).
 func (s *Sample) Hist(h Hist) *Histogram { return &s.Hists[h] }
-
-// WriteText prints the sample as a table: every measure with its value (or
-// NotExposed), its rate for counters, and the metric it came from; then the
-// histograms' estimated p50/p90/p99 in milliseconds; then each engine.
-func (s *Sample) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	server := string(s.Server)
-	if server == "" {
-		server = "unknown (no known metric prefix)"
-	}
-	fmt.Fprintf(tw, "server\t%s\n", server)
-	if len(s.Models) > 0 {
-		fmt.Fprintf(tw, "models\t%s\n", strings.Join(s.Models, ", "))
-	}
-	fmt.Fprintf(tw, "\nmeasure\tvalue\trate/s\tsource\n")
-	for _, m := range Measures() {
-		v := s.Values[m]
-		rate := ""
-		if v.HasRate {
-			rate = fmtFloat(v.Rate)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m, v, rate, v.Source)
-	}
-	fmt.Fprintf(tw, "\nhistogram (ms, estimated from buckets)\tcount\tp50\tp90\tp99\tsource\n")
-	for _, h := range Hists() {
-		x := &s.Hists[h]
-		if !x.Exposed {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t\t\n", h, NotExposed)
-			continue
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h, fmtFloat(x.Count), fmtFloat(1e3*x.Quantile(0.5)),
-			fmtFloat(1e3*x.Quantile(0.9)), fmtFloat(1e3*x.Quantile(0.99)), x.Source)
-	}
-	if len(s.Engines) > 0 {
-		fmt.Fprintf(tw, "\nengine\trunning\twaiting\tKV usage\n")
-		for _, e := range s.Engines {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Label, e.Running, e.Waiting, e.KVUsage)
-		}
-	}
-	return tw.Flush()
-}
 
 func fmtFloat(f float64) string {
 	switch {

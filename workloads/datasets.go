@@ -16,6 +16,45 @@ import (
 // Counter is how many tokens a text is, for the model that will run it.
 type Counter func(text string) (int, error)
 
+// A dataset with nothing to run. Their texts are predicates, to follow the
+// file's name: fmt.Errorf("%s %w", path, err) reads "x.json is empty".
+var (
+	ErrEmpty           = errors.New("is empty")
+	ErrNoConversations = errors.New("holds no conversations")
+)
+
+// utf8BOM is the byte-order mark some editors put at the start of a file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// empty says whether raw holds nothing a reader could parse, and how.
+func empty(raw []byte) error {
+	switch {
+	case len(raw) == 0:
+		return fmt.Errorf("%w (0 bytes)", ErrEmpty)
+	case len(bytes.TrimSpace(bytes.TrimPrefix(raw, utf8BOM))) == 0:
+		return fmt.Errorf("%w (only white space)", ErrEmpty)
+	}
+	return nil
+}
+
+// jsonKind names the JSON value that starts at tok, for errors.
+func jsonKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		if tok == json.Delim('{') {
+			return "an object"
+		}
+		return "an array"
+	case string:
+		return "a string"
+	case float64, json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
+}
+
 // The roles a ShareGPT-style turn may have: who asks, and who replies
 // (ShareGPT's own, OpenAI's, and the other assistants ShareGPT dumps name).
 // Compared without regard to case; other roles (system, tool) are skipped.
@@ -33,17 +72,22 @@ var (
 // tokens as the output length; the spec keeps the conversation's line.
 // Conversations without such a pair are skipped and counted. Errors name
 // the line; when no conversation has a pair, the error lists the roles and
-// keys the file holds.
+// keys the file holds. A file of nothing but white space is ErrEmpty, an
+// empty array ErrNoConversations.
 func ReadShareGPT(r io.Reader, count Counter) (specs []Spec, skipped int, err error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return nil, 0, err
 	}
+	if err := empty(raw); err != nil {
+		return nil, 0, err
+	}
+	raw = bytes.TrimPrefix(raw, utf8BOM) // a BOM is not a syntax error
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil {
 		return nil, 0, jsonError(raw, err)
 	} else if tok != json.Delim('[') {
-		return nil, 0, fmt.Errorf("line %d: a ShareGPT file is a JSON array of conversations", lineAt(raw, 0))
+		return nil, 0, fmt.Errorf("line %d: a ShareGPT file is a JSON array of conversations, not %s", lineAt(raw, 0), jsonKind(tok))
 	}
 	roles, keys := map[string]int{}, map[string]bool{}
 	firstSkipped := 0
@@ -76,9 +120,19 @@ func ReadShareGPT(r io.Reader, count Counter) (specs []Spec, skipped int, err er
 	if _, err := dec.Token(); err != nil {
 		return nil, 0, jsonError(raw, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, 0, fmt.Errorf("line %d: more after the array of conversations ends", lineAt(raw, dec.InputOffset()))
+	}
+	if len(specs) == 0 && skipped == 0 {
+		return nil, 0, fmt.Errorf("%w (an empty JSON array)", ErrNoConversations)
+	}
 	if len(specs) == 0 {
-		return nil, skipped, fmt.Errorf("no conversation has a %s turn followed by a %s reply (%d conversations, the first at line %d); the file has roles: %s; keys: %s",
-			strings.Join(PromptRoles, "/"), strings.Join(ReplyRoles, "/"), skipped, firstSkipped, roleList(roles), keyList(keys))
+		what := fmt.Sprintf("%d conversations, the first at line %d", skipped, firstSkipped)
+		if skipped == 1 {
+			what = fmt.Sprintf("1 conversation, at line %d", firstSkipped)
+		}
+		return nil, skipped, fmt.Errorf("no conversation has a %s turn followed by a %s reply (%s); the file has roles: %s; keys: %s",
+			strings.Join(PromptRoles, "/"), strings.Join(ReplyRoles, "/"), what, roleList(roles), keyList(keys))
 	}
 	return specs, skipped, nil
 }
@@ -204,7 +258,8 @@ func jsonError(raw []byte, err error) error {
 	case errors.As(err, &te):
 		off = te.Offset
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		off = int64(len(raw))
+		line := bytes.Count(raw, []byte("\n")) + 1
+		return fmt.Errorf("line %d: the file ends inside its JSON (%w)", line, io.ErrUnexpectedEOF)
 	}
 	if off < 0 {
 		return err
@@ -216,7 +271,8 @@ func jsonError(raw []byte, err error) error {
 // ReadJSONL reads one request a line: {"prompt": "...", "output_len": N,
 // "arrival_time": SECONDS (optional, for trace replay)}, N from 1 to
 // MaxLength and the time at most 10⁷ s. Blank lines are skipped; errors
-// name the line, and so does each spec.
+// name the line, and so does each spec. A file of nothing but white space
+// is ErrEmpty.
 func ReadJSONL(r io.Reader) ([]Spec, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -224,9 +280,16 @@ func ReadJSONL(r io.Reader) ([]Spec, error) {
 	line := 0
 	for sc.Scan() {
 		line++
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
+		text := sc.Text()
+		if line == 1 {
+			text = strings.TrimPrefix(text, string(utf8BOM))
+		}
+		if text = strings.TrimSpace(text); text == "" {
 			continue
+		}
+		if text[0] != '{' && json.Valid([]byte(text)) {
+			tok, _ := json.NewDecoder(strings.NewReader(text)).Token()
+			return nil, fmt.Errorf(`line %d: a request is a JSON object {"prompt", "output_len", "arrival_time"}, not %s`, line, jsonKind(tok))
 		}
 		var rec struct {
 			Prompt    *string  `json:"prompt"`
@@ -255,8 +318,11 @@ func ReadJSONL(r io.Reader) ([]Spec, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("line %d: %w", line+1, err)
 	}
-	if len(specs) == 0 {
-		return nil, fmt.Errorf("no requests")
+	switch { // no requests: every line was blank, as any other is a request or an error
+	case line == 0:
+		return nil, fmt.Errorf("%w (no requests)", ErrEmpty)
+	case len(specs) == 0:
+		return nil, fmt.Errorf("%w (no requests, only blank lines)", ErrEmpty)
 	}
 	return specs, nil
 }

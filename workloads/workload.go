@@ -39,6 +39,35 @@ type Workload struct {
 	// request's send offset; "trace" keeps the offsets the specs carry.
 	Arrival Arrival
 	gen     func(seed int64, n int) []Spec
+	// Description is built from what the requests are (for n of them),
+	// how they arrive, and the overrides applied, so that WithCount,
+	// WithArrival and WithLengths keep it true.
+	what  func(n int) string
+	when  string
+	notes string
+}
+
+// describe rebuilds Description from its parts (a workload made as a
+// literal, without what, keeps the Description it was given).
+func (w *Workload) describe() {
+	if w.what == nil {
+		return
+	}
+	w.Description = w.what(w.Count)
+	if w.when != "" {
+		w.Description += ", " + w.when
+	}
+	w.Description += w.notes
+}
+
+// note adds an override to the description.
+func (w *Workload) note(s string) {
+	w.notes += s
+	if w.what == nil {
+		w.Description += s
+		return
+	}
+	w.describe()
 }
 
 // Specs generates the workload's requests for seed.
@@ -59,9 +88,14 @@ func (w Workload) WithArrival(a Arrival) Workload {
 	if a.Kind == "closed" {
 		w.Concurrency = a.N
 	}
-	if a.Kind != "all" && a.Kind != "" {
-		w.Description += "; " + a.String()
+	if w.what == nil {
+		if a.Kind != "all" && a.Kind != "" {
+			w.Description += "; " + a.String()
+		}
+		return w
 	}
+	w.when = a.String() // the built-in's own arrival is replaced, not contradicted
+	w.describe()
 	return w
 }
 
@@ -83,21 +117,33 @@ func (w Workload) WithLengths(prompt, output *Length) Workload {
 		return specs
 	}
 	if prompt != nil {
-		w.Description += "; prompts " + prompt.String()
+		w.note("; prompts " + prompt.String())
 	}
 	if output != nil {
-		w.Description += "; outputs " + output.String()
+		w.note("; outputs " + output.String())
 	}
 	return w
 }
 
-// FromSpecs is a workload over fixed requests (a dataset file).
-func FromSpecs(name, desc string, specs []Spec) Workload {
+// FromSpecs is a workload over fixed requests read from source (a dataset
+// file's name, for the description). Asked for more requests than it has
+// (WithCount), it cycles through them.
+func FromSpecs(name, source string, specs []Spec) Workload {
 	trace := false
 	for _, s := range specs {
 		trace = trace || s.Arrival > 0
 	}
-	w := Workload{Name: name, Description: desc, Count: len(specs), gen: func(_ int64, n int) []Spec {
+	have := len(specs)
+	what := func(n int) string {
+		switch {
+		case n == have:
+			return fmt.Sprintf("%s from %s", requests(n), source)
+		case n < have:
+			return fmt.Sprintf("the first %s of the %d in %s", requests(n), have, source)
+		}
+		return fmt.Sprintf("%s cycling through the %d in %s", requests(n), have, source)
+	}
+	w := Workload{Name: name, Count: have, what: what, gen: func(_ int64, n int) []Spec {
 		out := make([]Spec, 0, n)
 		for i := 0; i < n; i++ {
 			s := specs[i%len(specs)]
@@ -108,9 +154,14 @@ func FromSpecs(name, desc string, specs []Spec) Workload {
 	}}
 	if trace {
 		w.Arrival = Arrival{Kind: "trace"}
+		w.when = "at the file's arrival times"
 	}
+	w.describe()
 	return w
 }
+
+// requests is "1 request" or "N requests".
+func requests(n int) string { return fmt.Sprintf("%d %s", n, plural(n)) }
 
 // synthetic is n requests of drawn lengths, shared prefix tokens first.
 func synthetic(prompt, output Length, prefix int, temp float32) func(int64, int) []Spec {
@@ -125,10 +176,12 @@ func synthetic(prompt, output Length, prefix int, temp float32) func(int64, int)
 	}
 }
 
-// WithCount returns the workload with n requests (n ≤ 0: unchanged).
+// WithCount returns the workload with n requests (n ≤ 0: unchanged); its
+// description says n.
 func (w Workload) WithCount(n int) Workload {
 	if n > 0 {
 		w.Count = n
+		w.describe()
 	}
 	return w
 }
@@ -157,32 +210,56 @@ func repeat(prompt func(i int) string, maxTokens int, temp float32) func(int64, 
 
 func fixed(s string) func(int) string { return func(int) string { return s } }
 
-// Builtin lists the tutorial's workloads.
+// Builtin lists the tutorial's workloads. Each description is built for
+// its count and arrival (see WithCount, WithArrival).
 func Builtin() []Workload {
-	return []Workload{
-		{Name: "throughput", Description: `100 × "Test prompt", 50 tokens each, all at once (the tutorial's throughput test)`,
+	chat := func(n int) string { return fmt.Sprintf("%d chat %s, ShareGPT-like lengths", n, plural(n)) }
+	ws := []Workload{
+		{Name: "throughput", what: tutorial("the tutorial's throughput test", `× "Test prompt", 50 tokens each`), when: allAtOnce,
 			Count: 100, gen: repeat(fixed("Test prompt"), 50, tutorialTemperature)},
-		{Name: "latency", Description: `1 × "Hello world", 100 tokens (the tutorial's latency test)`,
+		{Name: "latency", what: tutorial("the tutorial's latency test", `× "Hello world", 100 tokens`),
 			Count: 1, gen: repeat(fixed("Hello world"), 100, tutorialTemperature)},
-		{Name: "ttft", Description: `20 × "Hello world", 16 tokens, one at a time on an idle engine (time to first token)`,
+		{Name: "ttft", what: tutorial("time to first token", `× "Hello world", 16 tokens`), when: "one at a time on an idle engine",
 			Concurrency: 1, Count: 20, gen: repeat(fixed("Hello world"), 16, tutorialTemperature)},
-		{Name: "bench", Description: `100 × "Prompt {i}: Tell me about AI", 50 tokens, greedy (the tutorial's comprehensive benchmark)`,
+		{Name: "bench", what: tutorial("the tutorial's comprehensive benchmark", `× "Prompt {i}: Tell me about AI", 50 tokens, greedy`), when: allAtOnce,
 			Count: 100, gen: repeat(func(i int) string { return fmt.Sprintf("Prompt %d: Tell me about AI", i) }, 50, 0)},
-		{Name: "utilization", Description: `50 × "Test", 100 tokens each, all at once (the tutorial's GPU utilization run)`,
+		{Name: "utilization", what: tutorial("the tutorial's GPU utilization run", `× "Test", 100 tokens each`), when: allAtOnce,
 			Count: 50, gen: repeat(fixed("Test"), 100, tutorialTemperature)},
-		{Name: "chat", Description: "200 chat requests, ShareGPT-like lengths, Poisson 8 req/s",
+		{Name: "chat", what: chat, when: "Poisson 8 req/s",
 			Count: 200, Arrival: Arrival{Kind: "poisson", Rate: 8}, gen: synthetic(ShareGPTPrompt, ShareGPTOutput, 0, 0)},
-		{Name: "bursty", Description: "200 chat requests, ShareGPT-like lengths, gamma arrivals 8 req/s with CV 3 (bursts)",
+		{Name: "bursty", what: chat, when: "gamma arrivals 8 req/s with CV 3 (bursts)",
 			Count: 200, Arrival: Arrival{Kind: "gamma", Rate: 8, CV: 3}, gen: synthetic(ShareGPTPrompt, ShareGPTOutput, 0, 0)},
-		{Name: "ramp", Description: "300 chat requests, ShareGPT-like lengths, arrival rate ramping 2 → 30 req/s over 20 s",
+		{Name: "ramp", what: chat, when: "arrival rate ramping 2 → 30 req/s over 20 s",
 			Count: 300, Arrival: Arrival{Kind: "ramp", Rate: 2, Rate2: 30, Period: 20 * time.Second}, gen: synthetic(ShareGPTPrompt, ShareGPTOutput, 0, 0)},
-		{Name: "clients", Description: "200 chat requests, ShareGPT-like lengths, a closed loop of 16 clients",
+		{Name: "clients", what: chat, when: "a closed loop of 16 clients",
 			Count: 200, Concurrency: 16, Arrival: Arrival{Kind: "closed", N: 16}, gen: synthetic(ShareGPTPrompt, ShareGPTOutput, 0, 0)},
-		{Name: "long-context", Description: "20 prefill-heavy requests: 1,500–1,900-token prompts, 32 tokens out, all at once",
+		{Name: "long-context", what: func(n int) string {
+			return fmt.Sprintf("%d prefill-heavy %s: 1,500–1,900-token prompts, 32 tokens out", n, plural(n))
+		}, when: allAtOnce,
 			Count: 20, gen: synthetic(Length{Kind: "uniform", A: 1500, B: 1900}, Length{Kind: "fixed", A: 32}, 0, 0)},
-		{Name: "shared-prefix", Description: "64 requests sharing a 1,000-token system prompt, 20–60 own tokens, 64 out",
+		{Name: "shared-prefix", what: func(n int) string {
+			return fmt.Sprintf("%s sharing a 1,000-token system prompt, 20–60 own tokens, 64 out", requests(n))
+		}, when: allAtOnce,
 			Count: 64, gen: synthetic(Length{Kind: "uniform", A: 20, B: 60}, Length{Kind: "fixed", A: 64}, 1000, 0)},
 	}
+	for i := range ws {
+		ws[i].describe()
+	}
+	return ws
+}
+
+const allAtOnce = "all at once"
+
+// tutorial describes n copies of a tutorial prompt: "TEST: N × PROMPT".
+func tutorial(test, prompt string) func(int) string {
+	return func(n int) string { return fmt.Sprintf("%s: %d %s", test, n, prompt) }
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return "request"
+	}
+	return "requests"
 }
 
 // SweepBatchSizes are the tutorial's batch sizes.
@@ -191,8 +268,10 @@ var SweepBatchSizes = []int{1, 5, 10, 20, 50, 100}
 // Batch is the sweep's workload at one batch size: n × "Test prompt {i}",
 // 50 tokens, all at once.
 func Batch(n int) Workload {
-	return Workload{Name: fmt.Sprintf("batch-%d", n), Description: fmt.Sprintf("%d × \"Test prompt\", 50 tokens, all at once", n),
-		Count: n, gen: repeat(fixed("Test prompt"), 50, tutorialTemperature)}
+	w := Workload{Name: fmt.Sprintf("batch-%d", n), what: func(n int) string { return fmt.Sprintf(`%d × "Test prompt", 50 tokens`, n) },
+		when: allAtOnce, Count: n, gen: repeat(fixed("Test prompt"), 50, tutorialTemperature)}
+	w.describe()
+	return w
 }
 
 // Lookup finds a workload by name, with an error listing the names.
