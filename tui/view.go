@@ -155,7 +155,7 @@ func (m Model) settingsLine() string {
 		pt(1, dim(fmt.Sprintf("KV %d blocks (%s)", s.Plan.NumBlocks, engine.FormatBytes(s.Plan.KVBytes))), dim(fmt.Sprintf("KV %d blocks", s.Plan.NumBlocks))),
 	}
 	if s.Plan.Reason != "" {
-		parts = append(parts, pt(2, dim("auto: "+s.Plan.Reason), dim("auto: see ?")).with(" │ ").cutFirst())
+		parts = append(parts, pt(2, dim("sizing: "+s.Plan.Reason), dim("sizing: see ?")).with(" │ ").cutFirst())
 	}
 	return line(w, parts...)
 }
@@ -522,7 +522,7 @@ func (m Model) helpText(h int) string {
 		}
 		keys += "\n\n" + wrap.Render("Model: "+model+" on "+r.Device.Backend+": "+r.Device.Name)
 		if r.Plan.Reason != "" && !m.frame.ReadOnly {
-			keys += "\n" + wrap.Render("Auto settings: "+r.Plan.Reason)
+			keys += "\n" + wrap.Render("Sizing: "+r.Plan.Reason)
 		}
 	}
 	defs := Definitions
