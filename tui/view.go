@@ -298,14 +298,11 @@ func (m Model) throughputLine() string {
 // rule applies, what the engine is doing.
 func (m Model) bottleneckLine() string {
 	b, st, f := m.d.bottleneck, m.styles, m.frame
-	if m.remote() && !f.ReadOnly {
-		// session.Diagnose reads the engine's steps, which a client never
-		// sees: against servers it would always say "no step".
-		return fit(st.Dim.Render("bottleneck: — against a server: its limits are its own (the row per server has its running, waiting and KV)"), m.width)
-	}
 	if b.Kind == "" {
 		msg := "bottleneck: — (no steps yet)"
-		if f.Status != nil {
+		if m.remote() {
+			msg = "bottleneck: — (no data from the servers yet)"
+		} else if f.Status != nil {
 			switch f.Status.State {
 			case engine.StatePaused:
 				msg = "paused: no steps until p resumes"
