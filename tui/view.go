@@ -121,8 +121,12 @@ func (m Model) header() string {
 		}
 		// The model keeps "synthetic" longest: the screen says so wherever
 		// text is shown.
-		parts = append(parts, pt(1, forms...).with(" │ ").cuttable().cutAfter("-_"),
-			pt(4, s.Device.Backend+": "+s.Device.Name, s.Device.Backend).with(" │ "))
+		parts = append(parts, pt(1, forms...).with(" │ ").cuttable().cutAfter("-_"))
+		if fleet := m.fleetForms(); fleet != nil {
+			parts = append(parts, pt(3, fleet...).with(" │ ")) // tui/sources.go: several servers
+		} else {
+			parts = append(parts, pt(4, s.Device.Backend+": "+s.Device.Name, s.Device.Backend).with(" │ "))
+		}
 	}
 	return line(w, parts...) + "\n" + m.settingsLine()
 }
