@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"benchtop/gpumon"
 	"benchtop/report"
 )
 
@@ -44,5 +45,30 @@ func TestHeaderShowsTheFleet(t *testing.T) {
 				t.Fatalf("header %q (%d cells of %d) lacks %q", head, ansi.StringWidth(head), c.w, c.want)
 			}
 		})
+	}
+}
+
+// Against servers this machine's GPU utilization means nothing: with NVML
+// present the panels are the client's CPU and memory, never GPU0's.
+func TestRemotePanelsAreTheClients(t *testing.T) {
+	f := fleetFrame()
+	hist := append([]gpumon.Sample(nil), f.GPU.History...)
+	for i := range hist {
+		hist[i].Process = &gpumon.Process{CPUPct: 30, Cores: 2, RSSBytes: 300 << 20}
+	}
+	f.GPU = &gpumon.State{Available: true, Driver: f.GPU.Driver, Interval: f.GPU.Interval, History: hist}
+	m := New(&recorder{frame: f})
+	m.SetSize(160, 45)
+	out := ansi.Strip(m.Render())
+	if strings.Contains(out, "GPU0") || strings.Contains(out, "util") || !strings.Contains(out, "Client CPU of 2 cores") ||
+		!strings.Contains(out, "Client memory (RSS, in use)") {
+		t.Fatalf("remote panels:\n%s", out)
+	}
+	// Without the process's counters: the GPU panel says why it has none.
+	f.GPU = &gpumon.State{Available: true, Interval: f.GPU.Interval, History: fleetFrame().GPU.History}
+	m = New(&recorder{frame: f})
+	m.SetSize(160, 45)
+	if out := ansi.Strip(m.Render()); strings.Contains(out, "GPU0") || !strings.Contains(out, "n/a (remote target") {
+		t.Fatalf("remote panels without process counters:\n%s", out)
 	}
 }
