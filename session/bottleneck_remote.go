@@ -122,7 +122,7 @@ func diagnoseServers(f *Frame, m *metrics.Snapshot, v remoteView) Bottleneck {
 			why += fmt.Sprintf(", %d preemptions in the last %s", v.preempts, preemptSpan)
 		}
 		return Bottleneck{Kind: "server KV-bound", Why: why,
-			Try: "more KV cache on the server (its gpu_memory_utilization, a smaller max_model_len), or fewer requests at once"}
+			Try: "more KV on the server (gpu_memory_utilization), or fewer requests at once"}
 	}
 	if waiting > 0 {
 		why := fmt.Sprintf("%.0f waiting", waiting)
@@ -133,7 +133,7 @@ func diagnoseServers(f *Frame, m *metrics.Snapshot, v remoteView) Bottleneck {
 			why += fmt.Sprintf(", KV %.0f%%", 100**v.kv)
 		}
 		return Bottleneck{Kind: "server queue-bound", Why: why,
-			Try: "a larger batch on the server (its max_num_seqs), more servers, or a lower load"}
+			Try: "a larger max_num_seqs on the server, more servers, or less load"}
 	}
 	ttft, itl := m.TTFT, m.ITL
 	if v.waiting == nil && ttft.Valid() && itl.Valid() && itl.P50 > 0 {
@@ -163,7 +163,7 @@ func diagnoseServers(f *Frame, m *metrics.Snapshot, v remoteView) Bottleneck {
 			if v.inFlight < f.Load.Clients {
 				lead = fmt.Sprintf("%d of %d clients waiting on responses", v.inFlight, f.Load.Clients)
 			}
-			return Bottleneck{Kind: "client-bound", Why: lead + ", " + why, Try: "more clients (a closed:N workload) to load the servers"}
+			return Bottleneck{Kind: "client-bound", Why: lead + ", " + why, Try: "more clients (closed:N)"}
 		case f.Load.OpenLoop:
 			return Bottleneck{Kind: "client-bound", Why: fmt.Sprintf("%d in flight, %s: the arrival rate sets the pace", v.inFlight, why),
 				Try: "a higher arrival rate"}
