@@ -20,7 +20,7 @@ type EngineFlags struct {
 	CPUMemory            float64 `name:"cpu-memory" default:"4" help:"GiB the CPU backend sizes its KV pool against"`
 	MaxNumSeqs           int     `placeholder:"N" help:"maximum sequences per step (the batch size); unset: auto (256 on a GPU, sized for steps near 200 ms on the CPU)"`
 	MaxNumBatchedTokens  int     `placeholder:"N" help:"maximum tokens per step (prefill chunks + decodes); unset: auto (8192 on a GPU, sized for steps near 200 ms on the CPU)"`
-	GPUMemoryUtilization float64 `name:"gpu-memory-utilization" placeholder:"F" help:"fraction of device memory for weights, activations and KV cache; unset: auto (0.9, and on the CPU a KV pool capped at what the batch can use)"`
+	GPUMemoryUtilization float64 `name:"gpu-memory-utilization" placeholder:"F" help:"fraction of device memory for weights, activations and KV cache; unset: auto (0.9); on the CPU the KV pool is capped at what the batch can use in any case"`
 	BlockSize            int     `default:"16" help:"tokens per KV-cache block"`
 	MaxModelLen          int     `default:"0" help:"maximum tokens per sequence (0: the model's)"`
 	EnforceEager         bool    `help:"disable CUDA graphs"`

@@ -10,12 +10,15 @@ import (
 // refused.
 func TestEngineFlagsAutoWhenUnset(t *testing.T) {
 	code, stdout, stderr := runCLI("memory", "--model", "tiny", "--cpu-memory", "0.25")
-	if code != 0 || !strings.Contains(stdout, "Auto: ") || !strings.Contains(stdout, "max_num_seqs") || !strings.Contains(stdout, "steps near 200 ms") {
+	if code != 0 || !strings.Contains(stdout, "Sizing: ") || !strings.Contains(stdout, "max_num_seqs") || !strings.Contains(stdout, "steps near 200 ms") {
 		t.Fatalf("unset flags: exit %d, %s\n%s", code, stderr, stdout)
 	}
 	code, stdout, stderr = runCLI("memory", "--model", "tiny", "--cpu-memory", "0.25", "--max-num-seqs", "8", "--max-num-batched-tokens", "64",
 		"--gpu-memory-utilization", "0.5")
-	if code != 0 || !strings.Contains(stdout, "max_num_seqs=8") || strings.Contains(stdout, "Auto: ") || !strings.Contains(stdout, "0.50") {
+	// Given settings are not re-sized; the CPU's pool is still capped at
+	// what 8 sequences can use, and says so.
+	if code != 0 || !strings.Contains(stdout, "max_num_seqs=8") || strings.Contains(stdout, "steps near") || !strings.Contains(stdout, "0.50") ||
+		!strings.Contains(stdout, "Sizing: KV pool capped at 8 sequences") {
 		t.Fatalf("given flags: exit %d, %s\n%s", code, stderr, stdout)
 	}
 	for _, c := range []struct {

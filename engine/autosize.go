@@ -19,8 +19,12 @@ const TargetStepTime = 0.2 // seconds
 //     prefill chunk, at the end of the model length, fits the aim;
 //   - max_num_seqs is the decodes of short sequences whose matmuls fit the
 //     aim (1 to 256), and the token budget is raised to it if lower;
-//   - with gpu_memory_utilization auto, the KV pool is capped at what
-//     max_num_seqs sequences of max_model_len tokens can use (see planKV).
+//   - gpu_memory_utilization auto is 0.9 of the backend's memory (the CPU's
+//     is --cpu-memory);
+//   - whatever the settings, auto or given, at start or on a later change,
+//     the KV pool is capped at what max_num_seqs sequences of max_model_len
+//     tokens can use (see planKV): more is host memory that no step could
+//     ever touch.
 //
 // The rates are the CPU backend's estimates (cpu.Backend.EstimatedFLOPS).
 // Where even 16 tokens at the full model length take longer than the aim,
@@ -72,13 +76,14 @@ func (e *Engine) resolve(c Config) (Config, sizing) {
 	}
 	if c.GPUMemoryUtilization == 0 {
 		c.GPUMemoryUtilization = d.GPUMemoryUtilization
-		sz.capPool = true
 	}
+	sz.capPool = true
 	return c, sz
 }
 
 // sizing is what resolve decided beyond the config: why, and whether the
-// KV pool is capped at what the batch can use.
+// KV pool is capped at what the batch can use (always on the CPU, never on
+// a GPU, where vLLM's rule holds: the pool is the whole budget).
 type sizing struct {
 	reason  string
 	capPool bool

@@ -27,5 +27,8 @@
 //
 // A zero max_num_seqs, max_num_batched_tokens or gpu_memory_utilization is
 // "auto" (AutoConfig): vLLM's defaults on a GPU, and on the CPU a step budget
-// and a KV pool sized for the CPU, with the reason on MemoryPlan.Reason.
+// sized for the CPU, with the reason on MemoryPlan.Reason. The engine keeps
+// the configuration as asked (Status.Requested) and sizes its auto fields
+// again on every change; on the CPU every KV pool, at start or later, is
+// capped at what max_num_seqs sequences of max_model_len tokens can use.
 package engine

@@ -15,7 +15,8 @@ import (
 type Engine struct {
 	be          kernels.Backend
 	model       *model.Loaded
-	cfg         Config
+	cfg         Config // in force: every auto field resolved
+	req         Config // as asked: zero where auto (what resolve re-reads on every change)
 	maxModelLen int
 	plan        MemoryPlan
 	sz          sizing // how the auto settings in cfg were chosen
@@ -40,7 +41,11 @@ type Engine struct {
 
 // Status is an immutable view of the engine's settings, published on change.
 type Status struct {
-	Config    Config
+	Config Config // in force: auto fields resolved
+	// Requested is the configuration as asked for, zero where auto: the
+	// base for a change that should keep the other settings auto (see
+	// Engine.Reconfigure).
+	Requested Config
 	Plan      MemoryPlan
 	Device    kernels.DeviceInfo
 	Model     string
@@ -65,7 +70,7 @@ func New(be kernels.Backend, m *model.Loaded, cfg Config, obs ...Observer) (*Eng
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{be: be, model: m, obs: obs, waiters: map[*Sequence]chan<- Result{}, cmds: make(chan func(), 64), stopped: make(chan struct{}), now: time.Now}
+	e := &Engine{be: be, model: m, req: cfg, obs: obs, waiters: map[*Sequence]chan<- Result{}, cmds: make(chan func(), 64), stopped: make(chan struct{}), now: time.Now}
 	cfg, sz := e.resolve(cfg)
 	if err := e.build(cfg, sz); err != nil {
 		return nil, err
@@ -91,16 +96,16 @@ func (e *Engine) build(cfg Config, sz sizing) error {
 		return err
 	}
 	activation := e.be.MemoryInUse() - weights
-	capTokens := 0
+	capLen := 0
 	if sz.capPool {
-		capTokens = cfg.MaxNumSeqs * maxLen
+		capLen = maxLen
 	}
-	plan, err := planKV(e.be, mc, &cfg, dt, weights, activation, capTokens)
+	plan, err := planKV(e.be, mc, &cfg, dt, weights, activation, capLen)
 	if err != nil {
 		ws.Free(e.be)
 		return err
 	}
-	plan.Reason = joinReasons(sz.reason, plan.poolReason)
+	plan.Reason = joinReasons(sz.reason, plan.poolReason(cfg.MaxNumSeqs))
 	kv, err := model.NewKVCache(e.be, mc, plan.NumBlocks, cfg.BlockSize, dt)
 	if err != nil {
 		ws.Free(e.be)
@@ -140,7 +145,7 @@ func (e *Engine) freeBuffers() {
 func (e *Engine) publish(state RunState, err error) {
 	c := &e.model.Cfg
 	e.status.Store(&Status{
-		Config: e.cfg, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
+		Config: e.cfg, Requested: e.req, Plan: e.plan, Device: e.be.Info(), Model: e.model.Source,
 		Synthetic: e.model.Synthetic, ModelNote: e.model.WeightsNote(), Params: c.ParamCount(), State: state, Err: err, Ceilings: e.ceilings,
 		MatmulFLOPsPerToken: c.MatmulFLOPsPerToken(), AttentionFLOPsPerContextToken: c.AttentionFLOPsPerContextToken(),
 	})

@@ -210,15 +210,12 @@ func (e *Engine) SetMaxNumSeqs(ctx context.Context, n int) error {
 
 // setMaxNumSeqs is SetMaxNumSeqs on the engine goroutine.
 func (e *Engine) setMaxNumSeqs(n int) error {
-	c := e.cfg
+	// The other settings stay as asked: an auto one is sized again (an
+	// auto token budget is raised to n by resolve).
+	c := e.req
 	c.MaxNumSeqs = n
-	if c.MaxNumBatchedTokens < n {
+	if c.MaxNumBatchedTokens != 0 && c.MaxNumBatchedTokens < n {
 		c.MaxNumBatchedTokens = n
-	}
-	if e.sz.capPool {
-		// The memory setting was auto: it stays so, and the pool keeps its
-		// cap instead of being rebuilt at the full budget.
-		c.GPUMemoryUtilization = 0
 	}
 	return e.reconfigure(c, fmt.Sprintf("max_num_seqs=%d", n))
 }
@@ -229,7 +226,11 @@ func (e *Engine) setMaxNumSeqs(n int) error {
 // change after which a queued or running request could never finish (its
 // tokens no longer fit max_model_len, or the new pool cannot hold it) is
 // refused with ErrWouldStrand and the previous configuration is restored;
-// a failed rebuild is refused the same way.
+// a failed rebuild is refused the same way. A zero field of c is auto and
+// sized again (resolve), so a caller that changes one setting starts from
+// Status().Requested, not Status().Config, to keep the others auto. A change
+// of gpu_memory_utilization that leaves the pool as it is (a CPU pool capped
+// at what the batch can use) rebuilds nothing.
 func (e *Engine) Reconfigure(ctx context.Context, c Config, what string) error {
 	return e.do(ctx, func() error { return e.reconfigure(c, what) })
 }

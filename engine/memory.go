@@ -27,7 +27,30 @@ type MemoryPlan struct {
 	// chosen for the user. The memory command and the header show it.
 	Reason string
 
-	poolReason string // planKV's part of Reason
+	// When the pool is capped at what the batch can use: the sequences and
+	// length it was sized for, and the blocks the budget alone would hold.
+	capSeqs, capLen int
+	budgetBlocks    int64
+}
+
+// Capped says whether the pool is smaller than the budget would hold
+// because max_num_seqs sequences of max_model_len tokens can use no more
+// (the CPU backend's rule).
+func (p MemoryPlan) Capped() bool { return p.capSeqs > 0 }
+
+// poolReason is the pool's part of Reason under max_num_seqs n: why the
+// pool has fewer blocks than the budget would hold ("" when the budget
+// decided). A pool kept when max_num_seqs was lowered says so.
+func (p MemoryPlan) poolReason(n int) string {
+	if p.capSeqs == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("KV pool capped at %d sequences × max_model_len %d = %d tokens, %d blocks (more could never be used; gpu_memory_utilization %.2f of %s would hold %d)",
+		p.capSeqs, p.capLen, int64(p.capSeqs)*int64(p.capLen), p.NumBlocks, p.Utilization, FormatBytes(p.TotalBytes), p.budgetBlocks)
+	if n < p.capSeqs {
+		s += fmt.Sprintf(", kept when max_num_seqs was lowered to %d", n)
+	}
+	return s
 }
 
 // KVTokens is the token capacity of the pool.
@@ -40,9 +63,10 @@ func (p MemoryPlan) FreeBytes() int64 {
 
 // planKV sizes the KV pool of dtype dt: utilization × total, less what is
 // already in use (weights and workspace), in whole blocks of
-// 2 × layers × block size × KV heads × head size elements; at most capTokens
-// tokens when capTokens > 0 (a pool the batch could never fill).
-func planKV(be kernels.Backend, cfg *model.Config, c *Config, dt kernels.DType, weights, activation int64, capTokens int) (MemoryPlan, error) {
+// 2 × layers × block size × KV heads × head size elements; at most
+// max_num_seqs × capLen tokens when capLen > 0 (more than the batch could
+// ever fill).
+func planKV(be kernels.Backend, cfg *model.Config, c *Config, dt kernels.DType, weights, activation int64, capLen int) (MemoryPlan, error) {
 	info := be.Info()
 	p := MemoryPlan{
 		TotalBytes: info.MemoryBytes, Utilization: c.GPUMemoryUtilization,
@@ -56,25 +80,46 @@ func planKV(be kernels.Backend, cfg *model.Config, c *Config, dt kernels.DType, 
 	// What the device says is used — our weights and workspace, and anything
 	// else on it — comes out of the budget, as vLLM's profiling does.
 	free, total := be.MemoryInfo()
-	budget := int64(c.GPUMemoryUtilization*float64(total)) - (total - free)
-	blocks := budget / p.BytesPerBlock
-	if capTokens > 0 {
-		if cb := int64(ceilDiv(capTokens, c.BlockSize)); cb < blocks {
-			blocks = cb
-			p.poolReason = fmt.Sprintf("KV pool capped at max_num_seqs × max_model_len = %d tokens (more could never be used)", capTokens)
-		}
-	}
-	if blocks < 1 {
+	kb := kvBlocks(total, total-free, c, p.BytesPerBlock, capLen)
+	if kb.blocks < 1 {
 		return p, fmt.Errorf("no memory left for the KV cache: %.0f%% of %s is %s, and %s is already in use (weights %s, activations %s, the rest other allocations and processes); raise --gpu-memory-utilization or --cpu-memory",
 			100*c.GPUMemoryUtilization, FormatBytes(total), FormatBytes(int64(c.GPUMemoryUtilization*float64(total))),
 			FormatBytes(total-free), FormatBytes(weights), FormatBytes(activation))
 	}
-	if most := int64((1<<31 - 1) / c.BlockSize); blocks > most {
-		blocks = most // KV slots (block × block size + offset) are int32
+	p.NumBlocks, p.budgetBlocks = int(kb.blocks), kb.budget
+	if kb.capped {
+		p.capSeqs, p.capLen = c.MaxNumSeqs, capLen
 	}
-	p.NumBlocks = int(blocks)
-	p.KVBytes = blocks * p.BytesPerBlock
+	p.KVBytes = kb.blocks * p.BytesPerBlock
 	return p, nil
+}
+
+// kvBlockCount is how many KV blocks a budget holds.
+type kvBlockCount struct {
+	blocks int64
+	budget int64 // what the budget alone would hold
+	capped bool  // the cap bound: blocks < budget
+}
+
+// kvBlocks is the pool's size in blocks of bytesPerBlock: c's utilization ×
+// total device bytes, less inUse (every byte in use but the pool's), at most
+// max_num_seqs × capLen tokens when capLen > 0, at most what int32 KV slots
+// address. A result below 1 means no room.
+func kvBlocks(total, inUse int64, c *Config, bytesPerBlock int64, capLen int) kvBlockCount {
+	budget := int64(c.GPUMemoryUtilization*float64(total)) - inUse
+	n := kvBlockCount{blocks: budget / bytesPerBlock}
+	n.budget = n.blocks
+	if capLen > 0 {
+		// Both are bounded (Config.Validate): the product fits an int64.
+		bs := int64(c.BlockSize)
+		if cb := (int64(c.MaxNumSeqs)*int64(capLen) + bs - 1) / bs; cb < n.blocks {
+			n.blocks, n.capped = cb, true
+		}
+	}
+	if most := int64((1<<31 - 1) / c.BlockSize); n.blocks > most {
+		n.blocks = most // KV slots (block × block size + offset) are int32
+	}
+	return n
 }
 
 func joinReasons(a, b string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"benchtop/engine"
@@ -73,10 +74,14 @@ func header(s *session.Session, experiment string, run *session.RunResult) repor
 		h.Model, h.SyntheticWeights, h.Parameters = m.Source, m.Synthetic, m.Cfg.ParamCount()
 	}
 	if run != nil {
-		if u, _, ok := s.GPU().MeanUtilization(run.Start, run.Start.Add(run.Wall)); ok {
+		if u, why, ok := gpuUtilization(s, run); ok {
 			h.GPUUtilizationPct = &u
+		} else {
+			h.GPUUtilizationNA = strings.TrimSuffix(strings.TrimPrefix(why, "n/a ("), ")")
 		}
-		h.GPUUtilizationPerGPU = perGPUUtilization(s.GPU(), run.Start, run.Start.Add(run.Wall))
+		if !s.Remote() {
+			h.GPUUtilizationPerGPU = perGPUUtilization(s.GPU(), run.Start, run.Start.Add(run.Wall))
+		}
 	}
 	if p := s.Pool(); p != nil {
 		h.Policy = p.Policy().String()
@@ -92,6 +97,19 @@ func header(s *session.Session, experiment string, run *session.RunResult) repor
 		}
 	}
 	return h
+}
+
+// NotLocalGPU is why a run against servers has no GPU utilization: NVML
+// sees this machine's GPUs, not the servers'.
+const NotLocalGPU = "remote target"
+
+// gpuUtilization is NVML's mean utilization over run, or why there is
+// none ("n/a (…)"): against servers always none.
+func gpuUtilization(s *session.Session, run *session.RunResult) (pct float64, why string, ok bool) {
+	if s.Remote() {
+		return 0, "n/a (" + NotLocalGPU + ")", false
+	}
+	return s.GPU().MeanUtilization(run.Start, run.Start.Add(run.Wall))
 }
 
 // deviceMemory is the device memory the engines hold: each replica's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"benchtop/engine"
 	"benchtop/report"
@@ -46,8 +47,9 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 		Headers: []string{"Configuration", "KV blocks", "Throughput (req/s)", "Output tok/s", "Avg latency (ms)", "TTFT p50 (ms)"}}
 	spread := addSpreadColumns(t, p.repeats())
 	doc := report.Compare{Header: header(s, "compare", nil), Workload: w.Name, Repeats: p.repeats(), Results: []report.Variant{}}
-	base := s.Status().Config
+	base := s.Status().Requested // restored as asked: auto settings stay auto
 	measured := 0
+	var capped []string // variants whose pool the batch, not the budget, sized
 	// stop ends the comparison early: after a stop (session.ErrStopped),
 	// with the configurations measured so far, marked partial.
 	stop := func(err error) (*report.Report, error) {
@@ -81,15 +83,19 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 			return stop(fmt.Errorf("configuration %s: %w", v.Name, err))
 		}
 		sm := pt.first.Summary
-		plan := s.Status().Plan
+		st := s.Status()
+		plan := st.Plan
 		name := v.Name
 		if pt.partial {
 			name += " (partial)"
 		}
+		if plan.Capped() {
+			capped = append(capped, v.Name)
+		}
 		row := []any{name, plan.NumBlocks, pt.rps.Mean, pt.tps.Mean, fmt.Sprintf("%.2f", pt.lat.Mean), ms(sm.TTFT.P50)}
 		row, within := spread.fill(row, pt)
 		t.Add(row...)
-		cfg, mem := report.ConfigOf(v.Config), report.MemoryOf(plan)
+		cfg, mem := report.ConfigOf(st.Config), report.MemoryOf(plan) // in force: auto fields resolved
 		m := measures(pt.first)
 		doc.Results = append(doc.Results, report.Variant{Name: v.Name, Partial: pt.partial, Config: &cfg, Memory: &mem, Measures: &m,
 			ThroughputTPS: pt.tps, AvgLatency: pt.lat, WithinSpread: within})
@@ -103,6 +109,10 @@ func Compare(ctx context.Context, s *session.Session, variants []Variant, w work
 	}
 	if err := s.Reconfigure(ctx, base, "restore"); err != nil {
 		return nil, err
+	}
+	if len(capped) > 0 {
+		t.Notes = append(t.Notes, fmt.Sprintf("KV blocks of %s: capped at what max_num_seqs sequences of max_model_len tokens can use (the %s backend's rule); a gpu_memory_utilization whose budget holds more changes nothing.",
+			strings.Join(capped, ", "), s.Device().Backend))
 	}
 	if p.repeats() > 1 {
 		t.Notes = append(t.Notes, fmt.Sprintf("Means of %d warmed repeats; spreads are min–max; \"within spread\": no difference from the first configuration beyond the spread.", p.repeats()))

@@ -51,8 +51,8 @@ func Memory(ctx context.Context, s *session.Session, workload string, p Params) 
 	t.Add("Est. max concurrent sequences", maxConc)
 	dev := s.Device()
 	t.Notes = append(t.Notes, fmt.Sprintf("Measured on the %s backend (%s); KV in %s.", dev.Backend, dev.Name, plan.KVDType))
-	if plan.Reason != "" { // the settings the engine chose itself, and why
-		t.Notes = append(t.Notes, "Auto: "+plan.Reason+".")
+	if plan.Reason != "" { // the sizes the engine chose itself, and why
+		t.Notes = append(t.Notes, "Sizing: "+plan.Reason+".")
 	}
 	doc := report.MemoryReport{Header: header(s, "memory", nil), Workload: w.Name, MaxSequenceTokens: maxLen,
 		AvgSequenceTokens: float64(sumLen) / float64(max(1, len(reqs))), BlocksPerSequence: blocksPerSeq, MaxConcurrentSequences: maxConc}

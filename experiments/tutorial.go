@@ -3,6 +3,8 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"benchtop/metrics"
 	"benchtop/report"
@@ -133,7 +135,7 @@ func runTables(s *session.Session, title string, run *session.RunResult) []*repo
 	if !s.Remote() {
 		t.Add("Device memory allocated (GB)", fmt.Sprintf("%.3f", float64(deviceMemory(s))/1e9))
 	}
-	if u, why, ok := s.GPU().MeanUtilization(run.Start, run.Start.Add(run.Wall)); ok {
+	if u, why, ok := gpuUtilization(s, run); ok {
 		t.Add("GPU utilization (%, NVML mean)", fmt.Sprintf("%.1f", u))
 	} else {
 		t.Add("GPU utilization (%)", why)
@@ -165,15 +167,46 @@ func sourcesTable(s *session.Session, run *session.RunResult) *report.Table {
 	}
 	t := &report.Table{Title: fmt.Sprintf("%s (%s)", title, s.Pool().Policy()),
 		Headers: []string{"Source", "State", "Requests", "Failed", "Output tokens", "Output tok/s"}}
+	var downs []string
 	for _, r := range rows {
 		state := "up"
 		if !r.Up {
-			state = "down: " + r.Why
+			// The table keeps its width: the cause in a few words; the
+			// whole chain is the note's (and the JSON's "why").
+			state = "down: " + shortCause(r.Why)
+			downs = append(downs, fmt.Sprintf("%s is down: %s.", r.Name, r.Why))
 		}
 		t.Add(r.Name, state, r.Finished, r.Failed, r.OutputTok, r.OutputTPS)
 	}
+	t.Notes = append(t.Notes, downs...)
 	t.Notes = append(t.Notes, fmt.Sprintf("Imbalance (busiest source's output tok/s over the mean, less one): %.3f.", report.Imbalance(rows)))
 	return t
+}
+
+// maxCause is the most a table cell gives a failure's cause.
+const maxCause = 48
+
+// shortCause is a failure's cause in a few words for a table cell: the
+// innermost error of the chain ("connection refused", "unexpected EOF"),
+// or, where that is long or not words (a server's JSON body), the failure's
+// kind ("http_5xx (HTTP 503)"), cut to maxCause.
+func shortCause(why string) string {
+	why = strings.TrimSpace(why)
+	kind, _, _ := strings.Cut(why, ": ")
+	cause := why
+	if i := strings.LastIndex(why, ": "); i >= 0 {
+		cause = strings.TrimSpace(why[i+2:])
+	}
+	if cause == "" || utf8.RuneCountInString(cause) > maxCause || strings.ContainsAny(cause, "{}[]\"\n") {
+		cause = kind
+	}
+	if r := []rune(cause); len(r) > maxCause {
+		cause = string(r[:maxCause-1]) + "…"
+	}
+	if cause == "" {
+		return "unknown"
+	}
+	return cause
 }
 
 // RunReport runs any workload (warmed) and reports every metric.

@@ -126,8 +126,12 @@ type Header struct {
 	Device            string    `json:"device"`
 	GPUMemoryGB       float64   `json:"gpu_memory_gb"`
 	GPUUtilizationPct *float64  `json:"gpu_utilization_pct"`
-	Config            Config    `json:"config"`
-	Memory            Memory    `json:"memory"`
+	// GPUUtilizationNA says why gpu_utilization_pct is null: no NVML, a run
+	// shorter than its sampling, or "remote target" (NVML sees this
+	// machine's GPUs, not the servers').
+	GPUUtilizationNA string `json:"gpu_utilization_na,omitempty"`
+	Config           Config `json:"config"`
+	Memory           Memory `json:"memory"`
 	// With several sources (data-parallel replicas, a fleet) or remote
 	// targets: each source's row over the run, how unevenly they shared it
 	// (Imbalance), the dispatch policy, and the servers as found (the model

@@ -47,9 +47,16 @@ const (
 // client-bound (open-loop generator lag, a closed loop smaller than the
 // batch, or an engine idle with nothing waiting); launch-bound (small
 // batch far above its roofline floor); at the roofline; compute-bound on
-// the CPU; else engine-bound.
+// the CPU; else engine-bound. Against servers (f.Targets) the rules are
+// diagnoseRemote's, from the servers' gauges and the client's numbers.
 func Diagnose(f *Frame) Bottleneck {
-	if f == nil || f.Metrics == nil || f.Status == nil {
+	if f == nil || f.Metrics == nil {
+		return Bottleneck{}
+	}
+	if len(f.Targets) > 0 {
+		return diagnoseRemote(f)
+	}
+	if f.Status == nil {
 		return Bottleneck{}
 	}
 	st, m := f.Status, f.Metrics

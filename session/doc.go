@@ -31,7 +31,8 @@
 // Nothing here waits on an engine step to show a number or write a
 // snapshot: the frame carries the step in progress (inferred from the
 // engine's events, since a step is published only when it ends) and how
-// the workload is sent, and Diagnose says from a frame what limits the run.
+// the workload is sent, and Diagnose says from a frame what limits the run
+// (against servers, from their gauges and the client's numbers).
 // Only settings changes (they apply between steps) and Close (it waits for
 // the step in flight) wait for the engine.
 package session

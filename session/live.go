@@ -137,9 +137,11 @@ func (s *Session) SetMaxNumSeqs(n int) error {
 	return ctl.SetMaxNumSeqs(ctx, n)
 }
 
-// ReconfigureWith applies a changed copy of the target's configuration.
+// ReconfigureWith applies a changed copy of the target's configuration as
+// it was asked for (Status.Requested): the settings change leaves alone
+// stay auto where they were, sized again by the engine's rules.
 func (s *Session) ReconfigureWith(change func(*engine.Config), what string) error {
-	c := s.Status().Config
+	c := s.Status().Requested
 	change(&c)
 	ctx, cancel := context.WithTimeout(s.ctx, controlTimeout)
 	defer cancel()

@@ -111,9 +111,18 @@ func (m Model) buildPanels(maxGPUs int) []series {
 // memory where NVML has no data.
 func (m Model) devicePanels(maxGPUs int) []series {
 	g := m.frame.GPU
+	if m.remote() {
+		// This machine's GPUs are not the servers': against a remote target
+		// the panels are the client's own CPU and memory.
+		if g.HasProcess() {
+			return processPanels(g, "Client CPU of %d cores", "Client memory (RSS, in use)")
+		}
+		return []series{{title: "GPU utilization", unit: pct100, note: "n/a (remote target: the servers' GPUs are their own)"},
+			{title: "Client memory", unit: mib, note: "no process counters on this system"}}
+	}
 	if g == nil || !g.Available {
 		if g.HasProcess() {
-			return processPanels(g)
+			return processPanels(g, "Process CPU of %d cores (no NVML)", "Process memory (RSS, in use)")
 		}
 		reason := "NVML: no data"
 		if g != nil && g.Reason != "" {
@@ -151,11 +160,12 @@ func (m Model) devicePanels(maxGPUs int) []series {
 }
 
 // processPanels is this process's CPU use (in percent of every core) and
-// resident memory, from the samples that carry them.
-func processPanels(g *gpumon.State) []series {
+// resident memory, from the samples that carry them; cpuTitle takes the
+// number of cores.
+func processPanels(g *gpumon.State, cpuTitle, rssTitle string) []series {
 	window := historySpan(g)
 	cpu := series{unit: pct100, window: window}
-	rss := series{unit: mib, window: window, title: "Process memory (RSS, in use)"}
+	rss := series{unit: mib, window: window, title: rssTitle}
 	cores := 0
 	for _, s := range g.History {
 		if s.Process == nil {
@@ -165,7 +175,7 @@ func processPanels(g *gpumon.State) []series {
 		rss.values = append(rss.values, known(float64(s.Process.RSSBytes)))
 		cores = s.Process.Cores
 	}
-	cpu.title = fmt.Sprintf("Process CPU of %d cores (no NVML)", cores)
+	cpu.title = fmt.Sprintf(cpuTitle, cores)
 	return []series{cpu, rss}
 }
 

@@ -196,6 +196,37 @@ func gaugeLine(ts []report.Target) string {
 	return line
 }
 
+// fleetForms are the header's forms for a fleet of servers, longest first:
+// "remote: 3 servers (2 up): URL +2" (the first one up) down to "3 servers,
+// 2 up"; nil for
+// one server or none (the header then names the one device).
+func (m Model) fleetForms() []string {
+	f := m.frame
+	if f == nil || len(f.Targets) < 2 {
+		return nil
+	}
+	n, up := len(f.Targets), 0
+	url := f.Targets[0].URL // the first server up, else the first
+	for i, r := range f.Sources {
+		if r.Up {
+			if up == 0 && i < n {
+				url = f.Targets[i].URL
+			}
+			up++
+		}
+	}
+	count := fmt.Sprintf("%d servers", n)
+	if up < n && len(f.Sources) == n {
+		count += fmt.Sprintf(" (%d up)", up)
+	}
+	first := fmt.Sprintf("%s +%d", url, n-1)
+	short := count
+	if up < n && len(f.Sources) == n {
+		short = fmt.Sprintf("%d servers, %d up", n, up)
+	}
+	return []string{"remote: " + count + ": " + first, count + ": " + first, short, fmt.Sprintf("%d servers", n)}
+}
+
 // remote says whether the frame drives servers (--target) rather than
 // in-process engines.
 func (m Model) remote() bool { return m.frame != nil && len(m.frame.Targets) > 0 }

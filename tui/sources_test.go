@@ -123,14 +123,15 @@ func TestSourcesKeysAndPanel(t *testing.T) {
 		t.Fatalf("fleet view:\n%s", out)
 	}
 	// A client sees no engine steps, batch or memory plan: the numbers say
-	// what it does see, and no engine bottleneck is guessed from nothing.
+	// what it does see, and the bottleneck is the servers' (session's remote
+	// rules), never an engine's.
 	out := ansi.Strip(m.Render())
-	for _, bad := range []string{"budget: weights", "step p50", "last step", "preempted", "▸ "} {
+	for _, bad := range []string{"budget: weights", "step p50", "last step", "preempted", "batch-bound", "engine-bound", "no step"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("the fleet's numbers show %q:\n%s", bad, out)
 		}
 	}
-	for _, want := range []string{"19 in flight", "servers: 16 running · 3 waiting", "bottleneck: — against a server", "steps: the servers' own"} {
+	for _, want := range []string{"19 in flight", "servers: 16 running · 3 waiting", "▸ server queue-bound: 3 waiting", "steps: the servers' own"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the fleet's numbers lack %q:\n%s", want, out)
 		}

@@ -121,8 +121,12 @@ func (m Model) header() string {
 		}
 		// The model keeps "synthetic" longest: the screen says so wherever
 		// text is shown.
-		parts = append(parts, pt(1, forms...).with(" │ ").cuttable().cutAfter("-_"),
-			pt(4, s.Device.Backend+": "+s.Device.Name, s.Device.Backend).with(" │ "))
+		parts = append(parts, pt(1, forms...).with(" │ ").cuttable().cutAfter("-_"))
+		if fleet := m.fleetForms(); fleet != nil {
+			parts = append(parts, pt(3, fleet...).with(" │ ")) // tui/sources.go: several servers
+		} else {
+			parts = append(parts, pt(4, s.Device.Backend+": "+s.Device.Name, s.Device.Backend).with(" │ "))
+		}
 	}
 	return line(w, parts...) + "\n" + m.settingsLine()
 }
@@ -155,7 +159,7 @@ func (m Model) settingsLine() string {
 		pt(1, dim(fmt.Sprintf("KV %d blocks (%s)", s.Plan.NumBlocks, engine.FormatBytes(s.Plan.KVBytes))), dim(fmt.Sprintf("KV %d blocks", s.Plan.NumBlocks))),
 	}
 	if s.Plan.Reason != "" {
-		parts = append(parts, pt(2, dim("auto: "+s.Plan.Reason), dim("auto: see ?")).with(" │ ").cutFirst())
+		parts = append(parts, pt(2, dim("sizing: "+s.Plan.Reason), dim("sizing: see ?")).with(" │ ").cutFirst())
 	}
 	return line(w, parts...)
 }
@@ -298,14 +302,11 @@ func (m Model) throughputLine() string {
 // rule applies, what the engine is doing.
 func (m Model) bottleneckLine() string {
 	b, st, f := m.d.bottleneck, m.styles, m.frame
-	if m.remote() && !f.ReadOnly {
-		// session.Diagnose reads the engine's steps, which a client never
-		// sees: against servers it would always say "no step".
-		return fit(st.Dim.Render("bottleneck: — against a server: its limits are its own (the row per server has its running, waiting and KV)"), m.width)
-	}
 	if b.Kind == "" {
 		msg := "bottleneck: — (no steps yet)"
-		if f.Status != nil {
+		if m.remote() {
+			msg = "bottleneck: — (no data from the servers yet)"
+		} else if f.Status != nil {
 			switch f.Status.State {
 			case engine.StatePaused:
 				msg = "paused: no steps until p resumes"
@@ -522,7 +523,7 @@ func (m Model) helpText(h int) string {
 		}
 		keys += "\n\n" + wrap.Render("Model: "+model+" on "+r.Device.Backend+": "+r.Device.Name)
 		if r.Plan.Reason != "" && !m.frame.ReadOnly {
-			keys += "\n" + wrap.Render("Auto settings: "+r.Plan.Reason)
+			keys += "\n" + wrap.Render("Sizing: "+r.Plan.Reason)
 		}
 	}
 	defs := Definitions
