@@ -103,23 +103,36 @@ func (r *rig) client(t *testing.T, api openai.API, mod func(*openai.Options)) *o
 	return c
 }
 
-// idle waits until the engine holds no sequence and no KV block.
-func (r *rig) idle(t *testing.T) {
+// eventually polls ok until it holds; the 30 s deadline only bounds a hang
+// (a loaded machine takes longer, never that long).
+func eventually(t *testing.T, ok func() bool, failed func()) {
 	t.Helper()
-	for i := 0; ; i++ {
-		var used int
-		var work bool
-		if err := r.eng.Exec(context.Background(), func() { used, work = r.eng.Blocks().NumUsed(), r.eng.HasWork() }); err != nil {
-			t.Fatal(err)
-		}
-		if used == 0 && !work {
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			failed()
 			return
-		}
-		if i > 2000 {
-			t.Fatalf("the engine still holds %d blocks (work %v)", used, work)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// engineState reads the engine's used KV blocks and whether it has work.
+func (r *rig) engineState(t *testing.T) (used int, work bool) {
+	t.Helper()
+	if err := r.eng.Exec(context.Background(), func() { used, work = r.eng.Blocks().NumUsed(), r.eng.HasWork() }); err != nil {
+		t.Fatal(err)
+	}
+	return used, work
+}
+
+// idle waits until the engine holds no sequence and no KV block.
+func (r *rig) idle(t *testing.T) {
+	t.Helper()
+	var used int
+	var work bool
+	eventually(t, func() bool { used, work = r.engineState(t); return used == 0 && !work },
+		func() { t.Fatalf("the engine still holds %d blocks (work %v)", used, work) })
 }
 
 func TestModelsAndHealth(t *testing.T) {
@@ -381,18 +394,13 @@ func TestClientDisconnectFreesItsSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The abort is counted as vLLM counts it.
-	for i := 0; ; i++ {
-		b := r.scrape(t)
-		if strings.Contains(b, `vllm:request_success_total{engine="0",finished_reason="abort",model_name="tiny"} 1`) &&
+	var b string
+	eventually(t, func() bool {
+		b = r.scrape(t)
+		return strings.Contains(b, `vllm:request_success_total{engine="0",finished_reason="abort",model_name="tiny"} 1`) &&
 			strings.Contains(b, `vllm:num_requests_running{engine="0",model_name="tiny"} 0`) &&
-			strings.Contains(b, `vllm:kv_cache_usage_perc{engine="0",model_name="tiny"} 0`) {
-			break
-		}
-		if i > 100 {
-			t.Fatalf("metrics after the disconnect:\n%s", b)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+			strings.Contains(b, `vllm:kv_cache_usage_perc{engine="0",model_name="tiny"} 0`)
+	}, func() { t.Fatalf("metrics after the disconnect:\n%s", b) })
 }
 
 func (r *rig) scrape(t *testing.T) string {
@@ -413,19 +421,25 @@ func TestClientDisconnectWhole(t *testing.T) {
 	if err := r.eng.SetPaused(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	// The client leaves once its request waits in the engine (not after a
+	// time, which a loaded machine may spend before the request gets there).
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		defer cancel()
+		eventually(t, func() bool {
+			var work bool
+			err := r.eng.Exec(context.Background(), func() { work = r.eng.HasWork() })
+			return err != nil || work
+		}, func() { t.Error("the request never reached the engine") })
+	}()
 	req, _ := http.NewRequestWithContext(ctx, "POST", r.http.URL+"/v1/completions", strings.NewReader(`{"prompt":[5,6,7],"max_tokens":50}`))
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatal("a paused engine answered")
 	}
-	for i := 0; !strings.Contains(r.scrape(t), `finished_reason="abort",model_name="tiny"} 1`); i++ {
-		if i > 200 {
-			t.Fatalf("not aborted:\n%s", r.scrape(t))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually(t, func() bool { return strings.Contains(r.scrape(t), `finished_reason="abort",model_name="tiny"} 1`) },
+		func() { t.Fatalf("not aborted:\n%s", r.scrape(t)) })
 	if err := r.eng.SetPaused(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}
