@@ -57,6 +57,27 @@ func (h *holdBackend) stillHeld() bool {
 	}
 }
 
+// watched is the dashboard with its header as Update last left it, for the
+// test to wait on what the screen shows (Render runs on the program's
+// goroutine, as View does).
+type watched struct {
+	tea.Model
+	header *syncBuffer
+}
+
+func (w watched) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := w.Model.Update(msg)
+	w.Model = m
+	if tm, ok := m.(tui.Model); ok {
+		head := ansi.Strip(strings.Split(tm.Render(), "\n")[0])
+		w.header.mu.Lock()
+		w.header.b.Reset()
+		w.header.b.WriteString(head)
+		w.header.mu.Unlock()
+	}
+	return w, cmd
+}
+
 // syncBuffer is a bytes.Buffer safe across goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -116,23 +137,25 @@ func TestQuitDuringAHeldStep(t *testing.T) {
 		t.Fatal("no step reached the backend")
 	}
 
-	m := tui.New(s)
+	header := &syncBuffer{}
 	var out bytes.Buffer
-	p := tea.NewProgram(m, tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(100, 30))
+	p := tea.NewProgram(watched{tui.New(s), header}, tea.WithInput(nil), tea.WithOutput(&out), tea.WithWindowSize(100, 30))
 	var quitAt time.Time
 	go func() {
 		// The frame's clock and the step in progress move while the step
 		// is held: wait for a frame a second past the first, showing a step
-		// in progress for a second (the 60 s bound only ends a frozen clock).
+		// in progress for a second, and for the screen's header to say so
+		// (the 60 s bound only ends a frozen clock).
 		f1 := s.Frame()
 		deadline := time.Now().Add(60 * time.Second)
 		for {
 			f2 := s.Frame()
-			if f2.Time.Sub(f1.Time) >= time.Second && f2.Progress.InStep && f2.Progress.For(f2.Time) >= time.Second {
+			if f2.Time.Sub(f1.Time) >= time.Second && f2.Progress.InStep && f2.Progress.For(f2.Time) >= time.Second &&
+				strings.Contains(header.String(), "step in progress for") {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Errorf("in 60 s of a held step the frame's clock moved %s; progress %+v", f2.Time.Sub(f1.Time), f2.Progress)
+				t.Errorf("in 60 s of a held step the frame's clock moved %s; progress %+v; header %q", f2.Time.Sub(f1.Time), f2.Progress, header.String())
 				break
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -149,7 +172,7 @@ func TestQuitDuringAHeldStep(t *testing.T) {
 		t.Fatalf("q gave the screen back only after the held step went on (%s)", time.Since(quitAt))
 	}
 	t.Logf("q gave the screen back in %s with a step held", time.Since(quitAt))
-	if head := ansi.Strip(strings.Split(final.(tui.Model).Render(), "\n")[0]); !strings.Contains(head, "step in progress for") {
+	if head := ansi.Strip(strings.Split(final.(watched).Model.(tui.Model).Render(), "\n")[0]); !strings.Contains(head, "step in progress for") {
 		t.Errorf("the header does not show the step in progress: %q", head)
 	}
 
