@@ -36,7 +36,7 @@ func presetInEveryCommand(t *testing.T, preset string) {
 	}{
 		{[]string{"bench", "--requests", "4", "--warmup", "1"}, []string{"Comprehensive benchmark (" + title, "Output tokens/s"}},
 		{[]string{"memory", "--dtype", "bfloat16"}, []string{"Memory efficiency (" + title, "KV per token (layers × 2 × KV heads × head size)  2 × 2 × 2 ×"}},
-		{[]string{"run", "--workload", "chat", "--requests", "3", "--output-len", "fixed:4", "--dtype", "float16"}, []string{"Workload chat", title}},
+		{[]string{"run", "--workload", "chat", "--requests", "3", "--prompt-len", "fixed:16", "--output-len", "fixed:4", "--dtype", "float16"}, []string{"Workload chat", title}},
 		{[]string{"latency"}, []string{"End-to-end latency (ms)"}},
 	} {
 		out := filepath.Join(dir, preset+"-"+c.args[0]+".json")
@@ -64,7 +64,7 @@ func presetInEveryCommand(t *testing.T, preset string) {
 		}
 	}
 	code, _, stderr := runCLI("dash", "--headless", "--duration", "500ms", "--model", preset, "--cpu-memory", "0.25",
-		"--max-num-batched-tokens", "512", "--workload", "chat", "--output-len", "fixed:4")
+		"--max-num-batched-tokens", "512", "--workload", "chat", "--prompt-len", "fixed:16", "--output-len", "fixed:4")
 	if code != 0 || !strings.Contains(stderr, "output tok/s") {
 		t.Fatalf("dash --headless on %s: exit %d: %s", preset, code, stderr)
 	}

@@ -34,7 +34,9 @@ func someDone(line string) bool {
 
 // A signal in the middle of a run (SIGTERM, SIGHUP, SIGINT) still prints
 // the table of the requests that finished and writes their JSON, both
-// marked partial, and exits with 128 + the signal's number.
+// marked partial, and exits with 128 + the signal's number. Each run is
+// far longer than any machine takes to finish its first request (the
+// signal comes then), so a fast machine cannot finish it first.
 func TestSignalledRunWritesWhatFinished(t *testing.T) {
 	for _, c := range []struct {
 		sig  syscall.Signal
@@ -44,7 +46,7 @@ func TestSignalledRunWritesWhatFinished(t *testing.T) {
 	}{
 		{syscall.SIGTERM, "SIGTERM", 143, []string{"run", "--workload", "chat", "--requests", "400", "--max-num-seqs", "16"}},
 		{syscall.SIGHUP, "SIGHUP", 129, []string{"run", "--workload", "clients", "--requests", "4000", "--max-num-seqs", "16"}},
-		{syscall.SIGINT, "SIGINT", 130, []string{"bench", "--requests", "40", "--warmup", "0", "--max-num-seqs", "4"}},
+		{syscall.SIGINT, "SIGINT", 130, []string{"bench", "--requests", "4000", "--warmup", "0", "--max-num-seqs", "4"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -136,8 +138,21 @@ func checkSnapshot(t *testing.T, dir string) {
 	}
 }
 
+// dashTarget is a `benchtop serve` for a dashboard under test to drive, so
+// that the test can tell from the server when the dashboard has seen
+// requests through (a closed loop of two clients: dashClients).
+func dashTarget(t *testing.T) (url string, base float64, flags []string) {
+	t.Helper()
+	srv := startServe(t)
+	flags = []string{"--target", srv.url, "--model", "tiny", "--metrics-interval", "200ms", "--workload", "clients", "--arrival", "closed:2"}
+	return srv.url, finished(t, srv.url), append(flags, shortRequests...)
+}
+
+const dashClients = 2
+
 // Headless, --snapshot-on-exit is honoured on every signal, with its exit
-// code.
+// code. The signal comes once the dashboard has seen requests through (the
+// server says so), so its snapshot holds them however slow the machine.
 func TestHeadlessDashSnapshotsOnEverySignal(t *testing.T) {
 	for _, c := range []struct {
 		sig  syscall.Signal
@@ -146,9 +161,9 @@ func TestHeadlessDashSnapshotsOnEverySignal(t *testing.T) {
 		t.Run(c.sig.String(), func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			ch := startChild(t, nil, append([]string{"dash", "--headless", "--snapshot-on-exit", "--snapshot-dir", dir, "--workload", "clients"}, append(tinyFlags, shortRequests...)...)...)
-			ch.waitLine("the model", 2*time.Minute, func(l string) bool { return strings.Contains(l, "loaded in") })
-			time.Sleep(3 * time.Second) // short requests: some have finished
+			url, base, target := dashTarget(t)
+			ch := startChild(t, nil, append([]string{"dash", "--headless", "--snapshot-on-exit", "--snapshot-dir", dir}, target...)...)
+			seenThrough(t, ch, url, base, dashClients)
 			ch.signal(c.sig)
 			if code := ch.wait(time.Minute); code != c.code {
 				t.Fatalf("exit %d; want %d:\n%s", code, c.code, ch.stderr())
@@ -160,7 +175,8 @@ func TestHeadlessDashSnapshotsOnEverySignal(t *testing.T) {
 
 // The dashboard on a terminal writes its snapshot when its terminal goes
 // away (the kernel's SIGHUP), on SIGHUP and on SIGTERM, and exits with
-// their codes.
+// their codes. The terminal goes once the dashboard has drawn and seen
+// requests through.
 func TestDashboardSnapshotsOnHangup(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -171,15 +187,16 @@ func TestDashboardSnapshotsOnHangup(t *testing.T) {
 			t.Parallel()
 			tty, screen, hangup := openPTY(t, 30, 100)
 			dir := t.TempDir()
-			ch := startChild(t, tty, append([]string{"dash", "--snapshot-on-exit", "--snapshot-dir", dir, "--workload", "clients"}, append(tinyFlags, shortRequests...)...)...)
-			deadline := time.Now().Add(2 * time.Minute)
+			url, base, target := dashTarget(t)
+			ch := startChild(t, tty, append([]string{"dash", "--snapshot-on-exit", "--snapshot-dir", dir}, target...)...)
+			seenThrough(t, ch, url, base, dashClients)
+			deadline := time.Now().Add(2 * time.Minute) // bounds a hang only
 			for !strings.Contains(screen(), "tok/s") {
 				if time.Now().After(deadline) {
 					t.Fatalf("the dashboard drew nothing:\n%s\n%s", screen(), ch.stderr())
 				}
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(50 * time.Millisecond)
 			}
-			time.Sleep(3 * time.Second)
 			if c.sig == 0 {
 				hangup()
 			} else {

@@ -91,6 +91,45 @@ func fetch(t *testing.T, url string) *servermetrics.Sample {
 	return smp
 }
 
+func finished(t *testing.T, url string) float64 {
+	t.Helper()
+	return fetch(t, url).Get(servermetrics.FinishedRequests).Value
+}
+
+// waitServer polls a server's /metrics until ok accepts a scrape, while
+// ch (the benchtop driving it) runs. The deadline only bounds a hang: the
+// tests wait on what the server has done, never on a time.
+func waitServer(t *testing.T, ch *child, url, what string, ok func(*servermetrics.Sample) bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		if ok(fetch(t, url)) {
+			return
+		}
+		select {
+		case <-ch.done:
+			t.Fatalf("benchtop exited (%d) before %s:\n%s", ch.code, what, ch.stderr())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s:\n%s", what, ch.stderr())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// seenThrough waits until a closed loop of clients driving the server at
+// url has seen a request through and gone on: the server has finished
+// more of its requests, since it had finished base, than there are
+// clients, plus the session's probe and warm-up. What a client saw
+// through, the collector has, so a snapshot taken after holds it.
+func seenThrough(t *testing.T, ch *child, url string, base float64, clients int) {
+	t.Helper()
+	waitServer(t, ch, url, "a request seen through", func(smp *servermetrics.Sample) bool {
+		return smp.Get(servermetrics.FinishedRequests).Value >= base+float64(clients)+3
+	})
+}
+
 // run, sweep --over rate, headless dash and metrics against a real
 // `benchtop serve` process: their numbers are the server's own.
 func TestTargetEndToEnd(t *testing.T) {
@@ -146,10 +185,16 @@ func TestTargetEndToEnd(t *testing.T) {
 		t.Fatalf("sweep: exit %d: %s\n%s", code, stderr, stdout)
 	}
 
-	code, _, stderr = runCLI(append([]string{"dash", "--headless", "--duration", "2s", "--workload", "bench", "--arrival", "closed:4",
+	// The headless dashboard runs until it has seen requests through (its
+	// --duration is never reached), then SIGTERM ends it as --duration
+	// would: a time would not be enough on a loaded machine.
+	base := finished(t, srv.url)
+	ch := startChild(t, nil, append([]string{"dash", "--headless", "--duration", "10m", "--workload", "bench", "--arrival", "closed:4",
 		"--snapshot-on-exit", "--snapshot-dir", dir}, remote...)...)
-	if code != 0 || !strings.Contains(stderr, "output tok/s") {
-		t.Fatalf("dash: exit %d: %s", code, stderr)
+	seenThrough(t, ch, srv.url, base, 4)
+	ch.signal(syscall.SIGTERM)
+	if code := ch.wait(time.Minute); code != 143 || !strings.Contains(ch.stderr(), "output tok/s") {
+		t.Fatalf("dash: exit %d: %s", code, ch.stderr())
 	}
 	snaps, _ := filepath.Glob(filepath.Join(dir, "benchtop-snapshot-*.json"))
 	if len(snaps) != 1 {
@@ -186,17 +231,29 @@ func TestTargetFleetWithAKill(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "Target comparison") || !strings.Contains(stdout, a.url) || !strings.Contains(stdout, b.url) {
 		t.Fatalf("compare: exit %d: %s\n%s", code, stderr, stdout)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		code, _, stderr = runCLI(append([]string{"dash", "--headless", "--duration", "5s", "--workload", "bench", "--arrival", "closed:4",
-			"--snapshot-on-exit", "--snapshot-dir", dir}, fleet...)...)
-	}()
-	time.Sleep(2 * time.Second)
+	// Events, not times: b is killed once both servers have served the
+	// dashboard, and the dashboard is stopped once all four clients are on
+	// a (least outstanding sends none of them to b while it is up, so b is
+	// down by then: a request failed on it and was counted).
+	baseA, baseB := finished(t, a.url), finished(t, b.url)
+	ch := startChild(t, nil, append([]string{"dash", "--headless", "--duration", "10m", "--workload", "bench", "--arrival", "closed:4",
+		"--snapshot-on-exit", "--snapshot-dir", dir}, fleet...)...)
+	for _, srv := range []struct {
+		url  string
+		base float64
+	}{{a.url, baseA}, {b.url, baseB}} {
+		// The probe, a warm-up, and one of the dashboard's requests.
+		waitServer(t, ch, srv.url, "both servers to serve", func(smp *servermetrics.Sample) bool {
+			return smp.Get(servermetrics.FinishedRequests).Value >= srv.base+3
+		})
+	}
 	b.kill()
-	<-done
-	if code != 0 {
-		t.Fatalf("dash: exit %d: %s", code, stderr)
+	waitServer(t, ch, a.url, "all four clients on the live server", func(smp *servermetrics.Sample) bool {
+		return smp.Get(servermetrics.Running).Value+smp.Get(servermetrics.Waiting).Value >= 4
+	})
+	ch.signal(syscall.SIGTERM)
+	if code := ch.wait(time.Minute); code != 143 {
+		t.Fatalf("dash: exit %d: %s", code, ch.stderr())
 	}
 	snaps, _ := filepath.Glob(filepath.Join(dir, "benchtop-snapshot-*.json"))
 	if len(snaps) != 1 {

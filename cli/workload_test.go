@@ -15,17 +15,20 @@ func TestWorkloadCommands(t *testing.T) {
 	share := filepath.Join(dir, "share.json")
 	os.WriteFile(share, []byte(`[{"id":"x","conversations":[{"from":"human","value":"What is AI?"},{"from":"gpt","value":"A field of study."}]}]`), 0o644)
 	tiny := []string{"--model", "tiny", "--quiet", "--max-num-batched-tokens", "2048", "--cpu-memory", "0.25"}
+	// Short prompts where their length is not what a case checks: the
+	// ShareGPT-like ones cost seconds of attention each under -race.
+	short := []string{"--prompt-len", "fixed:16"}
 	cases := []struct {
 		args []string
 		want []string
 	}{
-		{[]string{"run", "--workload", "chat", "--requests", "6", "--arrival", "poisson:50", "--output-len", "fixed:4", "--slo", "ttft=1s"},
+		{append([]string{"run", "--workload", "chat", "--requests", "6", "--arrival", "poisson:50", "--output-len", "fixed:4", "--slo", "ttft=1s"}, short...),
 			[]string{"SLO (ttft=1s) met", "Goodput", "Generator lag"}},
 		{[]string{"run", "--dataset", jsonl}, []string{"Workload trace", "2 requests from"}},
 		{[]string{"run", "--dataset", share, "--requests", "3"}, []string{"Workload share"}},
 		{[]string{"run", "--workload", "shared-prefix", "--requests", "1", "--output-len", "fixed:2"}, []string{"Prompt tokens"}},
-		{[]string{"run", "--workload", "clients", "--requests", "6", "--output-len", "fixed:3"}, []string{"Output tokens"}},
-		{[]string{"sweep", "--over", "concurrency", "--values", "1,4", "--requests", "8", "--output-len", "fixed:4", "--report", filepath.Join(dir, "s.html")},
+		{append([]string{"run", "--workload", "clients", "--requests", "6", "--output-len", "fixed:3"}, short...), []string{"Output tokens"}},
+		{append([]string{"sweep", "--over", "concurrency", "--values", "1,4", "--requests", "8", "--output-len", "fixed:4", "--report", filepath.Join(dir, "s.html")}, short...),
 			[]string{"Sweep over Clients", "Best throughput", "Latency vs throughput"}},
 		{[]string{"compare", "--workload", "bench", "--requests", "4", "--config", "a:max-num-seqs=2", "--config", "b:block-size=8"},
 			[]string{"Configuration comparison", "\na ", "\nb "}},

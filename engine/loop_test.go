@@ -106,7 +106,21 @@ func TestStopAbortsWaiters(t *testing.T) {
 		r, _ := e.Generate(context.Background(), randomRequests(10, 5, 10, 10))
 		res <- r
 	}()
-	time.Sleep(10 * time.Millisecond)
+	// Stop once the requests wait in the (paused) engine, not after a time
+	// that a loaded machine may spend before they get there.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var n int
+		if err := e.Exec(ctx, func() { n = e.sched.NumWaiting() }); err != nil {
+			t.Fatal(err)
+		}
+		if n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 5 requests waiting", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 	e.Stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -114,12 +128,15 @@ func TestStopAbortsWaiters(t *testing.T) {
 	cancel()
 	select {
 	case r := <-res:
+		if len(r) != 5 {
+			t.Fatalf("%d results for 5 requests", len(r))
+		}
 		for _, x := range r {
 			if x.Finish != FinishAborted {
 				t.Fatalf("request %s: %v, want aborted", x.ID, x.Finish)
 			}
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Generate hung after Stop")
 	}
 }

@@ -117,7 +117,8 @@ func TestTokenStreamRejected(t *testing.T) {
 // blocksFree waits until the engine holds no sequence and no block.
 func blocksFree(t *testing.T, e *Engine) {
 	t.Helper()
-	for i := 0; ; i++ {
+	deadline := time.Now().Add(30 * time.Second) // bounds a hang only
+	for {
 		var used int
 		var work bool
 		if err := e.Exec(context.Background(), func() { used, work = e.Blocks().NumUsed(), e.HasWork() }); err != nil {
@@ -126,7 +127,7 @@ func blocksFree(t *testing.T, e *Engine) {
 		if used == 0 && !work {
 			return
 		}
-		if i > 1000 {
+		if time.Now().After(deadline) {
 			t.Fatalf("%d blocks still used, work %v", used, work)
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -45,7 +45,7 @@ func TestReplicasExposeEngineLabels(t *testing.T) {
 	}
 	wg.Wait()
 	var smp *servermetrics.Sample
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // bounds a hang only
 	for {
 		smp, err = servermetrics.Fetch(context.Background(), servermetrics.Options{URL: hs.URL})
 		if err != nil {

@@ -109,21 +109,34 @@ func (r *rig) client(t *testing.T, api openai.API, mod func(*openai.Options)) *o
 	return c
 }
 
-// idle waits until the engine holds no sequence and no KV block.
-func (r *rig) idle(t *testing.T) {
+// eventually polls ok until it holds; the 30 s deadline only bounds a hang
+// (a loaded machine takes longer, never that long).
+func eventually(t *testing.T, ok func() bool, failed func()) {
 	t.Helper()
-	for i := 0; ; i++ {
-		var used int
-		var work bool
-		if err := r.eng.Exec(context.Background(), func() { used, work = r.eng.Blocks().NumUsed(), r.eng.HasWork() }); err != nil {
-			t.Fatal(err)
-		}
-		if used == 0 && !work {
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			failed()
 			return
-		}
-		if i > 2000 {
-			t.Fatalf("the engine still holds %d blocks (work %v)", used, work)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// engineState reads the engine's used KV blocks and whether it has work.
+func (r *rig) engineState(t *testing.T) (used int, work bool) {
+	t.Helper()
+	if err := r.eng.Exec(context.Background(), func() { used, work = r.eng.Blocks().NumUsed(), r.eng.HasWork() }); err != nil {
+		t.Fatal(err)
+	}
+	return used, work
+}
+
+// idle waits until the engine holds no sequence and no KV block.
+func (r *rig) idle(t *testing.T) {
+	t.Helper()
+	var used int
+	var work bool
+	eventually(t, func() bool { used, work = r.engineState(t); return used == 0 && !work },
+		func() { t.Fatalf("the engine still holds %d blocks (work %v)", used, work) })
 }

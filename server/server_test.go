@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"benchtop/openai"
 )
@@ -273,18 +272,13 @@ func TestClientDisconnectFreesItsSequence(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The abort is counted as vLLM counts it.
-	for i := 0; ; i++ {
-		b := r.scrape(t)
-		if strings.Contains(b, `vllm:request_success_total{engine="0",finished_reason="abort",model_name="tiny"} 1`) &&
+	var b string
+	eventually(t, func() bool {
+		b = r.scrape(t)
+		return strings.Contains(b, `vllm:request_success_total{engine="0",finished_reason="abort",model_name="tiny"} 1`) &&
 			strings.Contains(b, `vllm:num_requests_running{engine="0",model_name="tiny"} 0`) &&
-			strings.Contains(b, `vllm:kv_cache_usage_perc{engine="0",model_name="tiny"} 0`) {
-			break
-		}
-		if i > 100 {
-			t.Fatalf("metrics after the disconnect:\n%s", b)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+			strings.Contains(b, `vllm:kv_cache_usage_perc{engine="0",model_name="tiny"} 0`)
+	}, func() { t.Fatalf("metrics after the disconnect:\n%s", b) })
 }
 
 func (r *rig) scrape(t *testing.T) string {
@@ -305,19 +299,25 @@ func TestClientDisconnectWhole(t *testing.T) {
 	if err := r.eng.SetPaused(context.Background(), true); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	// The client leaves once its request waits in the engine (not after a
+	// time, which a loaded machine may spend before the request gets there).
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		defer cancel()
+		eventually(t, func() bool {
+			var work bool
+			err := r.eng.Exec(context.Background(), func() { work = r.eng.HasWork() })
+			return err != nil || work
+		}, func() { t.Error("the request never reached the engine") })
+	}()
 	req, _ := http.NewRequestWithContext(ctx, "POST", r.http.URL+"/v1/completions", strings.NewReader(`{"prompt":[5,6,7],"max_tokens":50}`))
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatal("a paused engine answered")
 	}
-	for i := 0; !strings.Contains(r.scrape(t), `finished_reason="abort",model_name="tiny"} 1`); i++ {
-		if i > 200 {
-			t.Fatalf("not aborted:\n%s", r.scrape(t))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually(t, func() bool { return strings.Contains(r.scrape(t), `finished_reason="abort",model_name="tiny"} 1`) },
+		func() { t.Fatalf("not aborted:\n%s", r.scrape(t)) })
 	if err := r.eng.SetPaused(context.Background(), false); err != nil {
 		t.Fatal(err)
 	}

@@ -124,7 +124,9 @@ func TestScraperTimeout(t *testing.T) {
 	defer close(release)
 	s, _ := NewScraper(Options{URL: srv.URL, Timeout: 50 * time.Millisecond})
 	t0 := time.Now()
-	if _, err := s.Scrape(context.Background()); err == nil || time.Since(t0) > 2*time.Second {
+	// The server answers only at the test's end: the timeout is what ends
+	// the scrape (the bound is far above 50 ms for a loaded machine).
+	if _, err := s.Scrape(context.Background()); err == nil || time.Since(t0) > 30*time.Second {
 		t.Fatalf("err %v after %v", err, time.Since(t0))
 	}
 }

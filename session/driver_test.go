@@ -17,6 +17,7 @@ import (
 // finishes, as on a real server.
 type server struct {
 	delay    time.Duration
+	gate     chan struct{} // when set, requests are served only once it is closed (then after delay)
 	mu       sync.Mutex
 	batches  []int
 	finished map[string]int
@@ -25,6 +26,50 @@ type server struct {
 }
 
 func newServer(delay time.Duration) *server { return &server{delay: delay, finished: map[string]int{}} }
+
+// newGatedServer holds every request until open is called: what is in
+// flight at a moment is then the test's choice, not the machine's speed.
+func newGatedServer(delay time.Duration) *server {
+	return &server{delay: delay, gate: make(chan struct{}), finished: map[string]int{}}
+}
+
+func (s *server) open() { close(s.gate) }
+
+// served is ready when a request that arrived now is served.
+func (s *server) served() <-chan struct{} {
+	if s.gate == nil {
+		ch := make(chan struct{})
+		time.AfterFunc(s.delay, func() { close(ch) })
+		return ch
+	}
+	ch := make(chan struct{})
+	go func() {
+		<-s.gate
+		time.Sleep(s.delay)
+		close(ch)
+	}()
+	return ch
+}
+
+// waitUntil polls the server's state until ok holds; the deadline only
+// bounds a hang.
+func (s *server) waitUntil(t *testing.T, what string, ok func(finished, inflight, peak int) bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		s.mu.Lock()
+		done := ok(len(s.finished), s.inflight, s.peak)
+		s.mu.Unlock()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("timed out waiting for %s", what)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
 
 func (s *server) Status() *engine.Status { return nil }
 
@@ -45,11 +90,12 @@ func (s *server) Generate(ctx context.Context, reqs []*engine.Request) ([]engine
 		}
 		return out
 	}
+	served := s.served()
 	select {
-	case <-time.After(s.delay):
+	case <-served:
 		return finish(), nil
 	case <-ctx.Done():
-		go func() { time.Sleep(s.delay); finish() }()
+		go func() { <-served; finish() }()
 		return nil, ctx.Err()
 	}
 }
@@ -70,7 +116,7 @@ func (s *server) exactlyOnce(t *testing.T) int {
 
 func (s *server) settle(t *testing.T, want int64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		s.mu.Lock()
 		n, in := len(s.finished), s.inflight
@@ -115,7 +161,13 @@ func TestDriveAllOnceIsOneBatch(t *testing.T) {
 }
 
 func TestDriveClosedLoopOnceIsBounded(t *testing.T) {
-	srv := newServer(2 * time.Millisecond)
+	// The first requests are held until three are in flight (a driver with
+	// fewer clients never gets there: the wait times out and fails).
+	srv := newGatedServer(2 * time.Millisecond)
+	go func() {
+		defer srv.open()
+		srv.waitUntil(t, "three requests in flight", func(_, inflight, _ int) bool { return inflight == 3 })
+	}()
 	o := Drive(context.Background(), srv, load(40, nil, 3), Once, ids(), nil)
 	if o.Err != nil || o.Done != 40 || srv.peak != 3 || len(srv.batches) != 40 {
 		t.Fatalf("err %v, done %d, peak in flight %d (want 3), %d batches", o.Err, o.Done, srv.peak, len(srv.batches))
@@ -156,12 +208,29 @@ func TestDriveKeepRunning(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			srv := newServer(3 * time.Millisecond)
-			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+			// Requests are held until the clients' peak is in flight; the
+			// drive is stopped once it has gone round the load: events, not
+			// a time that a loaded machine might not reach them in.
+			srv := newGatedServer(3 * time.Millisecond)
+			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var seen atomic.Int64
+			stopped := make(chan struct{})
+			go func() {
+				defer close(stopped)
+				defer cancel()
+				if c.wantPeak > 0 {
+					srv.waitUntil(t, "the clients' peak in flight", func(_, _, peak int) bool { return peak >= c.wantPeak })
+				}
+				srv.open()
+				deadline := time.Now().Add(30 * time.Second)
+				for seen.Load() <= int64(len(c.l.Requests)) && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+			}()
 			o := Drive(ctx, srv, c.l, KeepRunning, ids(), func(engine.Result) { seen.Add(1) })
-			if o.Err != context.DeadlineExceeded || o.Results != nil {
+			<-stopped
+			if o.Err != context.Canceled || o.Results != nil {
 				t.Fatalf("err %v (want the context's), results kept: %d", o.Err, len(o.Results))
 			}
 			if c.wantPeak > 0 && srv.peak != c.wantPeak {
@@ -195,10 +264,17 @@ func TestDriveClientsAreBounded(t *testing.T) {
 }
 
 func TestDriveStopsOnceOnCancel(t *testing.T) {
-	srv := newServer(50 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	// Both clients' requests are held until the drive has returned: the
+	// cancel comes while they are in flight on any machine.
+	srv := newGatedServer(0)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	go func() {
+		defer cancel()
+		srv.waitUntil(t, "both clients' requests in flight", func(_, inflight, _ int) bool { return inflight == 2 })
+	}()
 	o := Drive(ctx, srv, load(10, nil, 2), Once, ids(), nil)
+	srv.open()
 	if o.Err == nil || o.Done != 0 {
 		t.Fatalf("err %v, done %d", o.Err, o.Done)
 	}

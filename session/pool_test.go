@@ -106,8 +106,21 @@ func TestPoolSpreadsEvenly(t *testing.T) {
 // Least outstanding sends to the member with the fewest in flight: a slow
 // member gets fewer of a closed loop's requests.
 func TestPoolLeastOutstandingFavoursTheFaster(t *testing.T) {
-	fast, slow := newMember(time.Millisecond), newMember(20*time.Millisecond)
+	// The slow member holds its requests until the fast one has done all
+	// the others (or until both clients wait on it, as they would if it
+	// were sent requests while the fast one is free): slow by as much as
+	// it takes, on any machine.
+	fast, slow := newMember(time.Millisecond), &member{server: newGatedServer(0)}
 	p := newTestPool(t, LeastOutstanding, 0, fast, slow)
+	go func() {
+		defer slow.open()
+		slow.waitUntil(t, "the fast member to carry the run", func(_, inflight, _ int) bool {
+			fast.mu.Lock()
+			nf := len(fast.finished)
+			fast.mu.Unlock()
+			return inflight == 2 || nf+inflight == 60
+		})
+	}()
 	o := Drive(context.Background(), p, load(60, nil, 2), Once, ids(), nil)
 	if o.Err != nil || o.Done != 60 {
 		t.Fatalf("err %v, done %d", o.Err, o.Done)
@@ -198,13 +211,22 @@ func TestPoolAllDownWaitsForRetry(t *testing.T) {
 	if waited := time.Since(t0); waited < 40*time.Millisecond {
 		t.Fatalf("a batch to a dead pool went out after %s (want a retry interval)", waited)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-	defer cancel()
-	if _, err := p.Generate(ctx, load(1, nil, 0).Requests); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("ctx: %v", err)
-	}
 	if n := p.Members()[0].Failed["connect"]; n != 4 {
 		t.Fatalf("%d failures counted, want 4", n)
+	}
+	// The caller's ctx ends the wait: a pool whose retry is an hour away,
+	// so that the ctx is the only thing that can end it on any machine.
+	b := newMember(time.Millisecond)
+	b.dead.Store(true)
+	q := newTestPool(t, LeastOutstanding, time.Hour, b)
+	Drive(context.Background(), q, load(1, nil, 0), Once, ids(), nil) // marks it down
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	if _, err := q.Generate(ctx, load(1, nil, 0).Requests); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ctx: %v", err)
+	}
+	if n := q.Members()[0].Failed["connect"]; n != 1 {
+		t.Fatalf("%d failures counted, want the first batch's 1", n)
 	}
 }
 

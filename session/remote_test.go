@@ -123,17 +123,30 @@ func TestRemoteRunAgreesWithTheServer(t *testing.T) {
 					t.Fatalf("server %g prompt tokens, client %d", p, sm.PromptTokens)
 				}
 			}
+			serverMean := func(h servermetrics.Hist) (time.Duration, float64) {
+				win := after.Hist(h).Sub(*before.Hist(h))
+				return time.Duration(win.Sum / win.Count * 1e9), win.Count
+			}
+			// The client's overhead (HTTP, JSON, the server's tokenizing
+			// before its engine sees the request) is CPU work like the
+			// requests' own, so it grows with the machine's load as they do:
+			// it is bounded by a quarter of a request's time on the server
+			// (at least 250 ms), never by a fixed time. Requests queued at
+			// the client (a connection limit, a late arrival stamp) add
+			// whole requests' time and fail it; a client mean below the
+			// server's (TTFT stamped before the first content) fails it too.
+			serverE2E, _ := serverMean(servermetrics.E2E)
+			limit := max(250*time.Millisecond, serverE2E/4)
 			for _, c := range []struct {
 				name   string
 				h      servermetrics.Hist
 				client time.Duration
 			}{{"TTFT", servermetrics.TTFT, sm.TTFT.Mean}, {"E2E", servermetrics.E2E, sm.E2E.Mean}} {
-				win := after.Hist(c.h).Sub(*before.Hist(c.h))
-				serverMean := time.Duration(win.Sum / win.Count * 1e9)
-				overhead := c.client - serverMean
-				t.Logf("%s %s: client mean %s, server mean %s, client overhead %s", api, c.name, c.client, serverMean, overhead)
-				if win.Count != 8 || overhead < -time.Millisecond || overhead > 250*time.Millisecond {
-					t.Errorf("%s: the client's mean %s against the server's %s (%g observations)", c.name, c.client, serverMean, win.Count)
+				mean, n := serverMean(c.h)
+				overhead := c.client - mean
+				t.Logf("%s %s: client mean %s, server mean %s, client overhead %s (limit %s)", api, c.name, c.client, mean, overhead, limit)
+				if n != 8 || overhead < -time.Millisecond || overhead > limit {
+					t.Errorf("%s: the client's mean %s against the server's %s (%g observations; overhead limit %s)", c.name, c.client, mean, n, limit)
 				}
 			}
 			if sm.ITL.Count == 0 {
