@@ -9,51 +9,18 @@ import (
 	"time"
 
 	"benchtop/engine"
-	"benchtop/engine/model"
-	"benchtop/kernels/cpu"
 	"benchtop/report"
-	benchserver "benchtop/server"
+	"benchtop/server/servertest"
 	"benchtop/session"
 	"benchtop/workloads"
 )
 
-// serveTiny is `benchtop serve`'s handler over a tiny CPU engine on a
-// loopback listener.
+// serveTiny is `benchtop serve` over a tiny CPU engine on loopback.
 func serveTiny(t *testing.T) string {
 	t.Helper()
-	be := cpu.New(256 << 20)
-	m, err := model.Open("tiny", be, model.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := engine.DefaultConfig()
 	cfg.MaxNumSeqs, cfg.MaxNumBatchedTokens = 16, 512
-	e, err := engine.New(be, m, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	srv, err := benchserver.New(context.Background(), e, benchserver.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := benchserver.NewHTTPServer(ln.Addr().String(), srv)
-	go hs.Serve(ln)
-	t.Cleanup(func() {
-		hs.Close()
-		cancel()
-		<-done
-		e.Close()
-		m.Free(be)
-		be.Close()
-	})
-	return "http://" + ln.Addr().String()
+	return servertest.Start(t, cfg).URL
 }
 
 // closedPort is a loopback address nothing listens on.

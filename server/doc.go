@@ -30,4 +30,7 @@
 // the stream hands over, one chunk per update (one token per engine step,
 // several when the handler fell behind); a client that disconnects has its
 // request aborted, which frees its KV blocks.
+//
+// servertest starts this server over a tiny CPU engine on loopback, for the
+// tests of its clients (session, experiments).
 package server

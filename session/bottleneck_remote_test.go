@@ -1,19 +1,15 @@
 package session
 
 import (
-	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"benchtop/engine"
-	"benchtop/engine/model"
-	"benchtop/kernels/cpu"
 	"benchtop/metrics"
 	"benchtop/openai"
 	"benchtop/report"
-	benchserver "benchtop/server"
+	"benchtop/server/servertest"
 	"benchtop/workloads"
 )
 
@@ -115,43 +111,6 @@ func TestDiagnoseRemote(t *testing.T) {
 	}
 }
 
-// serveWith is `benchtop serve`'s handler over a tiny CPU engine with cfg
-// on a loopback listener.
-func serveWith(t *testing.T, cfg engine.Config) string {
-	t.Helper()
-	be := cpu.New(256 << 20)
-	m, err := model.Open("tiny", be, model.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(be, m, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	srv, err := benchserver.New(context.Background(), e, benchserver.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := benchserver.NewHTTPServer(ln.Addr().String(), srv)
-	go hs.Serve(ln)
-	t.Cleanup(func() {
-		hs.Close()
-		cancel()
-		<-done
-		e.Close()
-		m.Free(be)
-		be.Close()
-	})
-	return "http://" + ln.Addr().String()
-}
-
 // Against real servers the bottleneck comes from their gauges: one that
 // runs a single sequence at a time with six clients queues the rest; one
 // with room for every client leaves them all waiting on responses.
@@ -169,7 +128,7 @@ func TestDiagnoseRemoteOnRealServers(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := engine.DefaultConfig()
 			cfg.MaxNumSeqs, cfg.MaxNumBatchedTokens = c.maxSeqs, 512
-			s := openRemote(t, openai.Completions, serveWith(t, cfg))
+			s := openRemote(t, openai.Completions, servertest.Start(t, cfg).URL)
 			w, _ := workloads.Lookup("bench")
 			if err := s.Start(w.WithCount(64).WithArrival(workloads.Arrival{Kind: "closed", N: c.clients})); err != nil {
 				t.Fatal(err)

@@ -4,66 +4,25 @@ import (
 	"context"
 	"math"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"benchtop/engine"
-	"benchtop/engine/model"
-	"benchtop/kernels/cpu"
 	"benchtop/openai"
-	benchserver "benchtop/server"
+	"benchtop/server/servertest"
 	"benchtop/servermetrics"
 	"benchtop/workloads"
 )
 
-// served is `benchtop serve`'s handler over a real engine (tiny, CPU) on a
-// loopback listener; kill closes the listener and every connection, as a
-// process that dies does.
-type served struct {
-	url  string
-	http *http.Server
-}
-
-func serve(t *testing.T) *served {
+// serve is `benchtop serve` over a tiny CPU engine on loopback, at most
+// 64 sequences a step.
+func serve(t *testing.T) *servertest.Server {
 	t.Helper()
-	be := cpu.New(256 << 20)
-	m, err := model.Open("tiny", be, model.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := engine.DefaultConfig()
 	cfg.MaxNumSeqs, cfg.MaxNumBatchedTokens = 64, 512
-	e, err := engine.New(be, m, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
-	srv, err := benchserver.New(context.Background(), e, benchserver.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := benchserver.NewHTTPServer(ln.Addr().String(), srv)
-	go hs.Serve(ln)
-	t.Cleanup(func() {
-		hs.Close()
-		cancel()
-		<-done
-		e.Close()
-		m.Free(be)
-		be.Close()
-	})
-	return &served{url: "http://" + ln.Addr().String(), http: hs}
+	return servertest.Start(t, cfg)
 }
-
-func (s *served) kill() { s.http.Close() }
 
 func openRemote(t *testing.T, api openai.API, urls ...string) *Session {
 	t.Helper()
@@ -96,20 +55,20 @@ func TestRemoteRunAgreesWithTheServer(t *testing.T) {
 	srv := serve(t)
 	for _, api := range []openai.API{openai.Completions, openai.Chat} {
 		t.Run(api.String(), func(t *testing.T) {
-			s := openRemote(t, api, srv.url)
+			s := openRemote(t, api, srv.URL)
 			if !s.Remote() || s.Model() != nil || s.Device().Backend != "remote" {
 				t.Fatalf("remote %v, device %+v", s.Remote(), s.Device())
 			}
 			if err := s.Exec(context.Background(), func(*engine.Engine) {}); err != ErrNoEngine {
 				t.Fatalf("exec: %v", err)
 			}
-			before := scrape(t, srv.url)
+			before := scrape(t, srv.URL)
 			w, _ := workloads.Lookup("bench")
 			run, err := s.Run(context.Background(), w.WithCount(8), 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			after := scrape(t, srv.url)
+			after := scrape(t, srv.URL)
 			delta := func(m servermetrics.Measure) float64 { return after.Get(m).Value - before.Get(m).Value }
 			sm := run.Summary
 			if sm.Requests != 8 || sm.OutputTokens != 8*50 || run.Failed != 0 {
@@ -178,7 +137,7 @@ func TestRemoteRunAgreesWithTheServer(t *testing.T) {
 			if err := s.SetMaxNumSeqs(4); err == nil {
 				t.Fatal("max_num_seqs on a server")
 			}
-			if d := s.Describe(); !strings.Contains(d, "tiny at "+srv.url) {
+			if d := s.Describe(); !strings.Contains(d, "tiny at "+srv.URL) {
 				t.Fatalf("describe %q", d)
 			}
 		})
@@ -190,7 +149,7 @@ func TestRemoteRunAgreesWithTheServer(t *testing.T) {
 // kind; the client's finished requests are the live server's.
 func TestRemoteFleetSurvivesAKill(t *testing.T) {
 	a, b := serve(t), serve(t)
-	s := openRemote(t, openai.Completions, a.url, b.url)
+	s := openRemote(t, openai.Completions, a.URL, b.URL)
 	w, _ := workloads.Lookup("bench")
 	w = w.WithCount(8).WithArrival(workloads.Arrival{Kind: "closed", N: 4})
 	if err := s.Start(w); err != nil {
@@ -200,7 +159,7 @@ func TestRemoteFleetSurvivesAKill(t *testing.T) {
 		f := s.Frame()
 		return len(f.Sources) == 2 && f.Sources[0].Finished > 0 && f.Sources[1].Finished > 0
 	})
-	b.kill()
+	b.Kill()
 	waitFor(t, "the killed server to show down", func() bool {
 		f := s.Frame()
 		return !f.Sources[1].Up
