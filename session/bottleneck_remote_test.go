@@ -92,15 +92,7 @@ func TestDiagnoseRemote(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := remoteFrame(2)
 			c.prep(f)
-			b := Diagnose(f)
-			if b.Kind != c.kind {
-				t.Fatalf("kind %q (%s; %s), want %q", b.Kind, b.Why, b.Try, c.kind)
-			}
-			for _, s := range c.says {
-				if !strings.Contains(b.Why+" | "+b.Try, s) {
-					t.Errorf("%q lacks %q", b.Why+" | "+b.Try, s)
-				}
-			}
+			b := wantDiagnosis(t, f, c.kind, c.says)
 			// Never an engine's reason: a client sees no step.
 			for _, w := range []string{"batch-bound", "token-budget", "sampler", "launch", "roofline", "compute-bound", "engine-bound", "batch", "sampling"} {
 				if strings.Contains(b.Kind+" "+b.Why, w) {

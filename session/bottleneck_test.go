@@ -113,15 +113,7 @@ func TestDiagnose(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := busyFrame()
 			c.prep(f)
-			b := Diagnose(f)
-			if b.Kind != c.kind {
-				t.Fatalf("kind %q (%s; %s), want %q", b.Kind, b.Why, b.Try, c.kind)
-			}
-			for _, s := range c.says {
-				if !strings.Contains(b.Why+" | "+b.Try, s) {
-					t.Errorf("%q lacks %q", b.Why+" | "+b.Try, s)
-				}
-			}
+			b := wantDiagnosis(t, f, c.kind, c.says)
 			if c.kind != "" && (b.Why == "" || b.Try == "") {
 				t.Errorf("%+v: a kind without its numbers or advice", b)
 			}
@@ -130,4 +122,20 @@ func TestDiagnose(t *testing.T) {
 	if b := Diagnose(nil); b != (Bottleneck{}) {
 		t.Fatalf("nil frame: %+v", b)
 	}
+}
+
+// wantDiagnosis is Diagnose(f), checked to be of kind and to say each of
+// says in its reason or its advice.
+func wantDiagnosis(t *testing.T, f *Frame, kind string, says []string) Bottleneck {
+	t.Helper()
+	b := Diagnose(f)
+	if b.Kind != kind {
+		t.Fatalf("kind %q (%s; %s), want %q", b.Kind, b.Why, b.Try, kind)
+	}
+	for _, s := range says {
+		if !strings.Contains(b.Why+" | "+b.Try, s) {
+			t.Errorf("%q lacks %q", b.Why+" | "+b.Try, s)
+		}
+	}
+	return b
 }
