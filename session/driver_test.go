@@ -37,12 +37,11 @@ func (s *server) open() { close(s.gate) }
 
 // served is ready when a request that arrived now is served.
 func (s *server) served() <-chan struct{} {
+	ch := make(chan struct{})
 	if s.gate == nil {
-		ch := make(chan struct{})
 		time.AfterFunc(s.delay, func() { close(ch) })
 		return ch
 	}
-	ch := make(chan struct{})
 	go func() {
 		<-s.gate
 		time.Sleep(s.delay)
