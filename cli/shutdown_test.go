@@ -144,7 +144,7 @@ func checkSnapshot(t *testing.T, dir string) {
 func dashTarget(t *testing.T) (url string, base float64, flags []string) {
 	t.Helper()
 	srv := startServe(t)
-	flags = []string{"--target", srv.url, "--model", "tiny", "--metrics-interval", "200ms", "--workload", "clients", "--arrival", "closed:2"}
+	flags = []string{"--target", srv.url, "--model", "tiny", "--metrics-interval", "1s", "--workload", "clients", "--arrival", "closed:2"}
 	return srv.url, finished(t, srv.url), append(flags, shortRequests...)
 }
 

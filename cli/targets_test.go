@@ -82,9 +82,13 @@ func (p *serveProcess) kill() {
 	}
 }
 
+// scrapeTimeout bounds the tests' own scrapes: a loaded machine's server
+// may take seconds to answer (the default, the 1 s interval, is too short).
+const scrapeTimeout = 30 * time.Second
+
 func fetch(t *testing.T, url string) *servermetrics.Sample {
 	t.Helper()
-	smp, err := servermetrics.Fetch(context.Background(), servermetrics.Options{URL: url})
+	smp, err := servermetrics.Fetch(context.Background(), servermetrics.Options{URL: url, Timeout: scrapeTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +107,8 @@ func waitServer(t *testing.T, ch *child, url, what string, ok func(*servermetric
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		if ok(fetch(t, url)) {
+		smp, err := servermetrics.Fetch(context.Background(), servermetrics.Options{URL: url, Timeout: scrapeTimeout})
+		if err == nil && ok(smp) {
 			return
 		}
 		select {
@@ -112,7 +117,7 @@ func waitServer(t *testing.T, ch *child, url, what string, ok func(*servermetric
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s:\n%s", what, ch.stderr())
+			t.Fatalf("timed out waiting for %s (last scrape: %v):\n%s", what, err, ch.stderr())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -135,7 +140,7 @@ func seenThrough(t *testing.T, ch *child, url string, base float64, clients int)
 func TestTargetEndToEnd(t *testing.T) {
 	srv := startServe(t)
 	dir := t.TempDir()
-	remote := []string{"--target", srv.url, "--model", "tiny", "--metrics-interval", "200ms", "--quiet"}
+	remote := []string{"--target", srv.url, "--model", "tiny", "--metrics-interval", "1s", "--quiet"}
 
 	before := fetch(t, srv.url)
 	out := filepath.Join(dir, "run.json")
@@ -226,7 +231,7 @@ func TestTargetEndToEnd(t *testing.T) {
 func TestTargetFleetWithAKill(t *testing.T) {
 	a, b := startServe(t), startServe(t)
 	dir := t.TempDir()
-	fleet := []string{"--target", a.url, "--target", b.url, "--model", "tiny", "--metrics-interval", "200ms", "--quiet"}
+	fleet := []string{"--target", a.url, "--target", b.url, "--model", "tiny", "--metrics-interval", "1s", "--quiet"}
 	code, stdout, stderr := runCLI(append([]string{"compare", "--workload", "bench", "--requests", "4"}, fleet...)...)
 	if code != 0 || !strings.Contains(stdout, "Target comparison") || !strings.Contains(stdout, a.url) || !strings.Contains(stdout, b.url) {
 		t.Fatalf("compare: exit %d: %s\n%s", code, stderr, stdout)

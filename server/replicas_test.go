@@ -47,7 +47,7 @@ func TestReplicasExposeEngineLabels(t *testing.T) {
 	var smp *servermetrics.Sample
 	deadline := time.Now().Add(30 * time.Second) // bounds a hang only
 	for {
-		smp, err = servermetrics.Fetch(context.Background(), servermetrics.Options{URL: hs.URL})
+		smp, err = servermetrics.Fetch(context.Background(), servermetrics.Options{URL: hs.URL, Timeout: 30 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,8 +26,10 @@ func serve(t *testing.T) *servertest.Server {
 
 func openRemote(t *testing.T, api openai.API, urls ...string) *Session {
 	t.Helper()
+	// A scrape may take as long as its interval: a second, for a loaded
+	// machine's server to answer.
 	s, err := Open(Options{Model: "tiny", Engine: engine.DefaultConfig(), Remote: RemoteOptions{URLs: urls, API: api,
-		MetricsInterval: 50 * time.Millisecond, RetryEvery: 100 * time.Millisecond}})
+		MetricsInterval: time.Second, RetryEvery: 100 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +43,7 @@ func openRemote(t *testing.T, api openai.API, urls ...string) *Session {
 
 func scrape(t *testing.T, url string) *servermetrics.Sample {
 	t.Helper()
-	smp, err := servermetrics.Fetch(context.Background(), servermetrics.Options{URL: url})
+	smp, err := servermetrics.Fetch(context.Background(), servermetrics.Options{URL: url, Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
