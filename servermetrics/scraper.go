@@ -21,7 +21,9 @@ type Options struct {
 	Path string
 	// Interval between scrapes in Run (default 1 s).
 	Interval time.Duration
-	// Timeout of one scrape (default: the interval, at most 10 s).
+	// Timeout of one scrape (default: the interval, within 2–10 s; Run
+	// scrapes one at a time, so a slow scrape delays the next one and a
+	// short interval does not make a loaded server's scrapes fail).
 	Timeout time.Duration
 	// Server forces a server's names; Unknown detects them on each scrape.
 	Server Server
@@ -71,7 +73,7 @@ func NewScraper(opts Options) (*Scraper, error) {
 		opts.Interval = time.Second
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = min(opts.Interval, 10*time.Second)
+		opts.Timeout = min(max(opts.Interval, 2*time.Second), 10*time.Second)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/") + opts.Path
 	s := &Scraper{url: u.String(), opts: opts, http: &http.Client{Transport: opts.Transport, Timeout: opts.Timeout},

@@ -176,3 +176,21 @@ func TestScraperRun(t *testing.T) {
 		t.Fatalf("ok %d failed %d", ok, failed)
 	}
 }
+
+// A scrape's default timeout is the interval, but never under 2 s (a
+// short interval must not fail a loaded server's scrapes) nor over 10 s.
+func TestScraperDefaultTimeout(t *testing.T) {
+	for _, c := range []struct{ interval, want time.Duration }{
+		{200 * time.Millisecond, 2 * time.Second},
+		{5 * time.Second, 5 * time.Second},
+		{time.Minute, 10 * time.Second},
+	} {
+		s, err := NewScraper(Options{URL: "http://127.0.0.1:1", Interval: c.interval})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.opts.Timeout != c.want || s.http.Timeout != c.want {
+			t.Errorf("interval %s: timeout %s (client %s), want %s", c.interval, s.opts.Timeout, s.http.Timeout, c.want)
+		}
+	}
+}
