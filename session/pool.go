@@ -284,7 +284,6 @@ func (p *Pool) Generate(ctx context.Context, reqs []*engine.Request) ([]engine.R
 		m.outstanding.Add(1)
 	}
 	out := make([]engine.Result, len(reqs))
-	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for j, idx := range shares {
 		if len(idx) == 0 {
@@ -320,13 +319,10 @@ func (p *Pool) Generate(ctx context.Context, reqs []*engine.Request) ([]engine.R
 			}
 		}()
 	}
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return out, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := waitAll(ctx, &wg); err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // account counts a member's failed results by kind and marks it down when
@@ -539,3 +535,16 @@ func (p *Pool) downReasons() string {
 }
 
 var _ Controls = (*Pool)(nil)
+
+// waitAll waits for wg, or returns ctx's error as soon as ctx ends (what
+// wg waits for goes on and finishes on its own).
+func waitAll(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

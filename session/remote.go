@@ -250,14 +250,10 @@ func (rt *remote) Generate(ctx context.Context, reqs []*engine.Request) ([]engin
 			out[i] = rt.one(r)
 		}()
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return out, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := waitAll(ctx, &wg); err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // one sends one request and reports its moments to the collector.

@@ -15,18 +15,7 @@ import (
 
 func openTiny(t *testing.T) *Session {
 	t.Helper()
-	cfg := engine.DefaultConfig()
-	cfg.MaxNumBatchedTokens = 512
-	s, err := Open(Options{Model: "tiny", Device: "cpu", CPUMemoryBytes: 1 << 28, Engine: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
+	return openReplicasTiny(t, 0, LeastOutstanding) // one engine, no pool
 }
 
 // Every arrival process runs Once on the real engine: every request
